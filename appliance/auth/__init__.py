@@ -1,0 +1,1 @@
+"""Provides staff accounts: passwords, and later TOTP, roles, permissions and lockout."""

@@ -1,0 +1,178 @@
+"""Provides the `gembok` command: thin shells over the services, one clear line on failure."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from appliance import __version__
+from appliance.bootstrap import InitReport, initialise
+from appliance.config import Settings, load_settings
+from appliance.errors import GembokError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _one_line_errors(func: F) -> F:
+    """An operator gets `gembok: <what is wrong and what to do>`, not a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except GembokError as exc:
+            click.echo(f"gembok: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gembok")
+def cli() -> None:
+    """Gembok: WhatsApp customer service on your own box, customer data encrypted."""
+    os.umask(0o077)  # every file the appliance writes is readable by its owner only
+
+
+@cli.command()
+@_one_line_errors
+def version() -> None:
+    """Print the version."""
+    click.echo(f"gembok {__version__}")
+
+
+@cli.command()
+@_one_line_errors
+def init() -> None:
+    """Create (or check and migrate) the data dir: keys, database, first admin, certificate."""
+    _print_report(initialise(_settings())[1])
+
+
+@cli.command()
+@_one_line_errors
+def migrate() -> None:
+    """Back up the database, then apply pending schema migrations."""
+    report = initialise(_settings())[1]
+    _print_report(report)
+    if not report.migrated:
+        click.echo("schema is current: nothing to migrate")
+
+
+@cli.command()
+@_one_line_errors
+def run() -> None:
+    """Run the whole appliance in the foreground (quick start). Ctrl-C stops all of it."""
+    from appliance.supervisor.children import plan
+    from appliance.supervisor.ports import check_free
+    from appliance.supervisor.run import Supervisor, install_signal_handlers
+
+    settings = _settings()
+    for child in plan(settings):  # before anything is created: a taken port changes nothing
+        for port in child.ports:
+            check_free(port)
+    rt, report = initialise(settings)
+    _print_report(report)
+    supervisor = Supervisor(settings, rt, say=lambda line: click.echo(line, err=True))
+    install_signal_handlers(supervisor)
+    try:
+        ready = supervisor.start()
+        if not supervisor.stopping:
+            click.echo(f"\nGembok {__version__} is running (data dir {settings.data_dir}), "
+                       f"ready in {ready:.1f} s:\n{supervisor.table()}\n"
+                       "Press Ctrl-C to stop.")
+            supervisor.watch()
+    finally:
+        supervisor.stop()
+        click.echo("gembok: stopped; every process has exited", err=True)
+
+
+@cli.command()
+@_one_line_errors
+def worker() -> None:
+    """Run a queue worker (a systemd unit in production; `gembok run` starts one)."""
+    from appliance import tasks
+    from appliance.runtime import open_runtime
+
+    settings = _settings()
+    open_runtime(settings)
+    tasks.run_worker(settings, ready_file=settings.run_dir / "worker.ready")
+
+
+@cli.command()
+@_one_line_errors
+def scheduler() -> None:
+    """Run the periodic jobs (a systemd unit in production; `gembok run` runs them itself)."""
+    from appliance.runtime import open_runtime
+    from appliance.scheduler import Scheduler, checkpoint
+
+    rt = open_runtime(_settings())
+    stop: list[bool] = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(True))
+    try:
+        Scheduler(rt).run_forever(lambda: bool(stop))
+    finally:
+        checkpoint(rt)
+
+
+@cli.command()
+@_one_line_errors
+def doctor() -> None:
+    """Check this box: key file, keys, database, audit chain, Redis, ports, TLS, footprint."""
+    from appliance.doctor import run_checks
+
+    results = run_checks(_settings())
+    width = max(len(r.name) for r in results)
+    for r in results:
+        click.echo(f"{r.status:<4}  {r.name:<{width}}  {r.detail}")
+    sys.exit(1 if any(r.status == "FAIL" for r in results) else 0)
+
+
+@cli.group()
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command("verify")
+@_one_line_errors
+def audit_verify() -> None:
+    """Check every link of the audit chain and its checkpoint; exit 1 at the first break."""
+    from appliance.privacy.audit_verify import verify
+    from appliance.runtime import open_runtime
+
+    settings = _settings()
+    rt = open_runtime(settings)
+    verdict = verify(rt.keyring.audit_key, settings.audit_head_file)
+    click.echo(verdict.summary)
+    sys.exit(0 if verdict.ok else 1)
+
+
+def _print_report(report: InitReport) -> None:
+    for item in report.created:
+        click.echo(f"created {item}")
+    if report.migrated:
+        click.echo(f"applied schema migrations {', '.join(map(str, report.migrated))}")
+    if report.admin_password:
+        click.echo(
+            "\n  First admin account (shown once, never stored in clear):\n"
+            f"    user name: {report.admin_username}\n"
+            f"    one-time password: {report.admin_password}\n"
+            "  It must be changed at the first sign-in.\n")
+
+
+def main() -> None:
+    cli(prog_name="gembok")

@@ -1,0 +1,383 @@
+"""Provides `Settings`: the appliance's configuration, read from TOML and GEMBOK_* variables.
+
+Parsing is strict, like healthchecks' `envbool`: every value is checked once at start,
+and a bad one stops the start with one line naming the key, where the value came from
+(file:line or environment variable) and what is allowed. No type guessing, no silent
+defaults for secrets, unknown keys are errors (a typo must not silently keep a default).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from appliance.errors import GembokError
+
+ENV_PREFIX = "GEMBOK_"
+CONFIG_ENV = "GEMBOK_CONFIG"
+
+
+class ConfigError(GembokError):
+    """A setting has a bad value, an unknown name, or the config file cannot be read."""
+
+
+Check = Callable[[Any], str | None]  # returns what is allowed when the value is refused
+
+
+def setting(default: Any, doc: str, *, check: Check | None = None) -> Any:
+    """Declares one setting: its default, its one-line documentation and its check."""
+    return field(default=default, metadata={"doc": doc, "check": check})
+
+
+def _port(value: int) -> str | None:
+    return None if 1 <= value <= 65535 else "a TCP port from 1 to 65535"
+
+
+def _at_least(low: int, high: int) -> Check:
+    def check(value: int) -> str | None:
+        return None if low <= value <= high else f"a whole number from {low} to {high}"
+
+    return check
+
+
+def _one_of(*choices: str) -> Check:
+    def check(value: str) -> str | None:
+        return None if value in choices else "one of " + ", ".join(choices)
+
+    return check
+
+
+def _ip_address(value: str) -> str | None:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return "an IP address such as 127.0.0.1 or 0.0.0.0"
+    return None
+
+
+def _timezone(value: str) -> str | None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return "an IANA time zone such as Asia/Jakarta"
+    return None
+
+
+def _region(value: str) -> str | None:
+    return None if re.fullmatch(r"[A-Z]{2}", value) else "a two-letter region code such as ID"
+
+
+def _graph_version(value: str) -> str | None:
+    return None if re.fullmatch(r"v\d+\.\d+", value) else "a Graph API version such as v25.0"
+
+
+def _http_url(value: str) -> str | None:
+    ok = re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value)
+    return None if ok else "an http:// or https:// URL without spaces"
+
+
+def _redis_url(value: str) -> str | None:
+    ok = value == "" or re.fullmatch(r"(unix|redis|rediss)://\S+", value)
+    return None if ok else 'empty (embedded Redis) or a unix://, redis:// or rediss:// URL'
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The staff web UI, for the office LAN only."""
+
+    host: str = setting("127.0.0.1", "Address the web UI listens on.", check=_ip_address)
+    port: int = setting(8443, "HTTPS port of the web UI.", check=_port)
+    workers: int = setting(1, "gunicorn worker processes for the web UI.", check=_at_least(1, 16))
+    threads: int = setting(16, "Threads per web worker (each open live stream holds one).",
+                           check=_at_least(1, 256))
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """The internet-facing listener that serves only Meta's webhook."""
+
+    host: str = setting("127.0.0.1", "Address the webhook listener binds.", check=_ip_address)
+    port: int = setting(8444, "Port of the webhook listener.", check=_port)
+    tls: bool = setting(True, "Serve the webhook over TLS (false behind a TLS-terminating proxy).")
+    workers: int = setting(1, "gunicorn worker processes for the webhook.",
+                           check=_at_least(1, 16))
+    threads: int = setting(32, "Threads per webhook worker.", check=_at_least(1, 256))
+
+
+@dataclass(frozen=True)
+class SimulatorSettings:
+    """The local stand-in for Meta's Graph API, for the quick start and tests."""
+
+    enabled: bool = setting(True, "Start the Cloud API simulator with `gembok run`.")
+    host: str = setting("127.0.0.1", "Address the simulator listens on.", check=_ip_address)
+    port: int = setting(8445, "Port of the simulator.", check=_port)
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    """The task broker. It holds row ids only, never customer data."""
+
+    url: str = setting("", "Broker URL; empty starts an embedded Redis on a unix socket.",
+                       check=_redis_url)
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """The Dramatiq worker that runs queued jobs."""
+
+    threads: int = setting(8, "Worker threads (one thread drains only ~500 jobs/s here).",
+                           check=_at_least(1, 64))
+
+
+@dataclass(frozen=True)
+class WhatsAppSettings:
+    """How Gembok reaches the Cloud API."""
+
+    api_base_url: str = setting("http://127.0.0.1:8445",
+                                "Graph API base URL: the simulator, or https://graph.facebook.com.",
+                                check=_http_url)
+    api_version: str = setting("v25.0", "Graph API version used in every call.",
+                               check=_graph_version)
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    """The web UI's certificate; a self-signed one is made on first start when none is given."""
+
+    cert_file: Path | None = setting(None, "PEM certificate (default: <data_dir>/tls/cert.pem).")
+    key_file: Path | None = setting(None, "PEM private key (default: <data_dir>/tls/key.pem).")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, validated once; passed explicitly, never read from globals."""
+
+    data_dir: Path = setting(Path("var"), "Where the database, keyring and run files live.")
+    master_key_file: Path | None = setting(
+        None, "Master key file (default: $CREDENTIALS_DIRECTORY/master.key under systemd, "
+        "else <data_dir>/master.key).")
+    log_level: str = setting("info", "Log verbosity.",
+                             check=_one_of("debug", "info", "warning", "error"))
+    timezone: str = setting("Asia/Jakarta", "Time zone for dates shown to staff.",
+                            check=_timezone)
+    region: str = setting("ID", "Default region for phone numbers written without +country.",
+                          check=_region)
+    web: WebSettings = field(default_factory=WebSettings)
+    webhook: WebhookSettings = field(default_factory=WebhookSettings)
+    simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
+    whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
+    tls: TlsSettings = field(default_factory=TlsSettings)
+    credentials_dir: Path | None = field(default=None, metadata={"internal": True})
+
+    # Files under the data dir. Kept here so that every process agrees on the layout.
+    @property
+    def db_file(self) -> Path:
+        return self.data_dir / "gembok.db"
+
+    @property
+    def keyring_file(self) -> Path:
+        return self.data_dir / "keyring.json"
+
+    @property
+    def audit_head_file(self) -> Path:
+        return self.data_dir / "audit.head"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.data_dir / "run"
+
+    @property
+    def redis_socket(self) -> Path:
+        """Where the embedded Redis listens (no TCP port: only this box's own users reach it)."""
+        return self.run_dir / "redis.sock"
+
+    @property
+    def broker_url(self) -> str:
+        return self.redis.url or f"unix://{self.redis_socket}"
+
+    @property
+    def master_key_path(self) -> Path:
+        if self.master_key_file is not None:
+            return self.master_key_file
+        if self.credentials_dir is not None:
+            return self.credentials_dir / "master.key"
+        return self.data_dir / "master.key"
+
+    @property
+    def tls_cert_path(self) -> Path:
+        return self.tls.cert_file or self.data_dir / "tls" / "cert.pem"
+
+    @property
+    def tls_key_path(self) -> Path:
+        return self.tls.key_file or self.data_dir / "tls" / "key.pem"
+
+
+SECTIONS: dict[str, type] = {
+    f.name: f.default_factory  # type: ignore[misc]
+    for f in dataclasses.fields(Settings)
+    if f.default_factory is not dataclasses.MISSING
+}
+
+
+@dataclass(frozen=True)
+class SettingInfo:
+    """One documented setting, as the README and `gembok config` list it."""
+
+    key: str
+    env: str
+    default: Any
+    doc: str
+
+
+def describe() -> list[SettingInfo]:
+    """Every setting with its environment variable and default, for docs and the docs test."""
+    out: list[SettingInfo] = []
+    for f in dataclasses.fields(Settings):
+        if f.name in SECTIONS:
+            for sf in dataclasses.fields(SECTIONS[f.name]):
+                key = f"{f.name}.{sf.name}"
+                out.append(SettingInfo(key, _env_name(key), sf.default, sf.metadata["doc"]))
+        elif not f.metadata.get("internal"):
+            out.append(SettingInfo(f.name, _env_name(f.name), f.default, f.metadata["doc"]))
+    return out
+
+
+def _env_name(key: str) -> str:
+    return ENV_PREFIX + key.replace(".", "_").upper()
+
+
+def load_settings(env: Mapping[str, str] | None = None,
+                  config_file: Path | None = None) -> Settings:
+    """Reads the TOML file (GEMBOK_CONFIG or `config_file`), then GEMBOK_* variables on top."""
+    env = os.environ if env is None else env
+    if config_file is None and env.get(CONFIG_ENV):
+        config_file = Path(env[CONFIG_ENV])
+    raw: dict[str, tuple[Any, str]] = {}  # key -> (value, source)
+    if config_file is not None:
+        raw.update(_read_toml(config_file))
+    raw.update(_read_env(env))
+
+    top: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+    for key, (value, source) in raw.items():
+        section, _, name = key.rpartition(".")
+        cls = SECTIONS[section] if section else Settings
+        spec = {f.name: f for f in dataclasses.fields(cls)}[name]
+        parsed = _parse(key, value, source, spec)
+        (nested[section] if section else top)[name] = parsed
+    for section, cls in SECTIONS.items():
+        top[section] = cls(**nested[section])
+    creds = env.get("CREDENTIALS_DIRECTORY")
+    top["credentials_dir"] = Path(creds) if creds else None
+    top["data_dir"] = Path(top.get("data_dir", Path("var"))).absolute()
+    return Settings(**top)
+
+
+def _known_keys() -> dict[str, str]:
+    return {info.key: info.env for info in describe()}
+
+
+def _read_env(env: Mapping[str, str]) -> dict[str, tuple[Any, str]]:
+    by_env = {v: k for k, v in _known_keys().items()}
+    out: dict[str, tuple[Any, str]] = {}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
+            continue
+        if name not in by_env:
+            raise ConfigError(
+                f"unknown environment variable {name}: Gembok has no such setting "
+                f"(known: {', '.join(sorted(by_env))})")
+        out[by_env[name]] = (value, f"environment variable {name}")
+    return out
+
+
+def _read_toml(path: Path) -> dict[str, tuple[Any, str]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}; "
+                          f"check the path given in {CONFIG_ENV}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    lines = _key_lines(text)
+    known = _known_keys()
+    out: dict[str, tuple[Any, str]] = {}
+
+    def add(key: str, value: Any) -> None:
+        where = f"{path}:{lines.get(key, '?')}"
+        if key not in known:
+            raise ConfigError(f"unknown setting {key} in {where}: "
+                              f"check the spelling (known: {', '.join(sorted(known))})")
+        out[key] = (value, where)
+
+    for name, value in data.items():
+        if name in SECTIONS and isinstance(value, dict):
+            for sub, subvalue in value.items():
+                add(f"{name}.{sub}", subvalue)
+        else:
+            add(name, value)
+    return out
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Finds the line of each `key =` so that an error can point at it (tomllib cannot)."""
+    section = ""
+    found: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if m := re.fullmatch(r"\[\s*([A-Za-z0-9_.-]+)\s*\]\s*(#.*)?", stripped):
+            section = m.group(1)
+        elif m := re.match(r"([A-Za-z0-9_-]+)\s*=", stripped):
+            found.setdefault(f"{section}.{m.group(1)}" if section else m.group(1), number)
+    return found
+
+
+def _parse(key: str, value: Any, source: str, spec: dataclasses.Field[Any]) -> Any:
+    kind = str(spec.type)
+    from_env = source.startswith("environment")
+    shown = repr(value)
+
+    def refuse(allowed: str) -> ConfigError:
+        return ConfigError(f"setting {key} = {shown} (from {source}) is not valid: "
+                           f"expected {allowed}")
+
+    if kind == "bool":
+        if from_env:
+            lowered = value.strip().lower()
+            if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                raise refuse("true or false")
+            value = lowered in ("true", "1", "yes")
+        elif not isinstance(value, bool):
+            raise refuse("true or false")
+    elif kind == "int":
+        if from_env:
+            if not re.fullmatch(r"-?\d+", value.strip()):
+                raise refuse("a whole number")
+            value = int(value)
+        elif isinstance(value, bool) or not isinstance(value, int):
+            raise refuse("a whole number")
+    elif kind in ("str", "Path", "Path | None"):
+        if not isinstance(value, str):
+            raise refuse("a quoted string")
+        if kind != "str":
+            if not value.strip():
+                raise refuse("a file or directory path")
+            value = Path(value).expanduser().absolute()
+    else:  # pragma: no cover - a setting declared with a type this parser lacks
+        raise TypeError(f"setting {key} has unsupported type {kind}")
+    check: Check | None = spec.metadata.get("check")
+    if check is not None and (allowed := check(value)) is not None:
+        raise refuse(allowed)
+    return value

@@ -1,0 +1,1 @@
+"""Provides the key hierarchy: master key, keyring, field sealing and blind indexes."""

@@ -1,0 +1,42 @@
+"""Provides per-customer data keys (DEKs), wrapped by the master key and kept in the database.
+
+Each customer's fields are sealed under that customer's own key, so erasing a customer
+is destroying their key rows (crypto-shredding): every copy of their ciphertexts, in
+backups too, becomes unreadable at once.
+"""
+
+from __future__ import annotations
+
+from appliance.crypto.aead import KeySet, new_key
+from appliance.crypto.masterkey import MasterKey
+from appliance.crypto.wrap import unwrap, wrap
+from appliance.errors import GembokError
+from appliance.store.models import CustomerKey
+
+
+class CustomerKeysGone(GembokError):
+    """The customer's keys were destroyed (erased): their data can no longer be read."""
+
+
+def _label(customer_id: int, version: int) -> str:
+    return f"customer:{customer_id}:v{version}"
+
+
+def create_customer_keys(master: MasterKey, customer_id: int) -> KeySet:
+    key = new_key()
+    CustomerKey.create(customer=customer_id, version=1, master_id=master.key_id,
+                       wrapped=wrap(master.key, key, _label(customer_id, 1)))
+    return KeySet({1: key})
+
+
+def customer_keys(master: MasterKey, customer_id: int) -> KeySet:
+    rows = list(CustomerKey.select().where(CustomerKey.customer == customer_id))
+    if not rows:
+        raise CustomerKeysGone(f"customer {customer_id} was erased: their keys are destroyed")
+    return KeySet({r.version: unwrap(master.key, bytes(r.wrapped), _label(customer_id, r.version))
+                   for r in rows})
+
+
+def shred_customer_keys(customer_id: int) -> int:
+    """Deletes every version of the customer's key (secure_delete overwrites the pages)."""
+    return int(CustomerKey.delete().where(CustomerKey.customer == customer_id).execute())

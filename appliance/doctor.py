@@ -1,0 +1,139 @@
+"""Provides `gembok doctor`: one line per check of a box, and whether all of them passed.
+
+Each check says what it looked at and, when it fails, what to do. The footprint lines
+(time to ready, memory of all processes) are what the README's figures come from.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import psutil
+import redis
+
+from appliance.config import Settings
+from appliance.errors import GembokError
+from appliance.privacy.audit_verify import verify
+from appliance.runtime import Runtime, open_runtime
+from appliance.supervisor.children import Port, plan
+from appliance.supervisor.ports import PortInUse, check_free
+from appliance.supervisor.run import _http_ok
+from appliance.supervisor.state import read_state
+from appliance.tls import certificate_expiry
+
+
+@dataclass(frozen=True)
+class Result:
+    status: str  # "ok", "warn", "FAIL" or "info"
+    name: str
+    detail: str
+
+
+def run_checks(settings: Settings) -> list[Result]:
+    results: list[Result] = []
+    results.append(_master_key_mode(settings))
+    rt = _guard(results, "keys and database", lambda: open_runtime(settings))
+    if rt is not None:
+        verdict = verify(rt.keyring.audit_key, settings.audit_head_file)
+        results.append(Result("ok" if verdict.ok else "FAIL", "audit chain", verdict.summary))
+    results.append(_redis(settings))
+    results.extend(_ports(settings))
+    results.append(_certificate(settings))
+    results.extend(_footprint(settings))
+    return results
+
+
+def _guard(results: list[Result], name: str, check: Callable[[], Runtime]) -> Runtime | None:
+    try:
+        rt = check()
+    except GembokError as exc:
+        results.append(Result("FAIL", name, str(exc)))
+        return None
+    results.append(Result("ok", name, f"master key {rt.master.key_id} opens the keyring, "
+                                      f"the database and its schema is current"))
+    return rt
+
+
+def _master_key_mode(settings: Settings) -> Result:
+    path = settings.master_key_path
+    try:
+        info = path.stat()
+    except OSError as exc:
+        return Result("FAIL", "master key file", f"{path}: {exc.strerror}")
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o077:
+        return Result("FAIL", "master key file",
+                      f"{path} has mode {mode:04o}: run chmod 600 {path}")
+    return Result("ok", "master key file", f"{path} (mode {mode:04o}, owner uid {info.st_uid})")
+
+
+def _redis(settings: Settings) -> Result:
+    try:
+        client = redis.Redis.from_url(settings.broker_url, socket_timeout=2)
+        client.ping()
+        client.close()
+    except (redis.RedisError, OSError) as exc:
+        return Result("FAIL", "redis", f"no answer at {settings.broker_url} "
+                                       f"({exc.__class__.__name__}); is the appliance running?")
+    return Result("ok", "redis", f"answers at {settings.broker_url}")
+
+
+def _ports(settings: Settings) -> Iterator[Result]:
+    for child in plan(settings):
+        for port in child.ports:
+            yield _port(port, child.health_url)
+
+
+def _port(port: Port, health_url: str | None) -> Result:
+    name = f"port {port.port}"
+    try:
+        check_free(port)
+    except PortInUse as exc:
+        if health_url and _http_ok(health_url):
+            return Result("ok", name, f"{port.label} answers at {health_url}")
+        return Result("FAIL", name, str(exc))
+    return Result("ok", name, f"free for the {port.label} ({port.host})")
+
+
+def _certificate(settings: Settings) -> Result:
+    path = settings.tls_cert_path
+    try:
+        expiry = certificate_expiry(path)
+    except (OSError, ValueError) as exc:
+        return Result("FAIL", "TLS certificate", f"{path} cannot be read: {exc}")
+    days = (expiry - datetime.now(UTC)).days
+    status = "FAIL" if days < 0 else "warn" if days < 30 else "ok"
+    return Result(status, "TLS certificate", f"{path} expires {expiry:%Y-%m-%d} ({days} days)")
+
+
+def _footprint(settings: Settings) -> Iterator[Result]:
+    state = read_state(settings.run_dir)
+    if state is None or not psutil.pid_exists(state.supervisor_pid):
+        yield Result("info", "footprint", "gembok run is not running here: no figures")
+        return
+    yield Result("info", "startup", f"all ports answered {state.ready_seconds:.2f} s after "
+                                    "`gembok run` started")
+    procs = _tree(state.supervisor_pid)
+    rss = sum(_safe(lambda p: p.memory_info().rss, p) for p in procs)
+    pss = sum(_safe(lambda p: p.memory_full_info().pss, p) for p in procs)
+    yield Result("info", "memory", f"{len(procs)} processes: {rss / 2**20:.0f} MB resident "
+                                   f"(RSS summed), {pss / 2**20:.0f} MB proportional (PSS)")
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _safe(measure: Callable[[psutil.Process], int], proc: psutil.Process) -> int:
+    try:
+        return measure(proc)
+    except (psutil.Error, AttributeError):
+        return 0
+

@@ -1,0 +1,1 @@
+"""Provides the Chatroom's core: customers, conversations, messages (routing and rules to come)."""

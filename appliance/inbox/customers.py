@@ -1,0 +1,61 @@
+"""Provides customers: created with their own data key, found by blind index, read with audit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from appliance.crypto.blind_index import normalise_phone
+from appliance.crypto.data_keys import create_customer_keys, customer_keys
+from appliance.runtime import Runtime
+from appliance.store.db import db
+from appliance.store.models import Customer
+from appliance.store.sealed import open_text, seal_text
+
+
+@dataclass(frozen=True, repr=False)
+class CustomerRecord:
+    id: int
+    name: str | None
+    phone: str | None
+    wa_user_id: str | None
+
+    def __repr__(self) -> str:  # personal data stays out of logs and tracebacks
+        return f"CustomerRecord(id={self.id})"
+
+
+def create_customer(rt: Runtime, *, name: str | None, phone: str | None = None,
+                    wa_user_id: str | None = None, actor: str) -> int:
+    """A customer is known by phone, by business-scoped user id, or both (since 2026)."""
+    if phone is None and wa_user_id is None:
+        raise ValueError("a customer needs a phone number or a WhatsApp user id")
+    e164 = normalise_phone(phone, rt.settings.region) if phone is not None else None
+    with db.atomic():
+        row = Customer.create()
+        keys = create_customer_keys(rt.master, row.id)
+        row.name_sealed = seal_text(keys, Customer, "name", row.id, name)
+        row.phone_sealed = seal_text(keys, Customer, "phone", row.id, e164)
+        row.phone_index = rt.index("phone", e164) if e164 else None
+        row.wa_user_sealed = seal_text(keys, Customer, "wa_user", row.id, wa_user_id)
+        row.wa_user_index = rt.index("wa_user", wa_user_id) if wa_user_id else None
+        row.save()
+        rt.audit(actor=actor, action="customer.created", target=f"customer:{row.id}")
+    return int(row.id)
+
+
+def find_by_phone(rt: Runtime, phone: str) -> int | None:
+    index = rt.index.phone(phone, rt.settings.region)
+    row = Customer.get_or_none(Customer.phone_index == index)
+    return int(row.id) if row else None
+
+
+def read_customer(rt: Runtime, customer_id: int, *, actor: str) -> CustomerRecord:
+    """Opens a customer's fields and records who looked (the auditor's "who saw this?")."""
+    row = Customer.get_by_id(customer_id)
+    keys = customer_keys(rt.master, customer_id)
+    record = CustomerRecord(
+        id=customer_id,
+        name=open_text(keys, Customer, "name", customer_id, row.name_sealed),
+        phone=open_text(keys, Customer, "phone", customer_id, row.phone_sealed),
+        wa_user_id=open_text(keys, Customer, "wa_user", customer_id, row.wa_user_sealed))
+    rt.audit(actor=actor, action="customer.read", target=f"customer:{customer_id}")
+    return record

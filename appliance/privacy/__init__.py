@@ -1,0 +1,1 @@
+"""Provides UU PDP machinery: the audit chain, and later DSAR, erasure, retention, breach report."""

@@ -1,0 +1,57 @@
+"""Provides `Runtime`: one process's open appliance (settings, unwrapped keys, open database).
+
+Every process (web, webhook, worker, scheduler, CLI) opens the appliance the same way,
+and every check (key file mode, master key, database key, schema) happens here, before
+anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from appliance.config import Settings
+from appliance.crypto.blind_index import BlindIndex
+from appliance.crypto.keyring import Keyring, load_keyring
+from appliance.crypto.masterkey import MasterKey, load_master_key
+from appliance.errors import GembokError
+from appliance.privacy import audit
+from appliance.store import migrations
+from appliance.store.db import db, open_database
+from appliance.store.models import AuditEntry
+
+
+class DataDirError(GembokError):
+    """The data dir is incomplete: a file Gembok needs is gone."""
+
+
+@dataclass(repr=False)
+class Runtime:
+    settings: Settings
+    keyring: Keyring
+    index: BlindIndex
+
+    @property
+    def master(self) -> MasterKey:
+        return self.keyring.master
+
+    def audit(self, *, actor: str, action: str, target: str = "",
+              detail: Mapping[str, audit.DetailValue] | None = None) -> AuditEntry:
+        return audit.append(self.keyring.audit_key, actor=actor, action=action, target=target,
+                            detail=detail)
+
+    def __repr__(self) -> str:
+        return f"Runtime(data_dir={self.settings.data_dir})"
+
+
+def open_runtime(settings: Settings, *, check_schema: bool = True,
+                 create_database: bool = False) -> Runtime:
+    master = load_master_key(settings.master_key_path)
+    keyring = load_keyring(settings.keyring_file, master)
+    if not settings.db_file.exists() and not create_database:
+        raise DataDirError(f"database {settings.db_file} is missing but its keyring is there: "
+                           "restore the database from your backup")
+    open_database(settings.db_file, keyring.database_key)
+    if check_schema:
+        migrations.require_current(db)
+    return Runtime(settings, keyring, BlindIndex(keyring.index_key))

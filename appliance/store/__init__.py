@@ -1,0 +1,1 @@
+"""Provides the encrypted database: SQLCipher through peewee, models and migrations."""

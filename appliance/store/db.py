@@ -1,0 +1,75 @@
+"""Provides the one SQLCipher database handle and how to open it with a raw key.
+
+A raw 256-bit key (`x'…'`) skips SQLCipher's passphrase KDF at every connect. WAL with
+`synchronous=FULL` means an acknowledged write survives a power cut; `secure_delete`
+overwrites deleted rows so that a shredded customer key leaves no copy in free pages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from peewee import DatabaseError
+from playhouse.sqlcipher_ext import SqlCipherDatabase
+from sqlcipher3 import dbapi2 as sqlcipher
+
+from appliance.errors import GembokError
+
+PRAGMAS: dict[str, Any] = {
+    "journal_mode": "wal",
+    "synchronous": "full",
+    "foreign_keys": 1,
+    "secure_delete": 1,
+    "cache_size": -64000,
+    "busy_timeout": 10000,
+    "temp_store": "memory",  # sorts and temp tables never spill to an unencrypted temp file
+}
+
+
+class WrongKeyError(GembokError):
+    """The database key does not open the database file."""
+
+
+class _QuietSqlCipherDatabase(SqlCipherDatabase):  # type: ignore[misc]
+    """Silences SQLCipher's own stderr log: a wrong key becomes our one clear error instead."""
+
+    def _connect(self) -> Any:
+        params = dict(self.connect_params)
+        key = params.pop("passphrase", "")
+        conn = sqlcipher.connect(self.database, isolation_level=None, **params)
+        try:
+            conn.execute("PRAGMA cipher_log_level = NONE")
+            conn.execute(f"PRAGMA key = \"{key}\"")
+            self._add_conn_hooks(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+
+db = _QuietSqlCipherDatabase(None)
+
+
+def open_database(path: Path, key: bytes) -> SqlCipherDatabase:
+    """Points `db` at `path` and proves the key opens it, before anything is written."""
+    if len(key) != 32:
+        raise ValueError("the database key is 32 bytes")
+    if not db.is_closed():
+        db.close()
+    db.init(str(path), passphrase=f"x'{key.hex()}'", pragmas=PRAGMAS)
+    try:
+        db.get_tables()
+    except DatabaseError as exc:
+        db.close()
+        if "not a database" in str(exc):
+            raise WrongKeyError(f"database {path} does not open with the key from the keyring: "
+                                "the keyring belongs to another database, or the file is "
+                                "damaged (nothing was changed)") from None
+        raise
+    return db
+
+
+def execute(database: SqlCipherDatabase, statement: str, params: tuple[Any, ...] = ()) -> Any:
+    """Raw SQL for migrations and schema checks (peewee's stubs leave execute_sql untyped)."""
+    return database.execute_sql(statement, params)

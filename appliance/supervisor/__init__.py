@@ -1,0 +1,1 @@
+"""Provides `gembok run`: the whole appliance in one foreground process, for the quick start."""

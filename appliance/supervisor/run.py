@@ -1,0 +1,198 @@
+"""Provides `Supervisor`: starts every process of the appliance, watches them, stops them all.
+
+Children run in their own process groups (so a Ctrl-C reaches the supervisor alone and
+it stops them in order: worker first, Redis last) and die with the supervisor if it is
+killed (PR_SET_PDEATHSIG). Nothing is left behind: a child group that ignores SIGTERM
+for too long gets SIGKILL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+import psutil
+
+from appliance.config import Settings
+from appliance.errors import GembokError
+from appliance.runtime import Runtime
+from appliance.scheduler import Scheduler, checkpoint
+from appliance.supervisor.children import Child, plan
+from appliance.supervisor.ports import check_free
+from appliance.supervisor.state import RunState, clear_state, write_state
+
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+_PR_SET_PDEATHSIG = 1
+
+
+class StartError(GembokError):
+    """A process of the appliance could not start."""
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class Supervisor:
+    def __init__(self, settings: Settings, rt: Runtime, say: Callable[[str], None]) -> None:
+        self.settings = settings
+        self.rt = rt
+        self.say = say
+        self.children = plan(settings)
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.stopping = False
+        self._lock: IO[str] | None = None
+
+    # -- start -------------------------------------------------------------------------
+    def start(self) -> float:
+        """Starts everything; returns seconds from this process's start to all answering."""
+        self._take_lock()
+        for child in self.children:
+            for port in child.ports:
+                check_free(port)
+        for path in (self.settings.redis_socket, self.settings.run_dir / "worker.ready"):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        env = {**os.environ, "GEMBOK_DATA_DIR": str(self.settings.data_dir),
+               "PYTHONUNBUFFERED": "1"}
+        for child in self.children:
+            if self.stopping:
+                break
+            self.procs[child.name] = subprocess.Popen(
+                child.argv, env=env, process_group=0, preexec_fn=_die_with_parent,
+                stdin=subprocess.DEVNULL)
+            if child.name == "redis":  # the others need it before they can start
+                self._wait_ready([child])
+        self._wait_ready([c for c in self.children if c.name != "redis"])
+        ready = time.time() - psutil.Process().create_time()
+        write_state(self.settings.run_dir, RunState(
+            os.getpid(), round(ready, 2), {n: p.pid for n, p in self.procs.items()}))
+        return ready
+
+    def _take_lock(self) -> None:
+        self.settings.run_dir.mkdir(mode=0o700, exist_ok=True)
+        lock = open(self.settings.run_dir / "supervisor.lock", "a+")  # noqa: SIM115
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise StartError(f"another `gembok run` already uses data dir "
+                             f"{self.settings.data_dir}: stop it first") from None
+        self._lock = lock
+
+    def _wait_ready(self, children: list[Child]) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        waiting = list(children)
+        while waiting:
+            if self.stopping:
+                return
+            for child in list(waiting):
+                self._check_alive(child.name, starting=True)
+                if _is_ready(child):
+                    waiting.remove(child)
+            if time.monotonic() > deadline:
+                names = ", ".join(c.label for c in waiting)
+                raise StartError(f"{names} did not come up within {START_TIMEOUT:.0f} s")
+            time.sleep(0.05)
+
+    def _check_alive(self, name: str, *, starting: bool = False) -> None:
+        proc = self.procs.get(name)
+        if proc is None or proc.poll() is None:
+            return
+        label = next(c.label for c in self.children if c.name == name)
+        when = "while starting" if starting else "unexpectedly"
+        raise StartError(f"the {label} (pid {proc.pid}) exited {when} with code "
+                         f"{proc.returncode}; see its message above. Stopping everything")
+
+    # -- run ---------------------------------------------------------------------------
+    def table(self) -> str:
+        rows = [(c.label, c.where, str(self.procs[c.name].pid))
+                for c in self.children if c.name in self.procs]
+        rows.append(("scheduler", "in this process", str(os.getpid())))
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        return "\n".join("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True))
+                         .rstrip() for r in rows)
+
+    def watch(self) -> None:
+        """Runs the scheduler and watches the children until a stop is asked or one dies."""
+        scheduler = Scheduler(self.rt)
+        while not self.stopping:
+            for name in self.procs:
+                self._check_alive(name)
+            scheduler.tick()
+            time.sleep(0.2)
+
+    # -- stop --------------------------------------------------------------------------
+    def request_stop(self, *_: object) -> None:
+        self.stopping = True
+
+    def stop(self) -> None:
+        """Stops children in reverse start order, each group with SIGTERM then SIGKILL."""
+        for name in reversed(list(self.procs)):
+            proc = self.procs[name]
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.say(f"gembok: {name} did not stop within {STOP_TIMEOUT:.0f} s; killing it")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # stragglers of the group, if any
+            proc.wait()
+        try:
+            checkpoint(self.rt)
+        finally:
+            clear_state(self.settings.run_dir)
+            if self._lock is not None:
+                self._lock.close()
+
+
+def _is_ready(child: Child) -> bool:
+    if child.unix_socket is not None:
+        return _redis_answers(child.unix_socket)
+    if child.ready_file is not None:
+        return child.ready_file.exists()
+    if child.health_url is not None:
+        return _http_ok(child.health_url)
+    return True
+
+
+def _http_ok(url: str) -> bool:
+    # A liveness probe of our own child on this machine: no data crosses it.
+    context = ssl._create_unverified_context()  # noqa: S323
+    try:
+        with urllib.request.urlopen(url, timeout=1, context=context) as resp:  # noqa: S310
+            return bool(resp.status == 200)
+    except OSError:
+        return False
+
+
+def _redis_answers(path: Path) -> bool:
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(1)
+            sock.connect(str(path))
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def install_signal_handlers(supervisor: Supervisor) -> None:
+    signal.signal(signal.SIGINT, supervisor.request_stop)
+    signal.signal(signal.SIGTERM, supervisor.request_stop)
+    signal.signal(signal.SIGHUP, supervisor.request_stop)

@@ -1,0 +1,1 @@
+"""Provides everything WhatsApp: the Cloud API client, webhook handling and the simulator."""

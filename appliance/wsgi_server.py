@@ -1,0 +1,67 @@
+"""Provides `serve`: run a WSGI app under gunicorn (gthread, TLS) from one of Gembok's commands.
+
+gunicorn is driven from Python rather than its own command line so that every listener
+(web UI, webhook, simulator) takes its options from the validated `Settings`, and
+systemd units and the quick start run the very same entry points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from appliance.store.db import db
+
+WSGIApp = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Listener:
+    name: str
+    host: str
+    port: int
+    workers: int = 1
+    threads: int = 8
+    certfile: Path | None = None
+    keyfile: Path | None = None
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, factory: Callable[[], WSGIApp], options: dict[str, Any]) -> None:
+        self._factory = factory
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> WSGIApp:
+        app = self._factory()
+        # The app was built in the master (preload): never carry its SQLite connection
+        # across fork. Each worker thread opens its own on first use.
+        if db.database is not None:
+            db.close()
+        return app
+
+
+def serve(factory: Callable[[], WSGIApp], listener: Listener) -> None:
+    options: dict[str, Any] = {
+        "bind": [f"{listener.host}:{listener.port}"],
+        "workers": listener.workers,
+        "worker_class": "gthread",
+        "threads": listener.threads,
+        "preload_app": True,  # a bad key or config fails once, in the master, with one line
+        "graceful_timeout": 2,  # open live streams would otherwise hold a stop for 30 s
+        "proc_name": listener.name,
+        "control_socket_disable": True,
+        "loglevel": "warning",
+        "accesslog": None,  # URLs carry no personal data, but staff IPs need not pile up
+    }
+    if listener.certfile and listener.keyfile:
+        options.update(certfile=str(listener.certfile), keyfile=str(listener.keyfile))
+    _Gunicorn(factory, options).run()
