@@ -97,7 +97,7 @@ def run() -> None:
             supervisor.watch()
     finally:
         supervisor.stop()
-        click.echo("gembok: stopped; every process has exited", err=True)
+    click.echo("gembok: stopped; every process has exited", err=True)
 
 
 @cli.command()

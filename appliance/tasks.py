@@ -51,6 +51,8 @@ def redis_broker(settings: Settings) -> RedisBroker:
 
 def run_worker(settings: Settings, ready_file: Path | None = None) -> None:
     """The worker process: consumes every queue until SIGTERM or SIGINT."""
+    if settings.log_level != "debug":  # its start/stop chatter is not an operator's business
+        logging.getLogger("dramatiq").setLevel(logging.WARNING)
     broker = redis_broker(settings)
     bind(broker)
     worker = dramatiq.Worker(broker, queues=set(QUEUES), worker_threads=settings.worker.threads)

@@ -22,8 +22,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-import psutil
-
 from appliance.config import Settings
 from appliance.errors import GembokError
 from appliance.runtime import Runtime
@@ -77,7 +75,7 @@ class Supervisor:
             if child.name == "redis":  # the others need it before they can start
                 self._wait_ready([child])
         self._wait_ready([c for c in self.children if c.name != "redis"])
-        ready = time.time() - psutil.Process().create_time()
+        ready = _process_age()
         write_state(self.settings.run_dir, RunState(
             os.getpid(), round(ready, 2), {n: p.pid for n, p in self.procs.items()}))
         return ready
@@ -114,8 +112,10 @@ class Supervisor:
             return
         label = next(c.label for c in self.children if c.name == name)
         when = "while starting" if starting else "unexpectedly"
-        raise StartError(f"the {label} (pid {proc.pid}) exited {when} with code "
-                         f"{proc.returncode}; see its message above. Stopping everything")
+        how = (f"killed by {signal.Signals(-proc.returncode).name}" if proc.returncode < 0
+               else f"exit code {proc.returncode}")
+        raise StartError(f"{label} (pid {proc.pid}) exited {when} ({how}); its own message, "
+                         "if any, is above. Everything else was stopped")
 
     # -- run ---------------------------------------------------------------------------
     def table(self) -> str:
@@ -159,6 +159,13 @@ class Supervisor:
             clear_state(self.settings.run_dir)
             if self._lock is not None:
                 self._lock.close()
+
+
+def _process_age() -> float:
+    """Seconds since this process was exec'd (10 ms ticks; psutil rounds boot time to 1 s)."""
+    fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+    started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: starttime
+    return time.clock_gettime(time.CLOCK_BOOTTIME) - started
 
 
 def _is_ready(child: Child) -> bool:

@@ -1,0 +1,213 @@
+"""`gembok run` as a newcomer meets it: up in seconds, on every port, and gone without a trace."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from appliance.bootstrap import initialise
+from appliance.crypto.masterkey import create_master_key
+from appliance.store.db import db
+from tests.conftest import files_under, free_port, settings_for
+
+pytestmark = pytest.mark.slow
+GEMBOK = [sys.executable, "-m", "appliance"]
+
+
+def appliance_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GEMBOK_")}
+    env.update(GEMBOK_DATA_DIR=str(data_dir), GEMBOK_WEB_PORT=str(free_port()),
+               GEMBOK_WEBHOOK_PORT=str(free_port()), GEMBOK_SIMULATOR_PORT=str(free_port()),
+               **extra)
+    env["GEMBOK_WHATSAPP_API_BASE_URL"] = f"http://127.0.0.1:{env['GEMBOK_SIMULATOR_PORT']}"
+    return env
+
+
+class Running:
+    """A `gembok run` in the background, read until it says it is ready."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.proc = subprocess.Popen([*GEMBOK, "run"], env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, start_new_session=True)
+        self.out: list[str] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise AssertionError(f"gembok run ended early: {self.proc.stderr.read()}")
+            self.out.append(line)
+            if "Press Ctrl-C to stop." in line:
+                break
+        self.tree = [self.proc.pid] + [c.pid for c in psutil.Process(self.proc.pid)
+                                       .children(recursive=True)]
+
+    def port(self, name: str) -> int:
+        return int(self.env[f"GEMBOK_{name}_PORT"])
+
+    def stop(self, sig: int = signal.SIGINT) -> int:
+        self.proc.send_signal(sig)
+        return self.wait()
+
+    def wait(self) -> int:
+        code = self.proc.wait(timeout=30)
+        self.stderr = self.proc.stderr.read()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return code
+
+    def survivors(self) -> list[int]:
+        alive = []
+        for pid in self.tree:
+            try:
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    alive.append(pid)
+            except psutil.NoSuchProcess:
+                pass
+        return alive
+
+
+@pytest.fixture
+def start():
+    """Starts `gembok run`s; whatever a failing test left running is stopped afterwards."""
+    started: list[Running] = []
+
+    def starter(env: dict[str, str]) -> Running:
+        started.append(Running(env))
+        return started[-1]
+
+    yield starter
+    for run in started:
+        if run.proc.returncode is None:
+            run.stop(signal.SIGTERM)
+
+
+def get(url: str) -> tuple[int, bytes]:
+    context = ssl._create_unverified_context()
+    with urllib.request.urlopen(url, timeout=5, context=context) as resp:
+        return resp.status, resp.read()
+
+
+def one_line_error(args: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(GEMBOK + args, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gembok: "), done.stderr
+    return lines[0]
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, str]]:
+    return {str(p): (p.stat().st_mode, hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in files_under(root)}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_it_comes_up_answers_on_every_port_and_stops_with_no_child_left(tmp_path, start, sig):
+    env = appliance_env(tmp_path / "var")
+    run = start(env)
+    text = "".join(run.out)
+    assert "one-time password:" in text and "must be changed at the first sign-in" in text
+    assert len(run.tree) >= 6  # supervisor, redis, web, webhook, simulator, worker (+ workers)
+    assert get(f"https://127.0.0.1:{run.port('WEB')}/healthz") == (200, b"ok\n")
+    assert get(f"https://127.0.0.1:{run.port('WEBHOOK')}/healthz") == (200, b"ok\n")
+    assert get(f"http://127.0.0.1:{run.port('SIMULATOR')}/healthz") == (200, b"ok\n")
+    assert (tmp_path / "var" / "run" / "redis.sock").exists()
+    assert run.stop(sig) == 0
+    assert run.survivors() == []
+    assert not (tmp_path / "var" / "run" / "redis.sock").exists()
+
+
+def test_a_second_start_reuses_the_data_and_never_replaces_a_key(tmp_path, start):
+    env = appliance_env(tmp_path / "var")
+    start(env).stop()
+    keys = {name: (tmp_path / "var" / name).read_bytes() for name in ("master.key",
+                                                                       "keyring.json")}
+    again = start(env)
+    assert "one-time password" not in "".join(again.out)
+    assert again.stop() == 0
+    for name, content in keys.items():
+        assert (tmp_path / "var" / name).read_bytes() == content
+
+
+def test_doctor_reports_every_check_and_the_footprint_while_running(tmp_path, start):
+    env = appliance_env(tmp_path / "var")
+    run = start(env)
+    try:
+        done = subprocess.run([*GEMBOK, "doctor"], env=env, capture_output=True, text=True,
+                              timeout=60)
+    finally:
+        run.stop()
+    assert done.returncode == 0, done.stdout + done.stderr
+    for check in ("master key file", "keys and database", "audit chain", "redis",
+                  f"port {run.port('WEB')}", "TLS certificate", "startup", "memory"):
+        assert check in done.stdout
+    assert "FAIL" not in done.stdout
+
+
+def test_a_child_that_dies_stops_everything_with_a_clear_error(tmp_path, start):
+    run = start(appliance_env(tmp_path / "var"))
+    web = next(p for p in psutil.Process(run.proc.pid).children()
+               if "web" in " ".join(p.cmdline()) and "webhook" not in " ".join(p.cmdline()))
+    web.kill()
+    assert run.wait() == 2
+    assert "web UI" in run.stderr and "exited unexpectedly" in run.stderr
+    assert run.survivors() == []
+
+
+def test_a_port_in_use_names_the_port_and_the_setting_that_moves_it(tmp_path):
+    env = appliance_env(tmp_path / "var")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", int(env["GEMBOK_WEBHOOK_PORT"])))
+        taken.listen()
+        line = one_line_error(["run"], env)
+    assert f"port {env['GEMBOK_WEBHOOK_PORT']} on 127.0.0.1 (webhook listener) is already in use" \
+        in line
+    assert "webhook.port" in line and "GEMBOK_WEBHOOK_PORT" in line
+    assert not (tmp_path / "var").exists()  # nothing was created
+
+
+@pytest.fixture
+def initialised(tmp_path) -> Path:
+    data_dir = tmp_path / "var"
+    initialise(settings_for(data_dir))
+    db.close()
+    return data_dir
+
+
+def test_a_missing_master_key_stops_the_start(initialised):
+    (initialised / "master.key").unlink()
+    line = one_line_error(["run"], appliance_env(initialised))
+    assert "master key file" in line and "is missing: restore it" in line
+    assert not (initialised / "master.key").exists()  # never silently replaced
+
+
+def test_a_world_readable_master_key_stops_the_start(initialised):
+    (initialised / "master.key").chmod(0o644)
+    line = one_line_error(["run"], appliance_env(initialised))
+    assert "too open" in line and "chmod 600" in line
+
+
+def test_a_bad_setting_stops_the_start(initialised):
+    env = appliance_env(initialised, GEMBOK_WORKER_THREADS="many")
+    line = one_line_error(["run"], env)
+    assert "worker.threads = 'many' (from environment variable GEMBOK_WORKER_THREADS)" in line
+
+
+def test_a_wrong_master_key_stops_the_start_and_writes_nothing(initialised, tmp_path):
+    (initialised / "master.key").unlink()
+    create_master_key(initialised / "master.key")
+    before = snapshot(initialised)
+    line = one_line_error(["run"], appliance_env(initialised))
+    assert "is not the one that protects this data dir" in line
+    assert snapshot(initialised) == before
