@@ -1,5 +1,5 @@
 # Gembok: the two commands are `make run` and `make test`.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite needs (checked, installed only when missing).
