@@ -105,10 +105,8 @@ def run() -> None:
 def worker() -> None:
     """Run a queue worker (a systemd unit in production; `gembok run` starts one)."""
     from appliance import tasks
-    from appliance.runtime import open_runtime
 
     settings = _settings()
-    open_runtime(settings)
     tasks.run_worker(settings, ready_file=settings.run_dir / "worker.ready")
 
 

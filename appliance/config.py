@@ -32,9 +32,15 @@ class ConfigError(GembokError):
 Check = Callable[[Any], str | None]  # returns what is allowed when the value is refused
 
 
-def setting(default: Any, doc: str, *, check: Check | None = None) -> Any:
-    """Declares one setting: its default, its one-line documentation and its check."""
-    return field(default=default, metadata={"doc": doc, "check": check})
+def setting(default: Any, doc: str, *, check: Check | None = None, secret: bool = False) -> Any:
+    """Declares one setting: its default, its one-line documentation and its check.
+
+    A secret is never shown in a repr and never read from the config file: it is entered
+    once with a `gembok ... configure` command and kept sealed in the database; its
+    environment variable exists for tests and the quick start only.
+    """
+    return field(default=default, repr=not secret,
+                 metadata={"doc": doc, "check": check, "secret": secret})
 
 
 def _port(value: int) -> str | None:
@@ -82,6 +88,10 @@ def _graph_version(value: str) -> str | None:
 def _http_url(value: str) -> str | None:
     ok = re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value)
     return None if ok else "an http:// or https:// URL without spaces"
+
+
+def _digits_or_empty(value: str) -> str | None:
+    return None if re.fullmatch(r"\d{0,32}", value) else "digits only, as Meta shows the id"
 
 
 def _redis_url(value: str) -> str | None:
@@ -146,6 +156,17 @@ class WhatsAppSettings:
                                 check=_http_url)
     api_version: str = setting("v25.0", "Graph API version used in every call.",
                                check=_graph_version)
+    phone_number_id: str = setting("", "The business number's id in the Cloud API.",
+                                   check=_digits_or_empty)
+    waba_id: str = setting("", "The WhatsApp Business Account id.", check=_digits_or_empty)
+    access_token: str = setting("", "Bearer token for the Graph API (secret).", secret=True)
+    app_secret: str = setting("", "App secret that signs webhooks (secret).", secret=True)
+    verify_token: str = setting("", "Token of the webhook verification handshake (secret).",
+                                secret=True)
+    media_max_bytes: int = setting(25 * 2**20, "Largest attachment Gembok downloads and keeps.",
+                                   check=_at_least(2**20, 100 * 2**20))
+    sweep_after_seconds: int = setting(30, "Re-queue a stored webhook not processed after this.",
+                                       check=_at_least(5, 3600))
 
 
 @dataclass(frozen=True)
@@ -237,6 +258,7 @@ class SettingInfo:
     env: str
     default: Any
     doc: str
+    secret: bool = False
 
 
 def describe() -> list[SettingInfo]:
@@ -246,7 +268,8 @@ def describe() -> list[SettingInfo]:
         if f.name in SECTIONS:
             for sf in dataclasses.fields(SECTIONS[f.name]):
                 key = f"{f.name}.{sf.name}"
-                out.append(SettingInfo(key, _env_name(key), sf.default, sf.metadata["doc"]))
+                out.append(SettingInfo(key, _env_name(key), sf.default, sf.metadata["doc"],
+                                       sf.metadata.get("secret", False)))
         elif not f.metadata.get("internal"):
             out.append(SettingInfo(f.name, _env_name(f.name), f.default, f.metadata["doc"]))
     return out
@@ -315,11 +338,17 @@ def _read_toml(path: Path) -> dict[str, tuple[Any, str]]:
     known = _known_keys()
     out: dict[str, tuple[Any, str]] = {}
 
+    secrets = {info.key for info in describe() if info.secret}
+
     def add(key: str, value: Any) -> None:
         where = f"{path}:{lines.get(key, '?')}"
         if key not in known:
             raise ConfigError(f"unknown setting {key} in {where}: "
                               f"check the spelling (known: {', '.join(sorted(known))})")
+        if key in secrets:
+            raise ConfigError(f"setting {key} in {where} is a secret and does not belong in the "
+                              "config file: remove it and enter it with `gembok whatsapp "
+                              "configure` (it is kept sealed in the database)")
         out[key] = (value, where)
 
     for name, value in data.items():
@@ -347,7 +376,7 @@ def _key_lines(text: str) -> dict[str, int]:
 def _parse(key: str, value: Any, source: str, spec: dataclasses.Field[Any]) -> Any:
     kind = str(spec.type)
     from_env = source.startswith("environment")
-    shown = repr(value)
+    shown = "<hidden>" if spec.metadata.get("secret") else repr(value)
 
     def refuse(allowed: str) -> ConfigError:
         return ConfigError(f"setting {key} = {shown} (from {source}) is not valid: "

@@ -18,6 +18,9 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
 from appliance.config import Settings
+from appliance.runtime import Runtime, open_runtime
+from appliance.whatsapp import ingest, media
+from appliance.whatsapp.connection import make_client
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +32,44 @@ PRIORITY = {"webhook": 0, "send": 10, "broadcast": 20, "maintenance": 100}  # lo
 dramatiq.set_broker(StubBroker())
 
 
+_runtime: Runtime | None = None
+
+
+def configure(rt: Runtime) -> None:
+    """Gives the actors of this process their open appliance (keys, database)."""
+    global _runtime
+    _runtime = rt
+
+
+def _rt() -> Runtime:
+    if _runtime is None:
+        raise RuntimeError("tasks.configure(rt) was not called in this process")
+    return _runtime
+
+
 @dramatiq.actor(queue_name="maintenance", priority=PRIORITY["maintenance"], max_retries=0)
 def ping() -> None:
     """Proves a worker consumes the queues; carries nothing."""
     log.info("worker ping")
 
 
-ACTORS: list[Any] = [ping]
+@dramatiq.actor(queue_name="webhook", priority=PRIORITY["webhook"], max_retries=20,
+                min_backoff=500, max_backoff=60_000)
+def process_event(event_id: int) -> None:
+    """One stored webhook POST; its media downloads follow as their own jobs."""
+    outcome = ingest.process_event(_rt(), event_id)
+    for media_id in outcome.media_ids:
+        fetch_media.send(media_id)
+
+
+@dramatiq.actor(queue_name="webhook", priority=PRIORITY["webhook"] + 1, max_retries=10,
+                min_backoff=1000, max_backoff=300_000)
+def fetch_media(media_id: int) -> None:
+    with make_client(_rt()) as client:
+        media.fetch_media(_rt(), media_id, client)
+
+
+ACTORS: list[Any] = [ping, process_event, fetch_media]
 
 
 def bind(broker: dramatiq.Broker) -> None:
@@ -46,13 +80,16 @@ def bind(broker: dramatiq.Broker) -> None:
 
 
 def redis_broker(settings: Settings) -> RedisBroker:
-    return RedisBroker(url=settings.broker_url)  # type: ignore[no-untyped-call]
+    """A broker that fails fast when Redis is down: callers fall back on the sweeper."""
+    return RedisBroker(url=settings.broker_url, socket_timeout=2,  # type: ignore[no-untyped-call]
+                       socket_connect_timeout=2)
 
 
 def run_worker(settings: Settings, ready_file: Path | None = None) -> None:
     """The worker process: consumes every queue until SIGTERM or SIGINT."""
     if settings.log_level != "debug":  # its start/stop chatter is not an operator's business
         logging.getLogger("dramatiq").setLevel(logging.WARNING)
+    configure(open_runtime(settings))
     broker = redis_broker(settings)
     bind(broker)
     worker = dramatiq.Worker(broker, queues=set(QUEUES), worker_threads=settings.worker.threads)

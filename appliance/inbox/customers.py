@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from appliance.crypto.blind_index import normalise_phone
+from appliance.crypto.blind_index import InvalidPhoneNumber, normalise_phone
 from appliance.crypto.data_keys import create_customer_keys, customer_keys
 from appliance.runtime import Runtime
 from appliance.store.db import db
@@ -24,11 +24,15 @@ class CustomerRecord:
 
 
 def create_customer(rt: Runtime, *, name: str | None, phone: str | None = None,
-                    wa_user_id: str | None = None, actor: str) -> int:
-    """A customer is known by phone, by business-scoped user id, or both (since 2026)."""
+                    wa_user_id: str | None = None, actor: str, strict_phone: bool = True) -> int:
+    """A customer is known by phone, by business-scoped user id, or both (since 2026).
+
+    `strict_phone=False` is for numbers WhatsApp itself vouches for: kept as sent even
+    when the phone-number library does not know the range yet.
+    """
     if phone is None and wa_user_id is None:
         raise ValueError("a customer needs a phone number or a WhatsApp user id")
-    e164 = normalise_phone(phone, rt.settings.region) if phone is not None else None
+    e164 = _e164(phone, rt.settings.region, strict_phone) if phone is not None else None
     with db.atomic():
         row = Customer.create()
         keys = create_customer_keys(rt.master, row.id)
@@ -40,6 +44,15 @@ def create_customer(rt: Runtime, *, name: str | None, phone: str | None = None,
         row.save()
         rt.audit(actor=actor, action="customer.created", target=f"customer:{row.id}")
     return int(row.id)
+
+
+def _e164(phone: str, region: str, strict: bool) -> str:
+    try:
+        return normalise_phone(phone, region)
+    except InvalidPhoneNumber:
+        if strict:
+            raise
+        return phone
 
 
 def find_by_phone(rt: Runtime, phone: str) -> int | None:
@@ -59,3 +72,39 @@ def read_customer(rt: Runtime, customer_id: int, *, actor: str) -> CustomerRecor
         wa_user_id=open_text(keys, Customer, "wa_user", customer_id, row.wa_user_sealed))
     rt.audit(actor=actor, action="customer.read", target=f"customer:{customer_id}")
     return record
+
+
+def whatsapp_e164(wa_id: str) -> str:
+    """Meta's `wa_id`/`from` are digits with the country code; E.164 adds the plus."""
+    return "+" + "".join(ch for ch in wa_id if ch.isdigit())
+
+
+def find_or_create_from_whatsapp(rt: Runtime, *, phone: str | None, user_id: str | None,
+                                 name: str | None) -> int:
+    """The customer behind an inbound message, known by BSUID, phone, or both.
+
+    The BSUID wins when the two point at different customers (a number can be recycled;
+    the business-scoped id cannot). A newly seen identity is added to the customer found.
+    """
+    e164 = whatsapp_e164(phone) if phone else None
+    user_index = rt.index("wa_user", user_id) if user_id else None
+    phone_index = rt.index("phone", e164) if e164 else None
+    row = (Customer.get_or_none(Customer.wa_user_index == user_index) if user_index else None) \
+        or (Customer.get_or_none(Customer.phone_index == phone_index) if phone_index else None)
+    if row is None:
+        return create_customer(rt, name=name, phone=e164, wa_user_id=user_id, actor="webhook",
+                               strict_phone=False)
+    keys = customer_keys(rt.master, row.id)
+    changed = False
+    if user_id and row.wa_user_index is None:
+        row.wa_user_sealed = seal_text(keys, Customer, "wa_user", row.id, user_id)
+        row.wa_user_index, changed = user_index, True
+    if e164 and row.phone_index is None \
+            and not Customer.select().where(Customer.phone_index == phone_index).exists():
+        row.phone_sealed = seal_text(keys, Customer, "phone", row.id, e164)
+        row.phone_index, changed = phone_index, True
+    if name and row.name_sealed is None:
+        row.name_sealed, changed = seal_text(keys, Customer, "name", row.id, name), True
+    if changed:
+        row.save()
+    return int(row.id)

@@ -79,6 +79,7 @@ class Customer(BaseModel):
     wa_user_index = BlobField(null=True, unique=True)
     created_at = DateTimeField(default=utcnow)
     erased_at = DateTimeField(null=True)
+    last_inbound_at = DateTimeField(null=True)  # opens WhatsApp's 24-hour service window
 
 
 class CustomerKey(BaseModel):
@@ -109,14 +110,99 @@ class Conversation(BaseModel):
 
 
 class Message(BaseModel):
+    """One WhatsApp message. `body_sealed` is what a person reads (text or caption);
+    `payload_sealed` is the whole message object as WhatsApp sent or received it."""
+
     id = AutoField()
     conversation = ForeignKeyField(Conversation, backref="messages", on_delete="CASCADE")
     direction = CharField(max_length=3, choices=[(d, d) for d in DIRECTIONS])
     wamid = CharField(max_length=128, null=True, unique=True)
     kind = CharField(max_length=24, default="text")
     body_sealed = BlobField(null=True)
+    payload_sealed = BlobField(null=True)
     status = CharField(max_length=16, default="received")
+    status_at = DateTimeField(null=True)
+    error_code = IntegerField(null=True)
+    sent_at = DateTimeField(null=True)  # WhatsApp's own timestamp of the message
     created_at = DateTimeField(default=utcnow, index=True)
+    conversation_id: int
+
+
+class Media(BaseModel):
+    """A message's attachment, downloaded from Meta and sealed under the customer's key."""
+
+    id = AutoField()
+    message = ForeignKeyField(Message, backref="media", unique=True, on_delete="CASCADE")
+    wa_media_id = CharField(max_length=64)
+    mime_type = CharField(max_length=100, default="")
+    size = IntegerField(null=True)
+    sha256 = CharField(max_length=64, default="")
+    content_sealed = BlobField(null=True)
+    state = CharField(max_length=12, default="pending")  # pending, stored, failed
+    error = CharField(max_length=64, default="")
+    message_id: int
+
+
+class InboxEvent(BaseModel):
+    """A webhook POST exactly as Meta sent it, sealed, committed before the 200 (the inbox).
+
+    `uid` is the stable id in the sealed body's associated data: it is chosen by the
+    request before the row exists, so that sealing stays out of the single writer.
+    """
+
+    id = AutoField()
+    uid = CharField(max_length=32, unique=True)
+    received_at = DateTimeField(default=utcnow)
+    body_sealed = BlobField()
+    state = CharField(max_length=12, default="new", index=True)  # new, done, failed
+    attempts = IntegerField(default=0)
+    processed_at = DateTimeField(null=True)
+    error = CharField(max_length=64, default="")
+
+
+class PendingStatus(BaseModel):
+    """A status that arrived before its message was known: applied when the wamid appears."""
+
+    id = AutoField()
+    wamid = CharField(max_length=128, index=True)
+    status = CharField(max_length=16)
+    status_at = DateTimeField(null=True)
+    error_code = IntegerField(null=True)
+    received_at = DateTimeField(default=utcnow)
+
+
+class Outbox(BaseModel):
+    """An outbound message waiting to be sent: written with the message, sent by a worker."""
+
+    id = AutoField()
+    message = ForeignKeyField(Message, backref="outbox", unique=True, on_delete="CASCADE")
+    state = CharField(max_length=12, default="queued", index=True)  # queued, sending, sent, failed
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    error_code = IntegerField(null=True)
+    message_id: int
+
+
+class NumberHealth(BaseModel):
+    """One observed state of the business number (polled or from an account webhook)."""
+
+    id = AutoField()
+    at = DateTimeField(default=utcnow, index=True)
+    source = CharField(max_length=16)  # poll, webhook
+    status = CharField(max_length=32, default="")
+    quality = CharField(max_length=16, default="")
+    messaging_limit = CharField(max_length=32, default="")
+    event = CharField(max_length=64, default="")
+
+
+class SecretSetting(BaseModel):
+    """Secrets entered once by the admin (access token, app secret), sealed with the system key."""
+
+    id = AutoField()
+    name = CharField(max_length=64, unique=True)
+    value_sealed = BlobField()
+    updated_at = DateTimeField(default=utcnow)
 
 
 class AuditEntry(BaseModel):
@@ -134,4 +220,5 @@ class AuditEntry(BaseModel):
 
 
 ALL_MODELS: list[type[BaseModel]] = [Division, User, UserDivision, Customer, CustomerKey,
-                                     Conversation, Message, AuditEntry]
+                                     Conversation, Message, Media, InboxEvent, PendingStatus,
+                                     Outbox, NumberHealth, SecretSetting, AuditEntry]

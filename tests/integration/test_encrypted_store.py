@@ -129,8 +129,8 @@ def test_migrations_build_exactly_the_schema_the_models_declare(tmp_path):
     def schema(database):
         tables = {}
         for table in sorted(t for t in database.get_tables() if t != "schema_version"):
-            columns = [(c.name, c.data_type.upper(), c.null, c.primary_key)
-                       for c in database.get_columns(table)]
+            columns = sorted((c.name, c.data_type.upper(), c.null, c.primary_key)
+                             for c in database.get_columns(table))  # ALTER appends at the end
             indexes = sorted((i.name, tuple(i.columns), i.unique)
                              for i in database.get_indexes(table))
             fks = sorted((f.column, f.dest_table, f.dest_column)

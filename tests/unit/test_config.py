@@ -84,3 +84,19 @@ def test_a_bad_variable_names_itself_and_what_is_allowed(env, expected):
 def test_a_missing_config_file_says_which_path(tmp_path):
     with pytest.raises(ConfigError, match=r"cannot read config file .*nope\.toml"):
         load_settings({"GEMBOK_CONFIG": str(tmp_path / "nope.toml")})
+
+
+def test_a_secret_in_the_config_file_is_refused_with_where_to_put_it(tmp_path):
+    path = tmp_path / "gembok.toml"
+    path.write_text('[whatsapp]\nphone_number_id = "1065"\naccess_token = "EAAG-secret"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings({}, path)
+    assert f"whatsapp.access_token in {path}:3 is a secret" in str(caught.value)
+    assert "gembok whatsapp configure" in str(caught.value)
+    assert "EAAG" not in str(caught.value)
+
+
+def test_secrets_never_show_in_the_settings_repr():
+    s = load_settings({"GEMBOK_WHATSAPP_APP_SECRET": "shh-app-secret"})
+    assert s.whatsapp.app_secret == "shh-app-secret"
+    assert "shh-app-secret" not in repr(s)

@@ -1,0 +1,75 @@
+"""Provides the business number's health: from account webhooks and from polling.
+
+Every change (connected, disconnected, flagged, restricted, quality, messaging limit) is
+stored as a row; `changed` tells the alerting whether staff must hear about it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from appliance.store.models import NumberHealth
+
+# account_update events that mean the number cannot (or can again) send.
+DISCONNECTING = {"ACCOUNT_OFFBOARDED": "DISCONNECTED", "PARTNER_REMOVED": "DISCONNECTED",
+                 "ACCOUNT_DELETED": "DELETED", "ACCOUNT_RESTRICTION": "RESTRICTED",
+                 "ACCOUNT_VIOLATION": "FLAGGED", "DISABLED_UPDATE": "BANNED"}
+RECONNECTING = {"ACCOUNT_RECONNECTED": "CONNECTED"}
+
+
+@dataclass(frozen=True)
+class HealthState:
+    status: str = ""
+    quality: str = ""
+    messaging_limit: str = ""
+
+    def describe(self) -> str:
+        parts = [p for p in (self.status, self.quality and f"quality {self.quality}",
+                             self.messaging_limit) if p]
+        return ", ".join(parts) or "unknown"
+
+
+def current() -> HealthState:
+    row = NumberHealth.select().order_by(NumberHealth.id.desc()).first()
+    return HealthState(row.status, row.quality, row.messaging_limit) if row else HealthState()
+
+
+def record(new: HealthState, *, source: str, event: str = "") -> tuple[HealthState, bool]:
+    """Stores an observation; returns the previous state and whether anything changed."""
+    before = current()
+    merged = HealthState(new.status or before.status, new.quality or before.quality,
+                         new.messaging_limit or before.messaging_limit)
+    changed = merged != before
+    if changed or event:
+        NumberHealth.create(source=source, status=merged.status, quality=merged.quality,
+                            messaging_limit=merged.messaging_limit, event=event[:64])
+    return before, changed
+
+
+def from_account_update(field: str, value: dict[str, Any]) -> tuple[HealthState, str] | None:
+    """What an account-level webhook says about the number, if anything."""
+    event = str(value.get("event", ""))
+    if field == "account_update":
+        if event == "DISABLED_UPDATE":
+            ban = value.get("ban_info") or {}
+            state = "CONNECTED" if ban.get("waba_ban_state") == "REINSTATE" else "BANNED"
+            return HealthState(status=state), event
+        status = DISCONNECTING.get(event) or RECONNECTING.get(event)
+        return (HealthState(status=status), event) if status else None
+    if field == "phone_number_quality_update":
+        limit = str(value.get("current_limit") or "")
+        status = "FLAGGED" if event == "FLAGGED" else "CONNECTED" if event == "UNFLAGGED" else ""
+        return HealthState(status=status, messaging_limit=limit), event
+    if field == "account_alerts":
+        info = value.get("alert_info") or {}
+        return HealthState(), str(info.get("alert_type", "ALERT"))
+    return None
+
+
+def from_phone_number(doc: dict[str, Any]) -> HealthState:
+    """The same facts from a poll of `GET /{phone-number-id}`."""
+    return HealthState(status=str(doc.get("status", "") or ""),
+                       quality=str(doc.get("quality_rating", "") or ""),
+                       messaging_limit=str(doc.get("whatsapp_business_manager_messaging_limit",
+                                                   "") or ""))

@@ -1,0 +1,46 @@
+"""Provides the inbox: raw webhook bodies, sealed and committed before Meta gets its 200.
+
+This is the outbox/inbox pattern's durable half: once `store` returns, the event
+survives a power cut (WAL, synchronous=FULL), and Redis, the worker or both can die
+without losing it; the sweeper re-queues anything not processed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from appliance.clock import utcnow
+from appliance.crypto.aead import KeySet, place
+from appliance.store.db import db
+from appliance.store.models import InboxEvent
+
+
+def seal_event(keys: KeySet, raw: bytes) -> tuple[str, bytes]:
+    """Seals a body under a fresh uid (the row's stable id), before any database work."""
+    uid = secrets.token_hex(16)
+    return uid, keys.seal(raw, place("inbox_event", "body", uid))
+
+
+def open_event(keys: KeySet, event: InboxEvent) -> bytes:
+    return keys.open(bytes(event.body_sealed), place("inbox_event", "body", event.uid))
+
+
+def store(keys: KeySet, raw: bytes) -> int:
+    """One event, one transaction: the simple path (the writer process batches many)."""
+    uid, sealed = seal_event(keys, raw)
+    with db.atomic("IMMEDIATE"):
+        return int(InboxEvent.insert(uid=uid, body_sealed=sealed, received_at=utcnow()).execute())
+
+
+def stale_ids(older_than_seconds: int, limit: int = 1000) -> list[int]:
+    """Events committed but not processed in time: Redis lost them, or a worker died."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    query = (InboxEvent.select(InboxEvent.id)
+             .where(InboxEvent.state == "new", InboxEvent.received_at < cutoff)
+             .order_by(InboxEvent.id).limit(limit))
+    return [row.id for row in query]
+
+
+def backlog() -> int:
+    return int(InboxEvent.select().where(InboxEvent.state == "new").count())
