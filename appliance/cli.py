@@ -16,6 +16,7 @@ from appliance import __version__
 from appliance.bootstrap import InitReport, initialise
 from appliance.config import Settings, load_settings
 from appliance.errors import GembokError
+from appliance.scheduler import Enqueue
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -76,6 +77,7 @@ def migrate() -> None:
 @_one_line_errors
 def run() -> None:
     """Run the whole appliance in the foreground (quick start). Ctrl-C stops all of it."""
+    from appliance.scheduler import Scheduler
     from appliance.supervisor.children import plan
     from appliance.supervisor.ports import check_free
     from appliance.supervisor.run import Supervisor, install_signal_handlers
@@ -86,7 +88,8 @@ def run() -> None:
             check_free(port)
     rt, report = initialise(settings)
     _print_report(report)
-    supervisor = Supervisor(settings, rt, say=lambda line: click.echo(line, err=True))
+    supervisor = Supervisor(settings, rt, say=lambda line: click.echo(line, err=True),
+                            scheduler=Scheduler(rt, _queue_sender(settings)))
     install_signal_handlers(supervisor)
     try:
         ready = supervisor.start()
@@ -117,12 +120,13 @@ def scheduler() -> None:
     from appliance.runtime import open_runtime
     from appliance.scheduler import Scheduler, checkpoint
 
-    rt = open_runtime(_settings())
+    settings = _settings()
+    rt = open_runtime(settings)
     stop: list[bool] = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
     signal.signal(signal.SIGINT, lambda *_: stop.append(True))
     try:
-        Scheduler(rt).run_forever(lambda: bool(stop))
+        Scheduler(rt, _queue_sender(settings)).run_forever(lambda: bool(stop))
     finally:
         checkpoint(rt)
 
@@ -138,6 +142,46 @@ def doctor() -> None:
     for r in results:
         click.echo(f"{r.status:<4}  {r.name:<{width}}  {r.detail}")
     sys.exit(1 if any(r.status == "FAIL" for r in results) else 0)
+
+
+@cli.group()
+def whatsapp() -> None:
+    """The Cloud API connection: credentials and status."""
+
+
+@whatsapp.command("configure")
+@_one_line_errors
+def whatsapp_configure() -> None:
+    """Enter the access token, app secret and verify token (kept sealed in the database)."""
+    from appliance.runtime import open_runtime
+    from appliance.whatsapp.credentials import SECRET_NAMES, store_secrets
+
+    rt = open_runtime(_settings())
+    values = {}
+    for name in SECRET_NAMES:
+        value = click.prompt(f"{name.replace('_', ' ')} (empty keeps the current one)",
+                             default="", show_default=False, hide_input=True)
+        if value.strip():
+            values[name] = value.strip()
+    store_secrets(rt, actor="cli", **values)
+    click.echo(f"stored {len(values)} secret(s), sealed; they take effect within 10 seconds")
+
+
+@whatsapp.command("status")
+@_one_line_errors
+def whatsapp_status() -> None:
+    """Show whether WhatsApp is configured and the number's last known health (no secrets)."""
+    from appliance.runtime import open_runtime
+    from appliance.whatsapp import health, inbox
+    from appliance.whatsapp.credentials import load_credentials
+
+    rt = open_runtime(_settings())
+    creds = load_credentials(rt)
+    click.echo(f"phone number id: {creds.phone_number_id or '(not set)'}")
+    for name in ("access_token", "app_secret", "verify_token"):
+        click.echo(f"{name.replace('_', ' ')}: {'set' if getattr(creds, name) else 'NOT SET'}")
+    click.echo(f"number health: {health.current().describe()}")
+    click.echo(f"webhook events waiting: {inbox.backlog()}")
 
 
 @cli.group()
@@ -157,6 +201,27 @@ def audit_verify() -> None:
     verdict = verify(rt.keyring.audit_key, settings.audit_head_file)
     click.echo(verdict.summary)
     sys.exit(0 if verdict.ok else 1)
+
+
+def _queue_sender(settings: Settings) -> Enqueue:
+    """How the scheduler re-queues work: through the real broker, shrugging off a dead Redis."""
+    from appliance import tasks
+
+    tasks.bind(tasks.redis_broker(settings))
+
+    def sender(actor: Any) -> Callable[[int], object]:
+        def send(row_id: int) -> object:
+            try:
+                return actor.send(row_id)
+            except Exception as exc:  # Redis still down: the next sweep tries again
+                logging.getLogger("gembok.sweeper").warning(
+                    "cannot queue %s %d (%s)", actor.actor_name, row_id, type(exc).__name__)
+                return None
+
+        return send
+
+    return Enqueue(event=sender(tasks.process_event), outbox=sender(tasks.send_outbox),
+                   alert=sender(tasks.alert_health))
 
 
 def _print_report(report: InitReport) -> None:

@@ -94,6 +94,21 @@ def _digits_or_empty(value: str) -> str | None:
     return None if re.fullmatch(r"\d{0,32}", value) else "digits only, as Meta shows the id"
 
 
+def _emails(value: tuple[str, ...]) -> str | None:
+    bad = [v for v in value if not re.fullmatch(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+", v)]
+    return None if not bad else "e-mail addresses such as it@example.co.id"
+
+
+def _phones(value: tuple[str, ...]) -> str | None:
+    bad = [v for v in value if not re.fullmatch(r"\+\d{8,15}", v.replace(" ", "").replace("-", ""))]
+    return None if not bad else "phone numbers with their country code, such as +6281234567890"
+
+
+def _hostname(value: str) -> str | None:
+    ok = value == "" or re.fullmatch(r"[A-Za-z0-9.-]{1,253}", value)
+    return None if ok else "a host name or IP address (empty: no e-mail)"
+
+
 def _redis_url(value: str) -> str | None:
     ok = value == "" or re.fullmatch(r"(unix|redis|rediss)://\S+", value)
     return None if ok else 'empty (embedded Redis) or a unix://, redis:// or rediss:// URL'
@@ -170,6 +185,32 @@ class WhatsAppSettings:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """Outgoing e-mail for alerts and new-device notices."""
+
+    host: str = setting("", "SMTP server; empty disables e-mail.", check=_hostname)
+    port: int = setting(587, "SMTP port.", check=_port)
+    starttls: bool = setting(True, "Require STARTTLS before sending (port 587).")
+    username: str = setting("", "SMTP user name; empty for none.")
+    password: str = setting("", "SMTP password (secret).", secret=True)
+    sender: str = setting("gembok@localhost", "From address of Gembok's e-mails.")
+    timeout: int = setting(10, "Seconds to wait for the SMTP server.", check=_at_least(1, 120))
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Who hears about the WhatsApp number's health, by e-mail and by WhatsApp."""
+
+    emails: tuple[str, ...] = setting((), "Alert e-mail recipients (comma-separated in the "
+                                          "variable).", check=_emails)
+    phones: tuple[str, ...] = setting((), "Admins' WhatsApp numbers for alerts (E.164).",
+                                      check=_phones)
+    whatsapp_template: str = setting("gembok_alert", "Approved template (one body parameter) "
+                                                     "that carries alerts by WhatsApp.")
+    template_language: str = setting("en_US", "Language code of that template.")
+
+
+@dataclass(frozen=True)
 class TlsSettings:
     """The web UI's certificate; a self-signed one is made on first start when none is given."""
 
@@ -197,6 +238,8 @@ class Settings:
     redis: RedisSettings = field(default_factory=RedisSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     tls: TlsSettings = field(default_factory=TlsSettings)
     credentials_dir: Path | None = field(default=None, metadata={"internal": True})
 
@@ -397,6 +440,13 @@ def _parse(key: str, value: Any, source: str, spec: dataclasses.Field[Any]) -> A
             value = int(value)
         elif isinstance(value, bool) or not isinstance(value, int):
             raise refuse("a whole number")
+    elif kind == "tuple[str, ...]":
+        if from_env:
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = tuple(value)
+        else:
+            raise refuse("a list of strings, such as [\"a\", \"b\"]")
     elif kind in ("str", "Path", "Path | None"):
         if not isinstance(value, str):
             raise refuse("a quoted string")

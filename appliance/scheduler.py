@@ -1,7 +1,8 @@
-"""Provides the periodic jobs: for now the audit checkpoint, every minute and at every stop.
+"""Provides the periodic jobs: audit checkpoint, inbox sweeper, and those still to come.
 
-Health polling, retention purges, the outbox sweeper and key rotation join this list
-as they arrive. Jobs are plain calls; `due` keeps them from running more often than asked.
+Retention purges and key rotation join this list as they arrive. Jobs are plain calls;
+each runs no more often than asked. The scheduler knows nothing of the queue: whoever
+starts it hands it the functions that enqueue (so the core stays free of Dramatiq).
 """
 
 from __future__ import annotations
@@ -11,8 +12,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from appliance.inbox.outbound import sweep_outbox
 from appliance.privacy import audit_checkpoint
 from appliance.runtime import Runtime
+from appliance.whatsapp import health, inbox
+from appliance.whatsapp.client import GraphError
+from appliance.whatsapp.connection import NotConfigured, make_client
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +30,26 @@ class Job:
     last: float = field(default=float("-inf"))
 
 
+@dataclass(frozen=True)
+class Enqueue:
+    """How jobs reach the workers: one function per queue, given by the caller."""
+
+    event: Callable[[int], object]
+    outbox: Callable[[int], object]
+    alert: Callable[[int], object]
+
+
 class Scheduler:
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, enqueue: Enqueue | None = None) -> None:
         self.jobs = [
             Job("audit checkpoint", 60.0, lambda: checkpoint(rt)),
         ]
+        if enqueue is not None:
+            self.jobs += [
+                Job("inbox sweeper", 10.0, lambda: sweep_inbox(rt, enqueue.event)),
+                Job("outbox sweeper", 30.0, lambda: [enqueue.outbox(i) for i in sweep_outbox()]),
+                Job("number health", 60.0, lambda: poll_health(rt, enqueue.alert)),
+            ]
 
     def tick(self, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
@@ -49,3 +69,40 @@ class Scheduler:
 
 def checkpoint(rt: Runtime) -> None:
     audit_checkpoint.write(rt.settings.audit_head_file, rt.keyring.audit_key)
+
+
+BACKLOG_ALERT = 10_000
+
+
+def poll_health(rt: Runtime, enqueue_alert: Callable[[int], object]) -> int | None:
+    """Asks Meta for the number's state; a change is stored and alerted like a webhook's."""
+    try:
+        client = make_client(rt)
+    except NotConfigured:
+        return None
+    try:
+        with client:
+            doc = client.phone_number()
+    except GraphError as exc:
+        log.warning("number health poll failed: WhatsApp error %s", exc.code)
+        return None
+    row_id = health.record(health.from_phone_number(doc), source="poll")
+    if row_id is not None:
+        enqueue_alert(row_id)
+    return row_id
+
+
+def sweep_inbox(rt: Runtime, enqueue_event: Callable[[int], object]) -> int:
+    """Re-queues webhooks stored but not processed in time (Redis wiped, worker killed).
+
+    Processing is idempotent, so re-queuing one that a worker is still busy with is safe.
+    """
+    stale = inbox.stale_ids(rt.settings.whatsapp.sweep_after_seconds)
+    for event_id in stale:
+        enqueue_event(event_id)
+    if stale:
+        log.warning("sweeper re-queued %d webhook events not processed in time", len(stale))
+    waiting = inbox.backlog()
+    if waiting > BACKLOG_ALERT:
+        log.error("webhook backlog is %d events: are the workers running?", waiting)
+    return len(stale)

@@ -18,6 +18,8 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
 from appliance.config import Settings
+from appliance.inbox import outbound
+from appliance.notify import alerts
 from appliance.runtime import Runtime, open_runtime
 from appliance.whatsapp import ingest, media
 from appliance.whatsapp.connection import make_client
@@ -60,6 +62,8 @@ def process_event(event_id: int) -> None:
     outcome = ingest.process_event(_rt(), event_id)
     for media_id in outcome.media_ids:
         fetch_media.send(media_id)
+    for row_id in outcome.health_rows:
+        alert_health.send(row_id)
 
 
 @dramatiq.actor(queue_name="webhook", priority=PRIORITY["webhook"] + 1, max_retries=10,
@@ -69,7 +73,21 @@ def fetch_media(media_id: int) -> None:
         media.fetch_media(_rt(), media_id, client)
 
 
-ACTORS: list[Any] = [ping, process_event, fetch_media]
+@dramatiq.actor(queue_name="send", priority=PRIORITY["send"], max_retries=8,
+                min_backoff=1000, max_backoff=120_000)
+def send_outbox(outbox_id: int) -> None:
+    """One reply to a customer; rate limits and Meta's 5xx come back through retries."""
+    with make_client(_rt()) as client:
+        outbound.send_outbox(_rt(), outbox_id, client)
+
+
+@dramatiq.actor(queue_name="send", priority=PRIORITY["send"] - 1, max_retries=3)
+def alert_health(health_row_id: int) -> None:
+    """Tells the admins, by e-mail and WhatsApp, that the number's health changed."""
+    alerts.send_health_alert(_rt(), health_row_id, lambda: make_client(_rt()))
+
+
+ACTORS: list[Any] = [ping, process_event, fetch_media, send_outbox, alert_health]
 
 
 def bind(broker: dramatiq.Broker) -> None:

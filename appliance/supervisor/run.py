@@ -45,9 +45,11 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 
 
 class Supervisor:
-    def __init__(self, settings: Settings, rt: Runtime, say: Callable[[str], None]) -> None:
+    def __init__(self, settings: Settings, rt: Runtime, say: Callable[[str], None],
+                 scheduler: Scheduler) -> None:
         self.settings = settings
         self.rt = rt
+        self.scheduler = scheduler
         self.say = say
         self.children = plan(settings)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -128,11 +130,10 @@ class Supervisor:
 
     def watch(self) -> None:
         """Runs the scheduler and watches the children until a stop is asked or one dies."""
-        scheduler = Scheduler(self.rt)
         while not self.stopping:
             for name in self.procs:
                 self._check_alive(name)
-            scheduler.tick()
+            self.scheduler.tick()
             time.sleep(0.2)
 
     # -- stop --------------------------------------------------------------------------

@@ -35,16 +35,21 @@ def current() -> HealthState:
     return HealthState(row.status, row.quality, row.messaging_limit) if row else HealthState()
 
 
-def record(new: HealthState, *, source: str, event: str = "") -> tuple[HealthState, bool]:
-    """Stores an observation; returns the previous state and whether anything changed."""
+def record(new: HealthState, *, source: str, event: str = "") -> int | None:
+    """Stores an observation; returns its row id when staff must hear of it, else None.
+
+    A poll that sees what was already known stores nothing; a webhook event is always
+    kept (Meta's alerts matter even when the state stays the same).
+    """
     before = current()
     merged = HealthState(new.status or before.status, new.quality or before.quality,
                          new.messaging_limit or before.messaging_limit)
-    changed = merged != before
-    if changed or event:
-        NumberHealth.create(source=source, status=merged.status, quality=merged.quality,
-                            messaging_limit=merged.messaging_limit, event=event[:64])
-    return before, changed
+    if merged == before and not event:
+        return None
+    row = NumberHealth.create(source=source, status=merged.status, quality=merged.quality,
+                              messaging_limit=merged.messaging_limit, event=event[:64])
+    first_sight = before == HealthState() and not event  # nothing to compare with yet
+    return None if first_sight else int(row.id)
 
 
 def from_account_update(field: str, value: dict[str, Any]) -> tuple[HealthState, str] | None:

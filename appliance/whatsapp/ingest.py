@@ -38,8 +38,7 @@ class Outcome:
     pending_statuses: int = 0
     account_updates: int = 0
     media_ids: list[int] = field(default_factory=list)
-    health_changes: list[tuple[health.HealthState, health.HealthState, str]] = \
-        field(default_factory=list)
+    health_rows: list[int] = field(default_factory=list)  # changes to alert staff about
     skipped: bool = False
 
 
@@ -61,9 +60,9 @@ def process_event(rt: Runtime, event_id: int) -> Outcome:
             out.account_updates += 1
             seen = health.from_account_update(update.field, update.value)
             if seen is not None:
-                before, changed = health.record(seen[0], source="webhook", event=seen[1])
-                if changed or seen[1]:
-                    out.health_changes.append((before, health.current(), seen[1]))
+                row_id = health.record(seen[0], source="webhook", event=seen[1])
+                if row_id is not None:
+                    out.health_rows.append(row_id)
         fatal = bool(FATAL_PROBLEMS & set(parsed.problems))
         event.state = "failed" if fatal else "done"
         event.error = ",".join(sorted(set(parsed.problems)))[:64]

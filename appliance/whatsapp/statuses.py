@@ -15,7 +15,7 @@ from appliance.store.models import Message, PendingStatus
 from appliance.whatsapp.webhook_parse import StatusUpdate
 
 # failed outranks sent (a sent message can still fail) but not delivered or read.
-RANK = {"queued": 0, "sending": 0, "sent": 10, "failed": 15, "delivered": 20, "read": 30,
+RANK = {"queued": 0, "accepted": 5, "sent": 10, "failed": 15, "delivered": 20, "read": 30,
         "played": 40}
 CALLBACK_PREFIX = "gembok:msg:"
 

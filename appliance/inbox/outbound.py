@@ -1,0 +1,135 @@
+"""Provides replies to customers: an outbox row first, the Cloud API call after.
+
+Writing the message and its outbox row in one commit means a reply typed by an agent
+is never lost, whatever dies next; the worker claims the row (queued → sending) before
+calling Meta, so two workers never send it twice. A crash between Meta's answer and our
+commit leaves the row in `sending`: the sweeper learns the wamid from Meta's status
+(our callback data) or re-sends it once, never more.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+from appliance.clock import utcnow
+from appliance.crypto.data_keys import customer_keys
+from appliance.errors import GembokError
+from appliance.runtime import Runtime
+from appliance.store.db import db
+from appliance.store.models import Conversation, Customer, Message, Outbox
+from appliance.store.sealed import open_text, seal_text
+from appliance.whatsapp.client import CloudApiClient, GraphError
+from appliance.whatsapp.statuses import apply_pending, callback_for
+
+log = logging.getLogger(__name__)
+WINDOW = timedelta(hours=24)
+STUCK_AFTER = timedelta(minutes=2)
+MAX_BODY = 4096
+
+
+class WindowClosedError(GembokError):
+    """WhatsApp's 24-hour customer service window is closed: only a template may be sent."""
+
+
+def window_open(customer: Customer) -> bool:
+    last = customer.last_inbound_at
+    return last is not None and utcnow() - last < WINDOW
+
+
+def queue_text(rt: Runtime, conversation_id: int, body: str, *, actor: str) -> int:
+    """Stores a text reply and its outbox row; returns the outbox id to hand to a worker."""
+    body = body.strip()
+    if not body or len(body) > MAX_BODY:
+        raise ValueError(f"a reply is 1 to {MAX_BODY} characters")
+    convo = Conversation.get_by_id(conversation_id)
+    customer = Customer.get_by_id(convo.customer_id)
+    if not window_open(customer):
+        raise WindowClosedError("the customer last wrote more than 24 hours ago: WhatsApp only "
+                                "allows a template message now")
+    keys = customer_keys(rt.master, customer.id)
+    with db.atomic():
+        msg = Message.create(conversation=convo, direction="out", kind="text", status="queued")
+        msg.body_sealed = seal_text(keys, Message, "body", msg.id, body)
+        msg.payload_sealed = seal_text(keys, Message, "payload", msg.id,
+                                       json.dumps({"type": "text", "text": {"body": body}}))
+        msg.save()
+        outbox = Outbox.create(message=msg)
+        convo.last_message_at = utcnow()
+        convo.save()
+        rt.audit(actor=actor, action="message.queued", target=f"message:{msg.id}")
+    return int(outbox.id)
+
+
+def send_outbox(rt: Runtime, outbox_id: int, client: CloudApiClient) -> str:
+    """Sends one queued message; returns the outbox state. Retryable errors propagate."""
+    claimed = (Outbox.update(state="sending", attempts=Outbox.attempts + 1, updated_at=utcnow())
+               .where(Outbox.id == outbox_id, Outbox.state == "queued").execute())
+    if claimed != 1:
+        return "not_queued"
+    outbox = Outbox.get_by_id(outbox_id)
+    msg = Message.get_by_id(outbox.message_id)
+    customer = Customer.get_by_id(Conversation.get_by_id(msg.conversation_id).customer_id)
+    keys = customer_keys(rt.master, customer.id)
+    payload = json.loads(open_text(keys, Message, "payload", msg.id, msg.payload_sealed) or "{}")
+    to = open_text(keys, Customer, "phone", customer.id, customer.phone_sealed) \
+        or open_text(keys, Customer, "wa_user", customer.id, customer.wa_user_sealed)
+    try:
+        if not to:
+            raise GraphError(131026, "the customer has neither a phone number nor a user id")
+        message = {"recipient_type": "individual", "to": to, **payload,
+                   "biz_opaque_callback_data": callback_for(msg.id)}
+        if "." in to and not to.lstrip("+").isdigit():
+            message.pop("to")
+            message["recipient"] = to
+        wamid = client.send(message)
+    except GraphError as exc:
+        if exc.retryable:
+            Outbox.update(state="queued", updated_at=utcnow()).where(Outbox.id == outbox_id) \
+                .execute()
+            raise
+        with db.atomic():
+            Outbox.update(state="failed", error_code=exc.code, updated_at=utcnow()) \
+                .where(Outbox.id == outbox_id).execute()
+            Message.update(status="failed", error_code=exc.code, status_at=utcnow()) \
+                .where(Message.id == msg.id).execute()
+        log.warning("message %d not sent: WhatsApp error %s", msg.id, exc.code)
+        return "failed"
+    with db.atomic():
+        msg = Message.get_by_id(msg.id)
+        if msg.wamid is None:
+            msg.wamid = wamid
+        if msg.status == "queued":
+            msg.status = "accepted"
+        msg.save()
+        apply_pending(msg)
+        Outbox.update(state="sent", updated_at=utcnow()).where(Outbox.id == outbox_id).execute()
+    return "sent"
+
+
+def sweep_outbox() -> list[int]:
+    """Finds replies stuck in `sending` (a worker died mid-send); returns ids to send again.
+
+    A message whose wamid arrived meanwhile (through a status) was sent: it is closed.
+    Otherwise it is re-queued once; a second time it is marked failed, so a customer
+    gets a message at most twice, never in a loop.
+    """
+    cutoff = utcnow() - STUCK_AFTER
+    again: list[int] = []
+    for outbox in Outbox.select().where(Outbox.state == "sending", Outbox.updated_at < cutoff):
+        msg = Message.get_by_id(outbox.message_id)
+        if msg.wamid:
+            outbox.state = "sent"
+        elif outbox.attempts < 2:
+            outbox.state = "queued"
+            again.append(outbox.id)
+        else:
+            outbox.state, outbox.error_code = "failed", -1
+            Message.update(status="failed", error_code=-1).where(Message.id == msg.id).execute()
+        outbox.updated_at = utcnow()
+        outbox.save()
+    queued_late = Outbox.select(Outbox.id).where(Outbox.state == "queued",
+                                                 Outbox.updated_at < cutoff)
+    again.extend(row.id for row in queued_late if row.id not in again)
+    return again

@@ -1,0 +1,1 @@
+"""Provides notifications to staff: e-mail over SMTP, and alerts by e-mail and WhatsApp."""

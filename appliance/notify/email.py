@@ -1,0 +1,37 @@
+"""Provides `send_email`: one plain-text e-mail through the configured SMTP server.
+
+STARTTLS is required unless the admin turns it off explicitly; the message carries
+staff-facing text only, never a customer's data (callers build it from ids and states).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+from appliance.config import SmtpSettings
+from appliance.errors import GembokError
+
+
+class EmailError(GembokError):
+    """The SMTP server could not be reached or refused the message."""
+
+
+def send_email(smtp: SmtpSettings, to: list[str], subject: str, body: str, *,
+               tls_context: ssl.SSLContext | None = None) -> None:
+    if not smtp.host:
+        raise EmailError("e-mail is not configured: set smtp.host")
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = smtp.sender, ", ".join(to), subject
+    msg.set_content(body)
+    try:
+        with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout) as client:
+            if smtp.starttls:
+                client.starttls(context=tls_context or ssl.create_default_context())
+            if smtp.username:
+                client.login(smtp.username, smtp.password)
+            client.send_message(msg)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise EmailError(f"cannot send e-mail through {smtp.host}:{smtp.port}: "
+                         f"{type(exc).__name__}") from None
