@@ -1,0 +1,103 @@
+"""The IT admin hears at once when the WhatsApp number disconnects, by e-mail (real SMTP)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import ssl
+import subprocess
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from appliance.config import load_settings
+from appliance.notify import alerts
+from appliance.notify.email import EmailError, send_email
+from appliance.runtime import Runtime
+from appliance.store.models import NumberHealth
+from appliance.whatsapp import health, ingest
+from appliance.whatsapp.inbox import store
+from tests.conftest import free_port
+from tests.whatsapp.conftest import envelope
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtpd(tmp_path):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", tmp_path / "k.pem",
+                    "-out", tmp_path / "c.pem"], check=True, capture_output=True)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
+    ctl = Controller(Collector(), hostname="127.0.0.1", port=free_port(), tls_context=tls,
+                     require_starttls=True)
+    ctl.start()
+    ctl.ca_file = tmp_path / "c.pem"
+    yield ctl
+    ctl.stop()
+
+
+@pytest.fixture
+def alerting_rt(wa_rt, smtpd, monkeypatch):
+    settings = load_settings({
+        "GEMBOK_DATA_DIR": str(wa_rt.settings.data_dir), "GEMBOK_SMTP_HOST": "127.0.0.1",
+        "GEMBOK_SMTP_PORT": str(smtpd.port), "GEMBOK_SMTP_SENDER": "gembok@toko.example",
+        "GEMBOK_ALERTS_EMAILS": "it@toko.example,owner@toko.example"})
+    trusting = ssl.create_default_context(cafile=str(smtpd.ca_file))
+    trusting.check_hostname = False
+    real = alerts.send_email
+    monkeypatch.setattr(alerts, "send_email",
+                        lambda *a, **k: real(*a, **{**k, "tls_context": trusting}))
+    return Runtime(settings, wa_rt.keyring, wa_rt.index)
+
+
+def test_a_disconnection_webhook_emails_every_alert_recipient(alerting_rt, smtpd):
+    # Given the number was connected
+    health.record(health.HealthState(status="CONNECTED", quality="GREEN"), source="poll")
+    # When Meta says the account was offboarded
+    raw = json.dumps(envelope({"event": "ACCOUNT_OFFBOARDED"}, field="account_update")).encode()
+    outcome = ingest.process_event(alerting_rt, store(alerting_rt.keyring.system, raw))
+    [row_id] = outcome.health_rows
+    result = alerts.send_health_alert(alerting_rt, row_id, client_factory=None)
+    # Then both admins get one e-mail over STARTTLS naming the change
+    assert result.failures == [] and len(result.emailed) == 2
+    [mail] = smtpd.handler.messages
+    assert sorted(mail.rcpt_tos) == ["it@toko.example", "owner@toko.example"]
+    parsed = email.message_from_bytes(mail.content, policy=email.policy.default)
+    assert parsed["Subject"] == "Gembok: WhatsApp number is DISCONNECTED"
+    text = parsed.get_content()
+    assert "CONNECTED -> DISCONNECTED" in text and "ACCOUNT_OFFBOARDED" in text
+
+
+def test_a_poll_that_sees_nothing_new_alerts_no_one(wa_rt):
+    assert health.record(health.HealthState(status="CONNECTED"), source="poll") is None
+    assert health.record(health.HealthState(status="CONNECTED"), source="poll") is None
+    assert health.record(health.HealthState(status="FLAGGED"), source="poll") is not None
+    assert NumberHealth.select().count() == 2
+
+
+def test_an_unreachable_mail_server_is_reported_not_raised(wa_rt):
+    settings = load_settings({
+        "GEMBOK_DATA_DIR": str(wa_rt.settings.data_dir), "GEMBOK_SMTP_HOST": "127.0.0.1",
+        "GEMBOK_SMTP_PORT": str(free_port()), "GEMBOK_ALERTS_EMAILS": "it@toko.example"})
+    rt = Runtime(settings, wa_rt.keyring, wa_rt.index)
+    row_id = health.record(health.HealthState(status="DISCONNECTED"), source="webhook",
+                           event="ACCOUNT_OFFBOARDED")
+    result = alerts.send_health_alert(rt, row_id, client_factory=None)
+    assert result.emailed == [] and result.failures[0].startswith("email: cannot send")
+
+
+def test_plain_smtp_is_refused_when_starttls_is_required(smtpd):
+    settings = load_settings({"GEMBOK_SMTP_HOST": "127.0.0.1", "GEMBOK_SMTP_PORT": str(smtpd.port),
+                              "GEMBOK_SMTP_STARTTLS": "false"})
+    with pytest.raises(EmailError):
+        send_email(settings.smtp, ["it@toko.example"], "x", "y")
