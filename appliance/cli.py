@@ -113,6 +113,25 @@ def worker() -> None:
     tasks.run_worker(settings, ready_file=settings.run_dir / "worker.ready")
 
 
+@cli.command("inbox-writer")
+@_one_line_errors
+def inbox_writer() -> None:
+    """Run the inbox writer: group commit of webhook events (a unit; `gembok run` starts one)."""
+    from appliance.runtime import open_runtime
+    from appliance.store.db import connect_raw
+    from appliance.whatsapp.inbox_writer import serve
+
+    settings = _settings()
+    rt = open_runtime(settings)
+    enqueue = _queue_sender(settings).event
+    stop: list[bool] = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(True))
+    serve(settings.inbox_writer_socket,
+          lambda: connect_raw(settings.db_file, rt.keyring.database_key),
+          on_commit=lambda ids: [enqueue(i) for i in ids], should_stop=lambda: bool(stop))
+
+
 @cli.command()
 @_one_line_errors
 def scheduler() -> None:

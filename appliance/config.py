@@ -266,6 +266,10 @@ class Settings:
         return self.run_dir / "redis.sock"
 
     @property
+    def inbox_writer_socket(self) -> Path:
+        return self.run_dir / "inbox-writer.sock"
+
+    @property
     def broker_url(self) -> str:
         return self.redis.url or f"unix://{self.redis_socket}"
 

@@ -73,3 +73,17 @@ def open_database(path: Path, key: bytes) -> SqlCipherDatabase:
 def execute(database: SqlCipherDatabase, statement: str, params: tuple[Any, ...] = ()) -> Any:
     """Raw SQL for migrations and schema checks (peewee's stubs leave execute_sql untyped)."""
     return database.execute_sql(statement, params)
+
+
+def connect_raw(path: Path, key: bytes) -> Any:
+    """A plain DB-API connection with the same key and pragmas, for the inbox writer.
+
+    The writer's hot loop issues one statement per batch and needs nothing of peewee.
+    """
+    conn = sqlcipher.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    for name, value in PRAGMAS.items():
+        conn.execute(f"PRAGMA {name} = {value}")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    return conn

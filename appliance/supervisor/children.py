@@ -27,7 +27,8 @@ class Child:
     ports: list[Port] = field(default_factory=list)
     health_url: str | None = None  # GET answered with 200 when the process serves
     ready_file: Path | None = None  # created by the process when it is ready
-    unix_socket: Path | None = None
+    unix_socket: Path | None = None  # ready once it accepts a connection
+    redis_ping: bool = False  # ... and answers PING
 
 
 def _python(*args: str) -> list[str]:
@@ -40,11 +41,14 @@ def plan(settings: Settings) -> list[Child]:
     if not s.redis.url:
         children.append(Child(
             "redis", "Redis (embedded)", redis_argv(find_redis_server(), s.redis_socket),
-            f"unix:{s.redis_socket}", unix_socket=s.redis_socket))
+            f"unix:{s.redis_socket}", unix_socket=s.redis_socket, redis_ping=True))
     web = f"https://{s.web.host}:{s.web.port}"
     children.append(Child(
         "web", "web UI (staff, LAN)", _python("webui.serve", "web"), web,
         [Port(s.web.host, s.web.port, "web UI", "web.port")], health_url=f"{web}/healthz"))
+    children.append(Child(
+        "inbox-writer", "inbox writer (group commit)", _python("appliance", "inbox-writer"),
+        f"unix:{s.inbox_writer_socket}", unix_socket=s.inbox_writer_socket))
     hook = f"{'https' if s.webhook.tls else 'http'}://{s.webhook.host}:{s.webhook.port}"
     children.append(Child(
         "webhook", "webhook listener (Meta)", _python("webui.serve", "webhook"),

@@ -171,7 +171,7 @@ def _process_age() -> float:
 
 def _is_ready(child: Child) -> bool:
     if child.unix_socket is not None:
-        return _redis_answers(child.unix_socket)
+        return _unix_answers(child.unix_socket, b"PING\r\n" if child.redis_ping else None)
     if child.ready_file is not None:
         return child.ready_file.exists()
     if child.health_url is not None:
@@ -189,12 +189,14 @@ def _http_ok(url: str) -> bool:
         return False
 
 
-def _redis_answers(path: Path) -> bool:
+def _unix_answers(path: Path, ping: bytes | None) -> bool:
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(1)
             sock.connect(str(path))
-            sock.sendall(b"PING\r\n")
+            if ping is None:
+                return True
+            sock.sendall(ping)
             return sock.recv(16).startswith(b"+PONG")
     except OSError:
         return False

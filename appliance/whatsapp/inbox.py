@@ -28,7 +28,10 @@ def open_event(keys: KeySet, event: InboxEvent) -> bytes:
 
 def store(keys: KeySet, raw: bytes) -> int:
     """One event, one transaction: the simple path (the writer process batches many)."""
-    uid, sealed = seal_event(keys, raw)
+    return store_sealed(*seal_event(keys, raw))
+
+
+def store_sealed(uid: str, sealed: bytes) -> int:
     with db.atomic("IMMEDIATE"):
         return int(InboxEvent.insert(uid=uid, body_sealed=sealed, received_at=utcnow()).execute())
 

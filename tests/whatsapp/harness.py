@@ -50,6 +50,7 @@ class Appliance:
             "webhook": [sys.executable, "-m", "webui.serve", "webhook"],
             "worker": [sys.executable, "-m", "appliance", "worker"],
             "scheduler": [sys.executable, "-m", "appliance", "scheduler"],
+            "inbox-writer": [sys.executable, "-m", "appliance", "inbox-writer"],
         }[name]
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
         self.procs[name] = subprocess.Popen(argv, env=self.env, stdout=log, stderr=log,
@@ -71,6 +72,8 @@ class Appliance:
                 except httpx.TransportError:
                     pass
             if name == "worker" and (self.settings.run_dir / "worker.ready").exists():
+                return
+            if name == "inbox-writer" and self.settings.inbox_writer_socket.exists():
                 return
             if name == "scheduler":
                 return

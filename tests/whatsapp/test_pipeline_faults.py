@@ -67,7 +67,7 @@ def assert_nothing_personal_leaked(box: Appliance) -> None:
 
 def test_webhooks_that_arrive_while_redis_is_down_are_kept_and_processed_after(box):
     # Given the whole pipeline runs, then Redis goes down
-    for name in ("redis", "webhook", "worker"):
+    for name in ("redis", "inbox-writer", "webhook", "worker"):
         box.start(name)
     box.stop("redis")
     # When Meta delivers 20 messages
@@ -83,6 +83,7 @@ def test_webhooks_that_arrive_while_redis_is_down_are_kept_and_processed_after(b
 def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(box):
     # Given 300 messages waiting, in batches of 3 updates per POST
     box.start("redis")
+    box.start("inbox-writer")
     box.start("webhook")
     for n in range(0, 300, 3):
         assert box.post(batch(*(canary_message(n + i) for i in range(3)))) == 200
@@ -102,11 +103,25 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(box):
 
 
 def test_the_same_webhook_delivered_three_times_through_the_listener_is_stored_once(box):
-    for name in ("redis", "webhook", "worker"):
+    for name in ("redis", "inbox-writer", "webhook", "worker"):
         box.start(name)
     for _ in range(3):
         assert box.post(canary_message(1)) == 200
     assert wait_for(box, 1)[:2] == (1, 1)
+    assert_nothing_personal_leaked(box)
+
+
+def test_the_webhook_listener_commits_directly_when_the_inbox_writer_is_down(box):
+    # Given Redis and a worker, but no inbox writer (crashed, or restarting)
+    for name in ("redis", "webhook", "worker"):
+        box.start(name)
+    # When messages arrive, they are still committed before the 200 and processed
+    assert [box.post(canary_message(n)) for n in range(5)] == [200] * 5
+    assert wait_for(box, 5) == (5, 5, 0)
+    # and when the writer comes back, the listener uses it again
+    box.start("inbox-writer")
+    assert box.post(canary_message(6)) == 200
+    assert wait_for(box, 6) == (6, 6, 0)
     assert_nothing_personal_leaked(box)
 
 
