@@ -123,13 +123,13 @@ def inbox_writer() -> None:
 
     settings = _settings()
     rt = open_runtime(settings)
-    enqueue = _queue_sender(settings).event
+    enqueue = _queue_sender(settings).events
     stop: list[bool] = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
     signal.signal(signal.SIGINT, lambda *_: stop.append(True))
     serve(settings.inbox_writer_socket,
           lambda: connect_raw(settings.db_file, rt.keyring.database_key),
-          on_commit=lambda ids: [enqueue(i) for i in ids], should_stop=lambda: bool(stop))
+          on_commit=enqueue, should_stop=lambda: bool(stop))
 
 
 @cli.command()
@@ -228,18 +228,18 @@ def _queue_sender(settings: Settings) -> Enqueue:
 
     tasks.bind(tasks.redis_broker(settings))
 
-    def sender(actor: Any) -> Callable[[int], object]:
-        def send(row_id: int) -> object:
+    def sender(actor: Any) -> Callable[[Any], object]:
+        def send(arg: Any) -> object:
             try:
-                return actor.send(row_id)
+                return actor.send(arg)
             except Exception as exc:  # Redis still down: the next sweep tries again
                 logging.getLogger("gembok.sweeper").warning(
-                    "cannot queue %s %d (%s)", actor.actor_name, row_id, type(exc).__name__)
+                    "cannot queue %s (%s)", actor.actor_name, type(exc).__name__)
                 return None
 
         return send
 
-    return Enqueue(event=sender(tasks.process_event), outbox=sender(tasks.send_outbox),
+    return Enqueue(events=sender(tasks.process_events), outbox=sender(tasks.send_outbox),
                    alert=sender(tasks.alert_health))
 
 

@@ -34,7 +34,7 @@ class Job:
 class Enqueue:
     """How jobs reach the workers: one function per queue, given by the caller."""
 
-    event: Callable[[int], object]
+    events: Callable[[list[int]], object]
     outbox: Callable[[int], object]
     alert: Callable[[int], object]
 
@@ -46,7 +46,7 @@ class Scheduler:
         ]
         if enqueue is not None:
             self.jobs += [
-                Job("inbox sweeper", 10.0, lambda: sweep_inbox(rt, enqueue.event)),
+                Job("inbox sweeper", 10.0, lambda: sweep_inbox(rt, enqueue.events)),
                 Job("outbox sweeper", 30.0, lambda: [enqueue.outbox(i) for i in sweep_outbox()]),
                 Job("number health", 60.0, lambda: poll_health(rt, enqueue.alert)),
             ]
@@ -92,14 +92,14 @@ def poll_health(rt: Runtime, enqueue_alert: Callable[[int], object]) -> int | No
     return row_id
 
 
-def sweep_inbox(rt: Runtime, enqueue_event: Callable[[int], object]) -> int:
+def sweep_inbox(rt: Runtime, enqueue_events: Callable[[list[int]], object]) -> int:
     """Re-queues webhooks stored but not processed in time (Redis wiped, worker killed).
 
     Processing is idempotent, so re-queuing one that a worker is still busy with is safe.
     """
     stale = inbox.stale_ids(rt.settings.whatsapp.sweep_after_seconds)
-    for event_id in stale:
-        enqueue_event(event_id)
+    for start in range(0, len(stale), 100):
+        enqueue_events(stale[start:start + 100])
     if stale:
         log.warning("sweeper re-queued %d webhook events not processed in time", len(stale))
     waiting = inbox.backlog()

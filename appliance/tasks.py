@@ -57,9 +57,9 @@ def ping() -> None:
 
 @dramatiq.actor(queue_name="webhook", priority=PRIORITY["webhook"], max_retries=20,
                 min_backoff=500, max_backoff=60_000)
-def process_event(event_id: int) -> None:
-    """One stored webhook POST; its media downloads follow as their own jobs."""
-    outcome = ingest.process_event(_rt(), event_id)
+def process_events(event_ids: list[int]) -> None:
+    """Stored webhook POSTs (a group committed together); media downloads follow as jobs."""
+    outcome = ingest.process_events(_rt(), event_ids)
     for media_id in outcome.media_ids:
         fetch_media.send(media_id)
     for row_id in outcome.health_rows:
@@ -87,7 +87,7 @@ def alert_health(health_row_id: int) -> None:
     alerts.send_health_alert(_rt(), health_row_id, lambda: make_client(_rt()))
 
 
-ACTORS: list[Any] = [ping, process_event, fetch_media, send_outbox, alert_health]
+ACTORS: list[Any] = [ping, process_events, fetch_media, send_outbox, alert_health]
 
 
 def bind(broker: dramatiq.Broker) -> None:

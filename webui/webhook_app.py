@@ -75,7 +75,7 @@ def create_webhook_app(settings: Settings | None = None, *, enqueue: bool = True
         event_id = inbox.store_sealed(uid, sealed)
         if enqueue:
             try:
-                tasks.process_event.send(event_id)
+                tasks.process_events.send([event_id])
             except Exception as exc:  # Redis down: stored and committed, the sweeper re-queues
                 log.warning("event %d stored but not queued (%s); the sweeper will queue it",
                             event_id, type(exc).__name__)

@@ -1,9 +1,9 @@
-"""Provides `process_event`: one stored webhook, turned into customers, messages and statuses.
+"""Provides `process_events`: stored webhooks turned into customers, messages and statuses.
 
-All of an event is applied in one IMMEDIATE transaction together with marking it done,
-so a worker killed halfway leaves the event untouched for the sweeper, and two workers
-given the same id (a duplicate enqueue) apply it once: the second sees it done.
-Messages are idempotent on their wamid, so a webhook Meta redelivers adds nothing.
+Events are applied in one IMMEDIATE transaction together with marking them done, so a
+worker killed halfway leaves them untouched for the sweeper, and two workers given the
+same id (a duplicate enqueue) apply it once: the second sees it done. Messages are
+idempotent on their wamid, so a webhook Meta redelivers adds nothing.
 """
 
 from __future__ import annotations
@@ -43,36 +43,83 @@ class Outcome:
 
 
 def process_event(rt: Runtime, event_id: int) -> Outcome:
+    return process_events(rt, [event_id])
+
+
+def process_events(rt: Runtime, event_ids: list[int]) -> Outcome:
+    """Applies several events in one transaction: one fsync for the lot (group commit).
+
+    If the batch fails, each event is retried alone, so one event that cannot be applied
+    (a bug, a poison payload) cannot hold the others back; after `MAX_ATTEMPTS` it is
+    marked failed and left for an operator, never retried in a loop.
+    """
     out = Outcome()
-    with db.atomic("IMMEDIATE"):
+    try:
+        with db.atomic("IMMEDIATE"):
+            for event_id in event_ids:
+                _apply_one(rt, event_id, out)
+    except Exception:
+        if len(event_ids) == 1:
+            _count_failure(event_ids[0])
+            raise
+        log.warning("batch of %d events failed; applying them one by one", len(event_ids))
+        out = Outcome()
+        for event_id in event_ids:
+            try:
+                with db.atomic("IMMEDIATE"):
+                    _apply_one(rt, event_id, out)
+            except Exception:
+                log.exception("event %d could not be applied", event_id)
+                _count_failure(event_id)
+    log.info("events %s: %d messages (%d duplicates), %d statuses (%d pending), %d account",
+             _span(event_ids), out.messages, out.duplicates, out.statuses, out.pending_statuses,
+             out.account_updates)
+    return out
+
+
+MAX_ATTEMPTS = 5
+
+
+def _count_failure(event_id: int) -> None:
+    with db.atomic():
         event = InboxEvent.get_or_none(InboxEvent.id == event_id)
         if event is None or event.state != "new":
-            out.skipped = True
-            return out
-        parsed = parse(open_event(rt.keyring.system, event))
-        for message in parsed.messages:
-            _record_inbound(rt, message, out)
-        for status in parsed.statuses:
-            out.statuses += 1
-            if not apply_status(status):
-                out.pending_statuses += 1
-        for update in parsed.account:
-            out.account_updates += 1
-            seen = health.from_account_update(update.field, update.value)
-            if seen is not None:
-                row_id = health.record(seen[0], source="webhook", event=seen[1])
-                if row_id is not None:
-                    out.health_rows.append(row_id)
-        fatal = bool(FATAL_PROBLEMS & set(parsed.problems))
-        event.state = "failed" if fatal else "done"
-        event.error = ",".join(sorted(set(parsed.problems)))[:64]
+            return
         event.attempts += 1
-        event.processed_at = utcnow()
+        if event.attempts >= MAX_ATTEMPTS:
+            event.state, event.error = "failed", "could_not_apply"
         event.save()
-    log.info("event %d: %d messages (%d duplicates), %d statuses (%d pending), %d account; %s",
-             event_id, out.messages, out.duplicates, out.statuses, out.pending_statuses,
-             out.account_updates, event.error or "ok")
-    return out
+
+
+def _span(ids: list[int]) -> str:
+    return f"#{ids[0]}" if len(ids) == 1 else f"#{min(ids)}..#{max(ids)} ({len(ids)})"
+
+
+def _apply_one(rt: Runtime, event_id: int, out: Outcome) -> None:
+    event = InboxEvent.get_or_none(InboxEvent.id == event_id)
+    if event is None or event.state != "new":
+        out.skipped = True
+        return
+    parsed = parse(open_event(rt.keyring.system, event))
+    for message in parsed.messages:
+        _record_inbound(rt, message, out)
+    for status in parsed.statuses:
+        out.statuses += 1
+        if not apply_status(status):
+            out.pending_statuses += 1
+    for update in parsed.account:
+        out.account_updates += 1
+        seen = health.from_account_update(update.field, update.value)
+        if seen is not None:
+            row_id = health.record(seen[0], source="webhook", event=seen[1])
+            if row_id is not None:
+                out.health_rows.append(row_id)
+    fatal = bool(FATAL_PROBLEMS & set(parsed.problems))
+    event.state = "failed" if fatal else "done"
+    event.error = ",".join(sorted(set(parsed.problems)))[:64]
+    event.attempts += 1
+    event.processed_at = utcnow()
+    event.save()
 
 
 def _record_inbound(rt: Runtime, m: InboundMessage, out: Outcome) -> None:
