@@ -40,3 +40,15 @@ def customer_keys(master: MasterKey, customer_id: int) -> KeySet:
 def shred_customer_keys(customer_id: int) -> int:
     """Deletes every version of the customer's key (secure_delete overwrites the pages)."""
     return int(CustomerKey.delete().where(CustomerKey.customer == customer_id).execute())
+
+
+def customer_keysets(master: MasterKey, customer_ids: set[int]) -> dict[int, KeySet]:
+    """The keys of many customers in one query, for batch work (webhook ingest)."""
+    versions: dict[int, dict[int, bytes]] = {}
+    ids = sorted(customer_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for row in CustomerKey.select().where(CustomerKey.customer.in_(chunk)):
+            versions.setdefault(row.customer_id, {})[row.version] = unwrap(
+                master.key, bytes(row.wrapped), _label(row.customer_id, row.version))
+    return {cid: KeySet(v) for cid, v in versions.items()}

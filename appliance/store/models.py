@@ -91,6 +91,7 @@ class CustomerKey(BaseModel):
     master_id = CharField(max_length=16)
     wrapped = BlobField()
     created_at = DateTimeField(default=utcnow)
+    customer_id: int
 
     class Meta:
         indexes = ((("customer", "version"), True),)

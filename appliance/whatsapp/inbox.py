@@ -23,7 +23,11 @@ def seal_event(keys: KeySet, raw: bytes) -> tuple[str, bytes]:
 
 
 def open_event(keys: KeySet, event: InboxEvent) -> bytes:
-    return keys.open(bytes(event.body_sealed), place("inbox_event", "body", event.uid))
+    return open_sealed(keys, event.uid, bytes(event.body_sealed))
+
+
+def open_sealed(keys: KeySet, uid: str, sealed: bytes) -> bytes:
+    return keys.open(sealed, place("inbox_event", "body", uid))
 
 
 def store(keys: KeySet, raw: bytes) -> int:
