@@ -119,17 +119,20 @@ def inbox_writer() -> None:
     """Run the inbox writer: group commit of webhook events (a unit; `gembok run` starts one)."""
     from appliance.runtime import open_runtime
     from appliance.store.db import connect_raw
-    from appliance.whatsapp.inbox_writer import serve
+    from appliance.store.write_lock import write_lock
+    from appliance.whatsapp.inbox_writer import IdBatcher, serve
 
     settings = _settings()
     rt = open_runtime(settings)
-    enqueue = _queue_sender(settings).events
+    enqueue = IdBatcher(_queue_sender(settings).events)
     stop: list[bool] = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
     signal.signal(signal.SIGINT, lambda *_: stop.append(True))
     serve(settings.inbox_writer_socket,
           lambda: connect_raw(settings.db_file, rt.keyring.database_key),
-          on_commit=enqueue, should_stop=lambda: bool(stop))
+          on_commit=enqueue, should_stop=lambda: bool(stop),
+          lock=lambda: write_lock(settings.db_file))
+    enqueue.close()
 
 
 @cli.command()

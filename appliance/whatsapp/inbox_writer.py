@@ -22,7 +22,9 @@ import selectors
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +51,13 @@ class _Peer:
 
 def serve(socket_path: Path, connect: Callable[[], Any],
           on_commit: Callable[[list[int]], object], should_stop: Callable[[], bool],
-          ready: Callable[[], None] = lambda: None) -> None:
-    """Runs the writer until `should_stop()`; `connect()` gives a DB-API connection."""
+          ready: Callable[[], None] = lambda: None,
+          lock: Callable[[], AbstractContextManager[object]] = nullcontext,
+          linger: float = 0.001, linger_until: int = 16) -> None:
+    """Runs the writer until `should_stop()`; `connect()` gives a DB-API connection.
+
+    `lock` is the write lock shared with the other hot writer (the ingest worker).
+    """
     conn = connect()
     socket_path.unlink(missing_ok=True)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -68,14 +75,25 @@ def serve(socket_path: Path, connect: Callable[[], Any],
     try:
         while not should_stop():
             pending: list[tuple[_Peer, str, bytes]] = []
-            for key, _ in sel.select(timeout=0.5):
-                if key.data is None:
-                    _accept(server, sel, peers)
-                else:
-                    _read(key.data, sel, peers, pending)
+            timeout, first_at = 0.5, 0.0
+            while True:
+                for key, _ in sel.select(timeout=timeout):
+                    if key.data is None:
+                        _accept(server, sel, peers)
+                    else:
+                        _read(key.data, sel, peers, pending)
+                if not pending or len(pending) >= linger_until:
+                    break
+                # Linger briefly for more: one commit of many costs far less CPU than
+                # many commits of one, and CPU is what a 2-core box runs out of first.
+                first_at = first_at or time.monotonic()
+                timeout = linger - (time.monotonic() - first_at)
+                if timeout <= 0:
+                    break
             while pending:
                 batch, pending = pending[:MAX_BATCH], pending[MAX_BATCH:]
-                ids = _insert(conn, batch)
+                with lock():
+                    ids = _insert(conn, batch)
                 for (peer, _, _), row_id in zip(batch, ids, strict=True):
                     peer.outbuf += _LEN.pack(_ID.size) + _ID.pack(row_id)
                 _flush_all(batch, sel, peers)
@@ -241,3 +259,45 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
             raise ConnectionError("writer closed the connection")
         buf += chunk
     return bytes(buf)
+
+
+class IdBatcher:
+    """Hands committed ids to the queue from a thread of its own, many ids per message.
+
+    Queueing costs about as much as committing; done inline, per commit, it halves the
+    writer's rate. Ids wait at most `max_wait` seconds; a lost handful is found by the
+    sweeper, as is anything queued while Redis was down.
+    """
+
+    def __init__(self, send: Callable[[list[int]], object], *, max_ids: int = 200,
+                 max_wait: float = 0.005) -> None:
+        self.send, self.max_ids, self.max_wait = send, max_ids, max_wait
+        self._ids: list[int] = []
+        self._cond = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="id-batcher", daemon=True)
+        self._thread.start()
+
+    def __call__(self, ids: list[int]) -> None:
+        with self._cond:
+            self._ids += ids
+            if len(self._ids) >= self.max_ids:
+                self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if len(self._ids) < self.max_ids and not self._stopped:
+                    self._cond.wait(self.max_wait)
+                ids, self._ids = self._ids, []
+                stopped = self._stopped
+            for start in range(0, len(ids), self.max_ids):
+                self.send(ids[start:start + self.max_ids])
+            if stopped:
+                return

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,7 @@ from appliance.runtime import Runtime
 from appliance.store.db import db, execute
 from appliance.store.models import Conversation, Media, Message
 from appliance.store.sealed import where
+from appliance.store.write_lock import write_lock
 from appliance.whatsapp import health
 from appliance.whatsapp.inbox import open_sealed
 from appliance.whatsapp.statuses import RANK, apply_status
@@ -53,39 +55,73 @@ class Outcome:
     health_rows: list[int] = field(default_factory=list)  # changes to alert staff about
     skipped: bool = False
 
+    def add(self, other: Outcome) -> None:
+        for name in ("messages", "duplicates", "statuses", "pending_statuses",
+                     "account_updates"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.media_ids += other.media_ids
+        self.health_rows += other.health_rows
+        self.skipped = self.skipped or other.skipped
+
 
 def process_event(rt: Runtime, event_id: int) -> Outcome:
     return process_events(rt, [event_id])
 
 
 def process_events(rt: Runtime, event_ids: list[int]) -> Outcome:
-    """Applies several events in one transaction: one fsync for the lot (group commit).
+    """Applies events in a few short transactions: one fsync for many (group commit).
 
-    If the batch fails, each event is retried alone, so one event that cannot be applied
-    (a bug, a poison payload) cannot hold the others back; after `MAX_ATTEMPTS` it is
-    marked failed and left for an operator, never retried in a loop.
+    Transactions are kept short (about `TARGET_SECONDS`, sized from the last one) because
+    the inbox writer waits for the write lock while one runs, and Meta waits for it. If a
+    transaction fails, its events are retried one by one, so one event that cannot be
+    applied (a bug, a poison payload) cannot hold the others back; after `MAX_ATTEMPTS`
+    it is marked failed and left for an operator, never retried in a loop.
     """
     out = Outcome()
-    try:
-        with db.atomic("IMMEDIATE"):
-            _Batch(rt, out).run(event_ids)
-    except Exception:
-        if len(event_ids) == 1:
-            _count_failure(event_ids[0])
-            raise
-        log.warning("batch of %d events failed; applying them one by one", len(event_ids))
-        out = Outcome()
-        for event_id in event_ids:
-            try:
-                with db.atomic("IMMEDIATE"):
-                    _Batch(rt, out).run([event_id])
-            except Exception:
-                log.exception("event %d could not be applied", event_id)
-                _count_failure(event_id)
+    todo = list(event_ids)
+    while todo:
+        chunk, todo = todo[:_sizer.size], todo[_sizer.size:]
+        started, part = time.perf_counter(), Outcome()
+        try:
+            _transaction(rt, chunk, part)  # counts only what was committed
+        except Exception:
+            if len(chunk) > 1:  # find the culprit: the same events again, one at a time
+                log.warning("%d events failed together; applying them one by one", len(chunk))
+                todo, _sizer.size = chunk + todo, 1
+                continue
+            _count_failure(chunk[0])
+            if len(event_ids) == 1:
+                raise  # the queue retries it with back-off
+            log.exception("event %d could not be applied", chunk[0])
+            continue
+        _sizer.learn(len(chunk), time.perf_counter() - started)
+        out.add(part)
     log.info("events %s: %d messages (%d duplicates), %d statuses (%d pending), %d account",
              _span(event_ids), out.messages, out.duplicates, out.statuses, out.pending_statuses,
              out.account_updates)
     return out
+
+
+def _transaction(rt: Runtime, event_ids: list[int], out: Outcome) -> None:
+    with write_lock(rt.settings.db_file), db.atomic("IMMEDIATE"):
+        _Batch(rt, out).run(event_ids)
+
+
+TARGET_SECONDS = 0.02
+
+
+class _Sizer:
+    """How many events fit in one short transaction, learned from the last one."""
+
+    def __init__(self) -> None:
+        self.size = 20
+
+    def learn(self, count: int, seconds: float) -> None:
+        per_event = seconds / max(count, 1)
+        self.size = max(1, min(200, int(TARGET_SECONDS / max(per_event, 1e-5))))
+
+
+_sizer = _Sizer()
 
 
 def _count_failure(event_id: int) -> None:

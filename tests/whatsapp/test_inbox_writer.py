@@ -7,6 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from werkzeug.test import Client
 
 from appliance.store.db import connect_raw
 from appliance.store.models import InboxEvent
@@ -55,9 +56,8 @@ def test_concurrent_requests_each_get_their_own_committed_row(wa_rt, wa_settings
 def test_the_listener_hands_events_to_the_writer_when_it_runs(wa_rt, wa_settings, writer):
     app = create_webhook_app(wa_settings, enqueue=False)
     raw, headers = signed(text_message("wamid.W1"))
-    assert app.test_client().post("/webhooks/whatsapp", data=raw, headers=headers).status_code \
-        == 200
-    app.extensions["gembok.writer"].close()
+    assert Client(app).post("/webhooks/whatsapp", data=raw, headers=headers).status_code == 200
+    app.writer.close()
     deadline = time.monotonic() + 5  # the writer acknowledges first, then queues the ids
     while not writer and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from werkzeug.test import Client
 
 from appliance.store.models import InboxEvent
 from appliance.whatsapp.inbox import open_event
@@ -11,9 +12,13 @@ from webui.webhook_app import create_webhook_app
 
 
 @pytest.fixture
-def client(wa_rt, wa_settings):
-    app = create_webhook_app(wa_settings, enqueue=False)
-    return app.test_client()
+def app(wa_rt, wa_settings):
+    return create_webhook_app(wa_settings, enqueue=False)
+
+
+@pytest.fixture
+def client(app):
+    return Client(app)
 
 
 def handshake(client, **overrides):
@@ -45,14 +50,14 @@ def test_a_signed_webhook_is_stored_sealed_and_acknowledged(client, wa_rt):
 
 @pytest.mark.parametrize("header", [None, "", "sha256=", "sha256=" + "0" * 64, "sha1=abc",
                                     "md5=whatever"])
-def test_a_forged_or_missing_signature_is_refused_and_nothing_is_stored(client, header):
+def test_a_forged_or_missing_signature_is_refused_and_nothing_is_stored(app, client, header):
     raw, headers = signed(text_message("wamid.F1"))
     headers.pop("X-Hub-Signature-256")
     if header is not None:
         headers["X-Hub-Signature-256"] = header
     assert client.post("/webhooks/whatsapp", data=raw, headers=headers).status_code == 401
     assert InboxEvent.select().count() == 0
-    assert client.application.extensions["gembok.rejected"]["signature"] == 1
+    assert app.rejected["signature"] == 1
 
 
 def test_a_body_signed_with_another_secret_is_refused(client):
@@ -84,3 +89,7 @@ def test_malformed_json_with_a_valid_signature_is_kept_and_acknowledged(client):
 def test_the_staff_ui_is_not_served_on_the_webhook_listener(client):
     for path in ("/", "/login", "/admin", "/static/app.js"):
         assert client.get(path).status_code == 404
+
+
+def test_other_methods_on_the_webhook_are_refused(client):
+    assert client.put("/webhooks/whatsapp", data=b"{}").status_code == 405
