@@ -81,6 +81,7 @@ def run() -> None:
     from appliance.supervisor.children import plan
     from appliance.supervisor.ports import check_free
     from appliance.supervisor.run import Supervisor, install_signal_handlers
+    from appliance.whatsapp.quickstart import wire_simulator
 
     settings = _settings()
     for child in plan(settings):  # before anything is created: a taken port changes nothing
@@ -88,6 +89,9 @@ def run() -> None:
             check_free(port)
     rt, report = initialise(settings)
     _print_report(report)
+    wired = wire_simulator(rt)
+    if wired:
+        click.echo(f"WhatsApp: {wired}")
     supervisor = Supervisor(settings, rt, say=lambda line: click.echo(line, err=True),
                             scheduler=Scheduler(rt, _queue_sender(settings)))
     install_signal_handlers(supervisor)

@@ -85,9 +85,9 @@ def _graph_version(value: str) -> str | None:
     return None if re.fullmatch(r"v\d+\.\d+", value) else "a Graph API version such as v25.0"
 
 
-def _http_url(value: str) -> str | None:
-    ok = re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value)
-    return None if ok else "an http:// or https:// URL without spaces"
+def _http_url_or_empty(value: str) -> str | None:
+    ok = value == "" or re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value)
+    return None if ok else "an http:// or https:// URL without spaces (or empty)"
 
 
 def _digits_or_empty(value: str) -> str | None:
@@ -166,9 +166,9 @@ class WorkerSettings:
 class WhatsAppSettings:
     """How Gembok reaches the Cloud API."""
 
-    api_base_url: str = setting("http://127.0.0.1:8445",
-                                "Graph API base URL: the simulator, or https://graph.facebook.com.",
-                                check=_http_url)
+    api_base_url: str = setting("", "Graph API base URL, https://graph.facebook.com in "
+                                    "production; empty means the simulator when it is on.",
+                                check=_http_url_or_empty)
     api_version: str = setting("v25.0", "Graph API version used in every call.",
                                check=_graph_version)
     phone_number_id: str = setting("", "The business number's id in the Cloud API.",
@@ -264,6 +264,21 @@ class Settings:
     def redis_socket(self) -> Path:
         """Where the embedded Redis listens (no TCP port: only this box's own users reach it)."""
         return self.run_dir / "redis.sock"
+
+    @property
+    def graph_base_url(self) -> str:
+        """Where the Cloud API is: the setting, else the simulator when it runs, else none."""
+        if self.whatsapp.api_base_url:
+            return self.whatsapp.api_base_url
+        if self.simulator.enabled:
+            return f"http://{self.simulator.host}:{self.simulator.port}"
+        return ""
+
+    @property
+    def webhook_url(self) -> str:
+        """The listener's own URL on this box (Meta reaches it through the admin's proxy)."""
+        scheme = "https" if self.webhook.tls else "http"
+        return f"{scheme}://{self.webhook.host}:{self.webhook.port}/webhooks/whatsapp"
 
     @property
     def inbox_writer_socket(self) -> Path:

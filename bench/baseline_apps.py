@@ -1,20 +1,22 @@
 """Baselines for bench/ingest.py, served by gunicorn with the listener's own settings.
 
-`hello`: a Flask POST that only reads the body (the ceiling of this box).
-`plain`: Gembok's webhook path minus its encryption: the same signature check and the
-same inbox writer protocol, but the body is stored as it came, in a plain SQLite file.
+`hello`: a Flask POST that only reads the body (the issue's ceiling of this box).
+`plain`: Gembok's own webhook app minus its encryption: the same WSGI code, signature
+check and inbox writer protocol, but the body is stored as it came, in a plain SQLite
+file (see plain_writer.py), with no keyring and no SQLCipher.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
 from flask import Flask, request
 
 from appliance.whatsapp.inbox import new_uid
 from appliance.whatsapp.inbox_writer import WriterClient
-from appliance.whatsapp.signature import signature_ok
+from webui.webhook_app import WebhookApp
 
 
 def hello() -> Flask:
@@ -28,17 +30,19 @@ def hello() -> Flask:
     return app
 
 
-def plain() -> Flask:
-    app = Flask(__name__)
-    secret = os.environ["BENCH_APP_SECRET"]
-    writer = WriterClient(Path(os.environ["BENCH_WRITER_SOCKET"]))
+class PlainWebhookApp(WebhookApp):
+    def __init__(self) -> None:  # no settings, no keys: nothing to open
+        self.rejected: Counter[str] = Counter()
+        self.enqueue = False
+        self.writer = WriterClient(Path(os.environ["BENCH_WRITER_SOCKET"]))
+        self.secret = os.environ["BENCH_APP_SECRET"]
 
-    @app.post("/webhooks/whatsapp")
-    def receive() -> tuple[str, int]:
-        raw = request.get_data(cache=False)
-        if not signature_ok(secret, raw, request.headers.get("X-Hub-Signature-256")):
-            return "", 401
-        writer.store(new_uid(), raw)
-        return "", 200
+    def app_secret(self) -> str:
+        return self.secret
 
-    return app
+    def seal(self, raw: bytes) -> tuple[str, bytes]:
+        return new_uid(), raw
+
+
+def plain() -> PlainWebhookApp:
+    return PlainWebhookApp()

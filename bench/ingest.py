@@ -21,17 +21,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import psutil
 
+from appliance.clock import utcnow
 from appliance.config import load_settings
+from appliance.inbox.messages import read_conversation
 from appliance.redis_server import find_redis_server, redis_argv
 from appliance.runtime import open_runtime
-from appliance.store.db import db
-from appliance.store.models import InboxEvent, Message
+from appliance.store.db import db, execute
+from appliance.store.models import Conversation, InboxEvent, Message
 from appliance.whatsapp.signature import sign
 
 HERE = Path(__file__).resolve().parent
@@ -203,11 +206,84 @@ def rows(work: Path) -> tuple[int, int, int]:
         db.close()
 
 
+@dataclass
+class Drained:
+    acked: int
+    ack_rate: float
+    seconds: float
+
+
+def drain(work: Path, load: Callable[[], WrkResult]) -> Drained:
+    """Runs the load, then waits for the backlog to empty: time from first POST to empty."""
+    started = time.perf_counter()
+    sent = load()
+    while rows(work)[1]:
+        time.sleep(0.2)
+    return Drained(sent.requests - sent.non_2xx, sent.rps, time.perf_counter() - started)
+
+
+def seed_outbound(work: Path, count: int) -> list[str]:
+    """Messages the business sent (wamids known), for the statuses of the daily mix."""
+    env = gembok_env(work, 1, False)
+    open_runtime(load_settings({k: v for k, v in env.items() if k.startswith("GEMBOK_")}))
+    try:
+        convos = [c for (c,) in execute(db, "SELECT id FROM conversation").fetchall()]
+        wamids = [f"wamid.OUT{n:09d}" for n in range(count)]
+        with db.atomic():
+            db.cursor().executemany(
+                "INSERT INTO message (conversation_id, direction, wamid, kind, status, "
+                "created_at) VALUES (?, 'out', ?, 'text', 'accepted', ?)",
+                [(convos[n % len(convos)], w, str(utcnow())) for n, w in enumerate(wamids)])
+        return wamids
+    finally:
+        db.close()
+
+
+def status_body(wamid: str, state: str, n: int) -> dict:
+    return {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398",
+            "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "6281100000000",
+                             "phone_number_id": "106540352242922"},
+                "statuses": [{"id": wamid, "status": state, "timestamp": str(1764000000 + n),
+                              "recipient_id": "6281200000000"}]}}]}]}
+
+
+def write_mixed(path: Path, count: int, outbound: list[str], customers: int) -> None:
+    with path.open("w") as out:
+        for n in range(count):
+            if n % 4 == 0:
+                body = envelope([message(40_000_000 + n, customers)], customers)
+            else:
+                body = status_body(outbound[(n // 4) % len(outbound)],
+                                   ("sent", "delivered", "read")[n % 4 - 1], n)
+            raw = json.dumps(body, separators=(",", ":"))
+            out.write(f"{sign(SECRET, raw.encode())}\t{raw}\n")
+
+
+def e2e_check(work: Path) -> str:
+    """Readable rows and applied statuses, checked after the run."""
+    env = gembok_env(work, 1, False)
+    rt = open_runtime(load_settings({k: v for k, v in env.items() if k.startswith("GEMBOK_")}))
+    try:
+        inbound = Message.select().where(Message.direction == "in").count()
+        read = Message.select().where(Message.direction == "out", Message.status == "read").count()
+        sample = Message.select().where(Message.direction == "in").order_by(Message.id.desc()).get()
+        convo = Conversation.get_by_id(sample.conversation_id)
+        text = read_conversation(rt, convo.id, actor="system")[-1].body or ""
+        failed = InboxEvent.select().where(InboxEvent.state == "failed").count()
+        return (f"{inbound} inbound messages stored, {read} outbound messages read, "
+                f"{failed} events failed, newest message readable: {text.startswith('Halo')}")
+    finally:
+        db.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--e2e-events", type=int, default=40_000)
+    parser.add_argument("--customers", type=int, default=2000)
     args = parser.parse_args()
     if WRK is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
@@ -262,23 +338,23 @@ def main() -> None:
     stack.stop()
     table.append(("Gembok over TLS (no proxy in front)", rest, 1, ""))
 
-    # End to end: unique events in, worker on, until the backlog is drained.
+    # End to end. First contacts: every message from a customer never seen before.
     e2e = base / "e2e"
     e2e.mkdir()
-    fresh = e2e / "bodies.txt"
-    write_bodies(fresh, args.e2e_events, 1, start=20_000_000)
+    customers = args.customers
+    first = e2e / "first.txt"
+    write_bodies(first, customers, 1, start=30_000_000, customers=customers)
     stack, url = start_gembok(e2e, worker=True)
-    started = time.perf_counter()
-    sent = wrk(url, fresh, max(1, args.e2e_events // 3000), connections=16)
-    total = sent.requests - sent.non_2xx
-    while True:
-        _, waiting, messages = rows(e2e)
-        if waiting == 0:
-            break
-        time.sleep(0.5)
-    elapsed = time.perf_counter() - started
+    first_run = drain(e2e, lambda: wrk(url, first, max(1, customers // 1500), connections=16))
+    # Then the daily mix at Meta's top tier: each inbound message from a known customer
+    # comes with three statuses (sent, delivered, read) of a message the business sent.
+    outbound = seed_outbound(e2e, args.e2e_events // 4)
+    mixed = e2e / "mixed.txt"
+    write_mixed(mixed, args.e2e_events, outbound, customers)
+    mix_run = drain(e2e, lambda: wrk(url, mixed, max(1, args.e2e_events // 3000),
+                                     connections=16))
     stack.stop()
-    _, _, messages = rows(e2e)
+    check = e2e_check(e2e)
 
     cpu = platform.processor() or platform.machine()
     print(f"# webhook ingest, {platform.node()}: {psutil.cpu_count()} cores ({cpu}), "
@@ -293,9 +369,12 @@ def main() -> None:
     ceiling, plain_r, ours = table[0][1].rps, table[1][1].rps, table[2][1].rps
     print(f"Gembok / hello world: {ours / ceiling:.2f}; Gembok / no-encryption pipeline: "
           f"{ours / plain_r:.2f}")
-    print(f"end to end: {total} unique events acknowledged at {sent.rps:.0f}/s, all "
-          f"{messages} messages stored and the backlog drained in {elapsed:.1f} s: "
-          f"{messages / elapsed:.0f} events/s processed")
+    for name, run in (("first contacts (new customers)", first_run),
+                      ("daily mix (1 message : 3 statuses)", mix_run)):
+        print(f"end to end, {name}: {run.acked} events acknowledged at {run.ack_rate:.0f}/s; "
+              f"all processed and the backlog drained in {run.seconds:.1f} s: "
+              f"{run.acked / run.seconds:.0f} events/s processed")
+    print(f"check: {check}")
     shutil.rmtree(base, ignore_errors=True)
 
 

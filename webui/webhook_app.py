@@ -58,6 +58,12 @@ class WebhookApp:
             return self.handshake(environ, start_response)
         return _reply(start_response, 405)
 
+    def app_secret(self) -> str:
+        return load_credentials(self.rt).app_secret
+
+    def seal(self, raw: bytes) -> tuple[str, bytes]:
+        return inbox.seal_event(self.rt.keyring.system, raw)
+
     def handshake(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         args = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", ""),
                                              keep_blank_values=True).items()}
@@ -75,14 +81,13 @@ class WebhookApp:
         raw = environ["wsgi.input"].read(int(declared) if declared.isdigit() else MAX_BODY + 1)
         if len(raw) > MAX_BODY:
             return 413
-        if not signature_ok(load_credentials(self.rt).app_secret, raw,
-                            environ.get("HTTP_X_HUB_SIGNATURE_256")):
+        if not signature_ok(self.app_secret(), raw, environ.get("HTTP_X_HUB_SIGNATURE_256")):
             self.rejected["signature"] += 1
             log.warning("webhook with a bad or missing signature refused (from %s, %d bytes; "
                         "%d so far)", environ.get("REMOTE_ADDR"), len(raw),
                         self.rejected["signature"])
             return 401
-        uid, sealed = inbox.seal_event(self.rt.keyring.system, raw)
+        uid, sealed = self.seal(raw)
         try:
             self.writer.store(uid, sealed)  # committed in a group; the writer queues the id
             return 200

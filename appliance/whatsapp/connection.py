@@ -17,6 +17,8 @@ def make_client(rt: Runtime) -> CloudApiClient:
     if not creds.phone_number_id or not creds.access_token:
         raise NotConfigured("WhatsApp is not configured: set whatsapp.phone_number_id and "
                             "enter the access token with `gembok whatsapp configure`")
-    wa = rt.settings.whatsapp
-    return CloudApiClient(wa.api_base_url, wa.api_version, creds.phone_number_id,
-                          creds.access_token)
+    if not rt.settings.graph_base_url:
+        raise NotConfigured("whatsapp.api_base_url is empty and the simulator is off: set it "
+                            "to https://graph.facebook.com")
+    return CloudApiClient(rt.settings.graph_base_url, rt.settings.whatsapp.api_version,
+                          creds.phone_number_id, creds.access_token)

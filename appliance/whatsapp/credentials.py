@@ -17,6 +17,8 @@ from appliance.store.db import db
 from appliance.store.models import SecretSetting
 
 SECRET_NAMES = ("access_token", "app_secret", "verify_token")
+# Not secret, but entered with them when no config file names them (the quick start).
+STORED_NAMES = (*SECRET_NAMES, "phone_number_id", "waba_id")
 _CACHE_SECONDS = 10.0
 
 
@@ -37,7 +39,7 @@ class Credentials:
 
 
 def store_secrets(rt: Runtime, *, actor: str, **values: str) -> None:
-    unknown = set(values) - set(SECRET_NAMES)
+    unknown = set(values) - set(STORED_NAMES)
     if unknown:
         raise ValueError(f"not a WhatsApp secret: {', '.join(sorted(unknown))}")
     with db.atomic():
@@ -62,10 +64,11 @@ def load_credentials(rt: Runtime) -> Credentials:
         return hit[1]
     stored = {row.name: rt.keyring.system.open(bytes(row.value_sealed),
                                                place("secret_setting", "value", row.name)).decode()
-              for row in SecretSetting.select().where(SecretSetting.name.in_(SECRET_NAMES))}
+              for row in SecretSetting.select().where(SecretSetting.name.in_(STORED_NAMES))}
     wa = rt.settings.whatsapp
     creds = Credentials(
-        phone_number_id=wa.phone_number_id, waba_id=wa.waba_id,
+        phone_number_id=wa.phone_number_id or stored.get("phone_number_id", ""),
+        waba_id=wa.waba_id or stored.get("waba_id", ""),
         access_token=stored.get("access_token") or wa.access_token,
         app_secret=stored.get("app_secret") or wa.app_secret,
         verify_token=stored.get("verify_token") or wa.verify_token)

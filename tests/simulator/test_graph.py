@@ -98,18 +98,18 @@ def test_the_templates_list_has_meta_s_shape(api):
     body = api.graph("GET", f"/v25.0/{WABA_ID}/message_templates").json
     # Then each has Meta's keys and the paging cursors are there
     names = {t["name"] for t in body["data"]}
-    assert names == {"hello_world", "order_update", "pengingat_pembayaran"}
+    assert names == {"hello_world", "order_update", "pengingat_pembayaran", "gembok_alert"}
     for t in body["data"]:
         assert {"name", "language", "status", "category", "id", "components"} <= t.keys()
     assert set(body["paging"]["cursors"]) == {"before", "after"}
 
 
 def test_the_templates_list_filters_pages_and_summarises(api):
-    first = api.graph("GET", f"/v25.0/{WABA_ID}/message_templates?limit=2&summary=total_count").json
-    assert len(first["data"]) == 2 and "next" in first["paging"]
-    assert first["summary"]["total_count"] == 3
+    first = api.graph("GET", f"/v25.0/{WABA_ID}/message_templates?limit=3&summary=total_count").json
+    assert len(first["data"]) == 3 and "next" in first["paging"]
+    assert first["summary"]["total_count"] == 4
     after = first["paging"]["cursors"]["after"]
-    rest = api.graph("GET", f"/v25.0/{WABA_ID}/message_templates?limit=2&after={after}").json
+    rest = api.graph("GET", f"/v25.0/{WABA_ID}/message_templates?limit=3&after={after}").json
     assert len(rest["data"]) == 1 and "next" not in rest["paging"]
     marketing = api.graph("GET", f"/v25.0/{WABA_ID}/message_templates?category=MARKETING").json
     assert [t["name"] for t in marketing["data"]] == ["pengingat_pembayaran"]

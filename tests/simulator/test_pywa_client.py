@@ -94,8 +94,9 @@ def test_pywa_reads_the_business_phone_number(wa):
 
 def test_pywa_lists_the_templates(wa):
     result = wa.get_templates(statuses=[TemplateStatus.APPROVED])
-    assert {t.name for t in result} == {"hello_world", "order_update", "pengingat_pembayaran"}
-    assert result.total_count == 3
+    assert {t.name for t in result} == {"hello_world", "order_update", "pengingat_pembayaran",
+                                        "gembok_alert"}
+    assert result.total_count == 4
 
 
 def test_window_error_in_sync_mode_is_pywa_s_re_engagement_error(make_sim):

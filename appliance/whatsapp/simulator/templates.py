@@ -39,6 +39,11 @@ DEFAULT_TEMPLATES: tuple[dict[str, Any], ...] = (
                      "tempo besok.", "example": {"body_text": [["Budi", "Rp150.000"]]}},
                     {"type": "BUTTONS", "buttons": [
                         {"type": "QUICK_REPLY", "text": "Berhenti promosi"}]}]},
+    # Carries Gembok's number-health alerts to the admins (alerts.whatsapp_template).
+    {"name": "gembok_alert", "language": "en_US", "category": "UTILITY", "status": "APPROVED",
+     "id": "1000000000000004",
+     "components": [{"type": "BODY", "text": "Gembok alert: {{1}}",
+                     "example": {"body_text": [["The WhatsApp number is DISCONNECTED"]]}}]},
 )
 
 
