@@ -194,6 +194,8 @@ class SmtpSettings:
     username: str = setting("", "SMTP user name; empty for none.")
     password: str = setting("", "SMTP password (secret).", secret=True)
     sender: str = setting("gembok@localhost", "From address of Gembok's e-mails.")
+    ca_file: Path | None = setting(None, "PEM file of the CA that signed the SMTP server's "
+                                         "certificate, when it is a private one.")
     timeout: int = setting(10, "Seconds to wait for the SMTP server.", check=_at_least(1, 120))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,3 +44,56 @@ def free_port() -> int:
 
 def files_under(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+class MailCollector:
+    """aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtpd(tmp_path_factory):
+    """A real SMTP server on 127.0.0.1 that requires STARTTLS; `.ca_file` trusts its cert."""
+    import ssl
+    import subprocess
+
+    from aiosmtpd.controller import Controller
+
+    d = tmp_path_factory.mktemp("smtp")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", d / "k.pem", "-out", d / "c.pem"], check=True,
+                   capture_output=True)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(d / "c.pem", d / "k.pem")
+    ctl = Controller(MailCollector(), hostname="127.0.0.1", port=free_port(), tls_context=tls,
+                     require_starttls=True)
+    ctl.start()
+    ctl.ca_file = d / "c.pem"
+    yield ctl
+    ctl.stop()
+
+
+@pytest.fixture
+def start():
+    """Starts `gembok run`s; whatever a failing test left running is stopped afterwards."""
+    from tests.running import Running
+
+    started: list[Running] = []
+
+    def starter(env: dict[str, str]):
+        started.append(Running(env))
+        return started[-1]
+
+    yield starter
+    for run in started:
+        if run.proc.returncode is None:
+            run.stop(signal.SIGTERM)
+
+

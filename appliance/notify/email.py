@@ -28,7 +28,8 @@ def send_email(smtp: SmtpSettings, to: list[str], subject: str, body: str, *,
     try:
         with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout) as client:
             if smtp.starttls:
-                client.starttls(context=tls_context or ssl.create_default_context())
+                client.starttls(context=tls_context or ssl.create_default_context(
+                    cafile=str(smtp.ca_file) if smtp.ca_file else None))
             if smtp.username:
                 client.login(smtp.username, smtp.password)
             client.send_message(msg)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import signal
 import socket
 import ssl
 import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -19,80 +16,10 @@ import pytest
 from appliance.bootstrap import initialise
 from appliance.crypto.masterkey import create_master_key
 from appliance.store.db import db
-from tests.conftest import files_under, free_port, settings_for
+from tests.conftest import files_under, settings_for
+from tests.running import GEMBOK, appliance_env
 
 pytestmark = pytest.mark.slow
-GEMBOK = [sys.executable, "-m", "appliance"]
-
-
-def appliance_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GEMBOK_")}
-    env.update(GEMBOK_DATA_DIR=str(data_dir), GEMBOK_WEB_PORT=str(free_port()),
-               GEMBOK_WEBHOOK_PORT=str(free_port()), GEMBOK_SIMULATOR_PORT=str(free_port()),
-               **extra)
-    env["GEMBOK_WHATSAPP_API_BASE_URL"] = f"http://127.0.0.1:{env['GEMBOK_SIMULATOR_PORT']}"
-    return env
-
-
-class Running:
-    """A `gembok run` in the background, read until it says it is ready."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-        self.proc = subprocess.Popen([*GEMBOK, "run"], env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, start_new_session=True)
-        self.out: list[str] = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise AssertionError(f"gembok run ended early: {self.proc.stderr.read()}")
-            self.out.append(line)
-            if "Press Ctrl-C to stop." in line:
-                break
-        self.tree = [self.proc.pid] + [c.pid for c in psutil.Process(self.proc.pid)
-                                       .children(recursive=True)]
-
-    def port(self, name: str) -> int:
-        return int(self.env[f"GEMBOK_{name}_PORT"])
-
-    def stop(self, sig: int = signal.SIGINT) -> int:
-        self.proc.send_signal(sig)
-        return self.wait()
-
-    def wait(self) -> int:
-        code = self.proc.wait(timeout=30)
-        self.stderr = self.proc.stderr.read()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-        return code
-
-    def survivors(self) -> list[int]:
-        alive = []
-        for pid in self.tree:
-            try:
-                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                    alive.append(pid)
-            except psutil.NoSuchProcess:
-                pass
-        return alive
-
-
-@pytest.fixture
-def start():
-    """Starts `gembok run`s; whatever a failing test left running is stopped afterwards."""
-    started: list[Running] = []
-
-    def starter(env: dict[str, str]) -> Running:
-        started.append(Running(env))
-        return started[-1]
-
-    yield starter
-    for run in started:
-        if run.proc.returncode is None:
-            run.stop(signal.SIGTERM)
-
-
 def get(url: str) -> tuple[int, bytes]:
     context = ssl._create_unverified_context()
     with urllib.request.urlopen(url, timeout=5, context=context) as resp:

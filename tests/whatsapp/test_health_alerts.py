@@ -5,11 +5,8 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import ssl
-import subprocess
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from appliance.config import load_settings
 from appliance.notify import alerts
@@ -22,41 +19,13 @@ from tests.conftest import free_port
 from tests.whatsapp.conftest import envelope
 
 
-class Collector:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
 @pytest.fixture
-def smtpd(tmp_path):
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-keyout", tmp_path / "k.pem",
-                    "-out", tmp_path / "c.pem"], check=True, capture_output=True)
-    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    tls.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
-    ctl = Controller(Collector(), hostname="127.0.0.1", port=free_port(), tls_context=tls,
-                     require_starttls=True)
-    ctl.start()
-    ctl.ca_file = tmp_path / "c.pem"
-    yield ctl
-    ctl.stop()
-
-
-@pytest.fixture
-def alerting_rt(wa_rt, smtpd, monkeypatch):
+def alerting_rt(wa_rt, smtpd):
     settings = load_settings({
         "GEMBOK_DATA_DIR": str(wa_rt.settings.data_dir), "GEMBOK_SMTP_HOST": "127.0.0.1",
         "GEMBOK_SMTP_PORT": str(smtpd.port), "GEMBOK_SMTP_SENDER": "gembok@toko.example",
+        "GEMBOK_SMTP_CA_FILE": str(smtpd.ca_file),
         "GEMBOK_ALERTS_EMAILS": "it@toko.example,owner@toko.example"})
-    trusting = ssl.create_default_context(cafile=str(smtpd.ca_file))
-    trusting.check_hostname = False
-    real = alerts.send_email
-    monkeypatch.setattr(alerts, "send_email",
-                        lambda *a, **k: real(*a, **{**k, "tls_context": trusting}))
     return Runtime(settings, wa_rt.keyring, wa_rt.index)
 
 
