@@ -1,12 +1,16 @@
-"""Webhook samples nobody here wrote (pywa's, MIT) go through the real listener and land right.
+"""Webhook samples nobody here wrote go through the real listener and land right.
 
-Each sample is signed with the test app secret, POSTed over TLS to the gunicorn webhook
+The samples are pywa's (MIT) and the examples of Meta's documentation. Each is signed
+with the test app secret, POSTed over TLS to the gunicorn webhook
 listener, then processed; the rows it must produce are worked out from the sample itself
 by a walk independent of Gembok's parser: every message of every change becomes one
 inbound message of its type, every status waits for its (unknown) outbound message.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 
@@ -27,8 +31,20 @@ from tests.whatsapp.conftest import FIXTURES, fixture_cases
 from tests.whatsapp.harness import Appliance
 
 pytestmark = pytest.mark.slow
+META = Path(__file__).resolve().parents[1] / "data" / "meta-examples"
 CASES = [(path.name, case) for path in sorted(FIXTURES.glob("*.json"))
          for case in fixture_cases(path.name)]
+CASES += [(f"meta/{path.name}", "example") for path in sorted(META.glob("*.json"))]
+HEALTH = {("account_update.json", "account_offboarded"): "DISCONNECTED",
+          ("account_update.json", "partner_removed"): "DISCONNECTED",
+          ("meta/account_update_reinstated.json", "example"): "CONNECTED",
+          ("meta/account_update_restriction.json", "example"): "RESTRICTED"}
+
+
+def sample(name: str, case: str) -> dict:
+    if name.startswith("meta/"):
+        return json.loads((META / name[5:]).read_text())
+    return fixture_cases(name)[case]
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +81,7 @@ def forget_everything() -> None:
 @pytest.mark.parametrize(("name", "case"), CASES, ids=[f"{n[:-5]}-{c}" for n, c in CASES])
 def test_a_pywa_sample_produces_the_rows_it_must(listener, name, case):
     box, rt = listener
-    body = fixture_cases(name)[case]
+    body = sample(name, case)
     forget_everything()
     # When Meta (here: the sample, signed) posts it to the listener
     assert box.post(body) == 200
@@ -85,12 +101,12 @@ def test_a_pywa_sample_produces_the_rows_it_must(listener, name, case):
             assert open_text(keys, Message, "body", row.id, row.body_sealed) == \
                 raw["text"]["body"]
     assert {(p.wamid, p.status) for p in PendingStatus.select()} == statuses
-    if name == "account_update.json" and case in ("account_offboarded", "partner_removed"):
+    if (name, case) in HEALTH:
         assert NumberHealth.select().order_by(NumberHealth.id.desc()).get().status == \
-            "DISCONNECTED"
+            HEALTH[(name, case)]
 
 
 def test_every_sample_file_was_replayed():
     assert {name for name, _ in CASES} >= {"message.json", "message_status.json",
                                            "account_update.json", "callback_button.json"}
-    assert len(CASES) > 60
+    assert len(CASES) > 80
