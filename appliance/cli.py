@@ -117,6 +117,14 @@ def worker() -> None:
     tasks.run_worker(settings, ready_file=settings.run_dir / "worker.ready")
 
 
+@cli.command()
+def simulator() -> None:
+    """Run the Cloud API simulator alone (`gembok run` starts one); see /_sim/phone."""
+    from appliance.whatsapp.simulator.__main__ import main as run_simulator
+
+    run_simulator()
+
+
 @cli.command("inbox-writer")
 @_one_line_errors
 def inbox_writer() -> None:

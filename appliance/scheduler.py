@@ -16,7 +16,7 @@ from appliance.inbox.outbound import sweep_outbox
 from appliance.privacy import audit_checkpoint
 from appliance.runtime import Runtime
 from appliance.whatsapp import health, inbox
-from appliance.whatsapp.client import GraphError
+from appliance.whatsapp.client import GraphError, TokenError
 from appliance.whatsapp.connection import NotConfigured, make_client
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,11 @@ def poll_health(rt: Runtime, enqueue_alert: Callable[[int], object]) -> int | No
     try:
         with client:
             doc = client.phone_number()
+    except TokenError:
+        row_id = health.token_rejected()
+        if row_id is not None:
+            enqueue_alert(row_id)
+        return row_id
     except GraphError as exc:
         log.warning("number health poll failed: WhatsApp error %s", exc.code)
         return None

@@ -21,7 +21,8 @@ from appliance.config import Settings
 from appliance.inbox import outbound
 from appliance.notify import alerts
 from appliance.runtime import Runtime, open_runtime
-from appliance.whatsapp import ingest, media
+from appliance.whatsapp import health, ingest, media
+from appliance.whatsapp.client import TokenError
 from appliance.whatsapp.connection import make_client
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,12 @@ def fetch_media(media_id: int) -> None:
 def send_outbox(outbox_id: int) -> None:
     """One reply to a customer; rate limits and Meta's 5xx come back through retries."""
     with make_client(_rt()) as client:
-        outbound.send_outbox(_rt(), outbox_id, client)
+        try:
+            outbound.send_outbox(_rt(), outbox_id, client)
+        except TokenError:
+            row_id = health.token_rejected()
+            if row_id is not None:
+                alert_health.send(row_id)
 
 
 @dramatiq.actor(queue_name="send", priority=PRIORITY["send"] - 1, max_retries=3)

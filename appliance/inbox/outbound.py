@@ -20,7 +20,7 @@ from appliance.runtime import Runtime
 from appliance.store.db import db
 from appliance.store.models import Conversation, Customer, Message, Outbox
 from appliance.store.sealed import open_text, seal_text
-from appliance.whatsapp.client import CloudApiClient, GraphError
+from appliance.whatsapp.client import CloudApiClient, GraphError, TokenError
 from appliance.whatsapp.statuses import apply_pending, callback_for
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,8 @@ def send_outbox(rt: Runtime, outbox_id: int, client: CloudApiClient) -> str:
             Message.update(status="failed", error_code=exc.code, status_at=utcnow()) \
                 .where(Message.id == msg.id).execute()
         log.warning("message %d not sent: WhatsApp error %s", msg.id, exc.code)
+        if isinstance(exc, TokenError):
+            raise  # the caller alerts the admins: nothing will send until it is replaced
         return "failed"
     with db.atomic():
         msg = Message.get_by_id(msg.id)

@@ -15,6 +15,7 @@ from appliance.notify.email import EmailError, send_email
 from appliance.runtime import Runtime
 from appliance.store.models import NumberHealth
 from appliance.whatsapp.client import CloudApiClient, GraphError
+from appliance.whatsapp.health import TOKEN_REJECTED
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,11 @@ def health_alert_text(row_id: int) -> tuple[str, str]:
     quality = f", quality {row.quality}" if row.quality else ""
     limit = f", messaging limit {row.messaging_limit}" if row.messaging_limit else ""
     event = f" (Meta event {row.event})" if row.event else ""
+    if row.event == TOKEN_REJECTED:
+        return ("Gembok: WhatsApp refused the access token",
+                f"At {row.at:%Y-%m-%d %H:%M} UTC the Cloud API refused Gembok's access token "
+                "(error 190): nothing can be sent until an admin enters a new one with "
+                "`gembok whatsapp configure`.")
     subject = f"Gembok: WhatsApp number is {row.status or 'changed'}"
     body = (f"The business WhatsApp number changed at {row.at:%Y-%m-%d %H:%M} UTC{event}: "
             f"{was} -> {row.status or 'unknown'}{quality}{limit}. "
@@ -52,7 +58,8 @@ def send_health_alert(rt: Runtime, row_id: int,
             result.emailed = list(alerts.emails)
         except EmailError as exc:
             result.failures.append(f"email: {exc}")
-    if alerts.phones and client_factory is not None:
+    token_dead = NumberHealth.get_by_id(row_id).event == TOKEN_REJECTED
+    if alerts.phones and client_factory is not None and not token_dead:
         try:
             with client_factory() as client:
                 for phone in alerts.phones:

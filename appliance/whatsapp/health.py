@@ -7,8 +7,10 @@ stored as a row; `changed` tells the alerting whether staff must hear about it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from appliance.clock import utcnow
 from appliance.store.models import NumberHealth
 
 # account_update events that mean the number cannot (or can again) send.
@@ -50,6 +52,22 @@ def record(new: HealthState, *, source: str, event: str = "") -> int | None:
                               messaging_limit=merged.messaging_limit, event=event[:64])
     first_sight = before == HealthState() and not event  # nothing to compare with yet
     return None if first_sight else int(row.id)
+
+
+TOKEN_REJECTED = "TOKEN_REJECTED"  # noqa: S105 - an event name, not a secret
+
+
+def token_rejected() -> int | None:
+    """Records that Meta refused the access token; a row to alert on, at most once an hour."""
+    since = utcnow() - timedelta(hours=1)
+    recent = NumberHealth.select().where(NumberHealth.event == TOKEN_REJECTED,
+                                         NumberHealth.at > since).exists()
+    if recent:
+        return None
+    before = current()
+    row = NumberHealth.create(source="client", status=before.status, quality=before.quality,
+                              messaging_limit=before.messaging_limit, event=TOKEN_REJECTED)
+    return int(row.id)
 
 
 def from_account_update(field: str, value: dict[str, Any]) -> tuple[HealthState, str] | None:

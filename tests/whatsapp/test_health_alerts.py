@@ -70,3 +70,22 @@ def test_plain_smtp_is_refused_when_starttls_is_required(smtpd):
                               "GEMBOK_SMTP_STARTTLS": "false"})
     with pytest.raises(EmailError):
         send_email(settings.smtp, ["it@toko.example"], "x", "y")
+
+
+def test_a_refused_access_token_alerts_by_email_once_an_hour(alerting_rt, smtpd):
+    settings = load_settings({"GEMBOK_DATA_DIR": str(alerting_rt.settings.data_dir),
+                              "GEMBOK_SMTP_HOST": "127.0.0.1", "GEMBOK_SMTP_PORT": str(smtpd.port),
+                              "GEMBOK_SMTP_CA_FILE": str(smtpd.ca_file),
+                              "GEMBOK_ALERTS_EMAILS": "it@toko.example",
+                              "GEMBOK_ALERTS_PHONES": "+6281299990000"})
+    rt = Runtime(settings, alerting_rt.keyring, alerting_rt.index)
+    # Given Meta refuses the token on every call
+    first = health.token_rejected()
+    assert health.token_rejected() is None  # the second refusal within the hour is quiet
+    # When the alert goes out, it is by e-mail only (WhatsApp cannot carry it now)
+    result = alerts.send_health_alert(rt, first, client_factory=lambda: 1 / 0)
+    assert result.failures == [] and result.whatsapped == []
+    parsed = email.message_from_bytes(smtpd.handler.messages[0].content,
+                                      policy=email.policy.default)
+    assert parsed["Subject"] == "Gembok: WhatsApp refused the access token"
+    assert "gembok whatsapp configure" in parsed.get_content()
