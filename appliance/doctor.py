@@ -23,6 +23,8 @@ from appliance.supervisor.ports import PortInUse, check_free
 from appliance.supervisor.run import _http_ok
 from appliance.supervisor.state import read_state
 from appliance.tls import certificate_expiry
+from appliance.whatsapp import health, inbox
+from appliance.whatsapp.credentials import load_credentials
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ def run_checks(settings: Settings) -> list[Result]:
     if rt is not None:
         verdict = verify(rt.keyring.audit_key, settings.audit_head_file)
         results.append(Result("ok" if verdict.ok else "FAIL", "audit chain", verdict.summary))
+        results.append(_whatsapp(rt))
     results.append(_redis(settings))
     results.extend(_ports(settings))
     results.append(_certificate(settings))
@@ -55,6 +58,19 @@ def _guard(results: list[Result], name: str, check: Callable[[], Runtime]) -> Ru
     results.append(Result("ok", name, f"master key {rt.master.key_id} opens the keyring, "
                                       f"the database and its schema is current"))
     return rt
+
+
+def _whatsapp(rt: Runtime) -> Result:
+    creds = load_credentials(rt)
+    waiting = inbox.backlog()
+    missing = [n for n in ("phone_number_id", "access_token", "app_secret", "verify_token")
+               if not getattr(creds, n)]
+    if missing:
+        return Result("warn", "whatsapp", f"not configured ({', '.join(missing)} missing): "
+                                          "run `gembok whatsapp configure`")
+    status = "warn" if waiting > 1000 else "ok"
+    return Result(status, "whatsapp", f"configured; number {health.current().describe()}; "
+                                      f"{waiting} webhook events waiting")
 
 
 def _master_key_mode(settings: Settings) -> Result:

@@ -81,9 +81,9 @@ def process_events(rt: Runtime, event_ids: list[int]) -> Outcome:
     todo = list(event_ids)
     while todo:
         chunk, todo = todo[:_sizer.size], todo[_sizer.size:]
-        started, part = time.perf_counter(), Outcome()
+        part = Outcome()
         try:
-            _transaction(rt, chunk, part)  # counts only what was committed
+            held = _transaction(rt, chunk, part)  # counts only what was committed
         except Exception:
             if len(chunk) > 1:  # find the culprit: the same events again, one at a time
                 log.warning("%d events failed together; applying them one by one", len(chunk))
@@ -94,7 +94,7 @@ def process_events(rt: Runtime, event_ids: list[int]) -> Outcome:
                 raise  # the queue retries it with back-off
             log.exception("event %d could not be applied", chunk[0])
             continue
-        _sizer.learn(len(chunk), time.perf_counter() - started)
+        _sizer.learn(len(chunk), held)
         out.add(part)
     log.info("events %s: %d messages (%d duplicates), %d statuses (%d pending), %d account",
              _span(event_ids), out.messages, out.duplicates, out.statuses, out.pending_statuses,
@@ -102,12 +102,16 @@ def process_events(rt: Runtime, event_ids: list[int]) -> Outcome:
     return out
 
 
-def _transaction(rt: Runtime, event_ids: list[int], out: Outcome) -> None:
-    with write_lock(rt.settings.db_file), db.atomic("IMMEDIATE"):
-        _Batch(rt, out).run(event_ids)
+def _transaction(rt: Runtime, event_ids: list[int], out: Outcome) -> float:
+    """Applies and commits; returns how long the write lock was held (waiting excluded)."""
+    with write_lock(rt.settings.db_file):
+        started = time.perf_counter()
+        with db.atomic("IMMEDIATE"):
+            _Batch(rt, out).run(event_ids)
+        return time.perf_counter() - started
 
 
-TARGET_SECONDS = 0.02
+TARGET_SECONDS = 0.025
 
 
 class _Sizer:
@@ -118,7 +122,7 @@ class _Sizer:
 
     def learn(self, count: int, seconds: float) -> None:
         per_event = seconds / max(count, 1)
-        self.size = max(1, min(200, int(TARGET_SECONDS / max(per_event, 1e-5))))
+        self.size = max(1, min(500, int(TARGET_SECONDS / max(per_event, 1e-5))))
 
 
 _sizer = _Sizer()
