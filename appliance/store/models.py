@@ -53,12 +53,19 @@ class User(BaseModel):
     is_active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
     password_changed_at = DateTimeField(null=True)
+    extra_permissions = CharField(max_length=200, default="")  # e.g. "content" for an admin
+    totp_secret_sealed = BlobField(null=True)
+    totp_enabled = BooleanField(default=False)
+    totp_last_step = IntegerField(default=0)  # a code is never accepted twice
+    language = CharField(max_length=8, default="id")
 
 
 class UserDivision(BaseModel):
     id = AutoField()
     user = ForeignKeyField(User, backref="division_links", on_delete="CASCADE")
     division = ForeignKeyField(Division, backref="user_links", on_delete="CASCADE")
+    user_id: int
+    division_id: int
 
     class Meta:
         indexes = ((("user", "division"), True),)
@@ -83,9 +90,9 @@ class Customer(BaseModel):
 
 
 class CustomerKey(BaseModel):
-    id = AutoField()
     """One version of a customer's data key, wrapped by the master key."""
 
+    id = AutoField()
     customer = ForeignKeyField(Customer, backref="keys", on_delete="CASCADE")
     version = IntegerField()
     master_id = CharField(max_length=16)
@@ -218,8 +225,3 @@ class AuditEntry(BaseModel):
     prev_hash = CharField(max_length=64)
     entry_hash = CharField(max_length=64)
     mac = CharField(max_length=64)
-
-
-ALL_MODELS: list[type[BaseModel]] = [Division, User, UserDivision, Customer, CustomerKey,
-                                     Conversation, Message, Media, InboxEvent, PendingStatus,
-                                     Outbox, NumberHealth, SecretSetting, AuditEntry]

@@ -13,7 +13,8 @@ from appliance.inbox.customers import find_by_phone, read_customer
 from appliance.inbox.messages import read_conversation
 from appliance.store import migrations
 from appliance.store.db import db, execute, open_database
-from appliance.store.models import ALL_MODELS, AuditEntry, Conversation, Customer, Message
+from appliance.store.models import AuditEntry, Conversation, Customer, Message
+from appliance.store.schema import ALL_MODELS
 from tests.conftest import files_under
 from tests.factories import make_customer, make_inbound
 

@@ -1,0 +1,35 @@
+"""Provides `ALL_MODELS`: every table, in an order that creates foreign keys' targets first."""
+
+from __future__ import annotations
+
+from appliance.store.accounts import (
+    KnownDevice,
+    LoginEvent,
+    LoginThrottle,
+    RecoveryCode,
+    Reveal,
+    UserSession,
+)
+from appliance.store.models import (
+    AuditEntry,
+    BaseModel,
+    Conversation,
+    Customer,
+    CustomerKey,
+    Division,
+    InboxEvent,
+    Media,
+    Message,
+    NumberHealth,
+    Outbox,
+    PendingStatus,
+    SecretSetting,
+    User,
+    UserDivision,
+)
+
+ALL_MODELS: list[type[BaseModel]] = [
+    Division, User, RecoveryCode, UserSession, KnownDevice, LoginThrottle, LoginEvent, Reveal,
+    UserDivision, Customer, CustomerKey, Conversation, Message, Media, InboxEvent,
+    PendingStatus, Outbox, NumberHealth, SecretSetting, AuditEntry,
+]
