@@ -185,6 +185,18 @@ class WhatsAppSettings:
 
 
 @dataclass(frozen=True)
+class AuthSettings:
+    """Staff sign-in and sessions."""
+
+    idle_minutes: int = setting(30, "Sign out after this many minutes without a request.",
+                                check=_at_least(5, 24 * 60))
+    absolute_hours: int = setting(12, "Sign out this many hours after signing in, whatever.",
+                                  check=_at_least(1, 24 * 7))
+    totp_for_all: bool = setting(False, "Require the second factor of agents too (admins and "
+                                        "supervisors always need it).")
+
+
+@dataclass(frozen=True)
 class SmtpSettings:
     """Outgoing e-mail for alerts and new-device notices."""
 
@@ -240,6 +252,7 @@ class Settings:
     redis: RedisSettings = field(default_factory=RedisSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     tls: TlsSettings = field(default_factory=TlsSettings)

@@ -19,7 +19,7 @@ from dramatiq.brokers.stub import StubBroker
 
 from appliance.config import Settings
 from appliance.inbox import outbound
-from appliance.notify import alerts
+from appliance.notify import alerts, new_device
 from appliance.runtime import Runtime, open_runtime
 from appliance.whatsapp import health, ingest, media
 from appliance.whatsapp.client import TokenError
@@ -93,7 +93,14 @@ def alert_health(health_row_id: int) -> None:
     alerts.send_health_alert(_rt(), health_row_id, lambda: make_client(_rt()))
 
 
-ACTORS: list[Any] = [ping, process_events, fetch_media, send_outbox, alert_health]
+@dramatiq.actor(queue_name="send", priority=PRIORITY["send"], max_retries=5)
+def notify_new_device(login_event_id: int) -> None:
+    """Tells a user their account was signed in to from a new browser."""
+    new_device.send_new_device_email(_rt(), login_event_id)
+
+
+ACTORS: list[Any] = [ping, process_events, fetch_media, send_outbox, alert_health,
+                     notify_new_device]
 
 
 def bind(broker: dramatiq.Broker) -> None:

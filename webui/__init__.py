@@ -4,37 +4,66 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
+from datetime import timedelta
 
-from flask import Flask, render_template
+from flask import Flask, Response, request
+from flask_wtf.csrf import CSRFProtect
 
-from appliance import __version__
+from appliance import tasks
 from appliance.config import Settings, load_settings
 from appliance.runtime import Runtime, open_runtime
+from appliance.store.db import db
+from webui import access, admin, api, auth, home
 from webui.security_headers import install_security_headers
 
+DEVICE_COOKIE_DAYS = 400
 
-def create_app(settings: Settings | None = None) -> Flask:
+
+def create_app(settings: Settings | None = None, *, enqueue: bool = True) -> Flask:
     settings = settings or load_settings()
     rt = open_runtime(settings)
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=_derived_key(rt, "flask-session"),
+        SESSION_COOKIE_NAME="gembok_session",
         SESSION_COOKIE_SECURE=True,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.auth.absolute_hours),
         MAX_CONTENT_LENGTH=32 * 2**20,
+        WTF_CSRF_TIME_LIMIT=None,  # the session's own timeouts bound a token's life
+        WTF_CSRF_SSL_STRICT=True,
+        GEMBOK_ENQUEUE=enqueue,
     )
     app.extensions["gembok"] = rt
+    if enqueue:
+        tasks.configure(rt)
+        tasks.bind(tasks.redis_broker(settings))
+    CSRFProtect(app)
     install_security_headers(app)
+    for blueprint in (auth.bp, api.bp, admin.bp, home.bp):
+        app.register_blueprint(blueprint)
 
     @app.get("/healthz")
+    @access.public
     def healthz() -> tuple[str, int, dict[str, str]]:
         return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
-    @app.get("/")
-    def home() -> str:
-        return render_template("home/index.html", version=__version__)
+    @app.after_request
+    def device_cookie(response: Response) -> Response:
+        if auth.DEVICE_COOKIE not in request.cookies:
+            response.set_cookie(auth.DEVICE_COOKIE, secrets.token_urlsafe(24),
+                                max_age=DEVICE_COOKIE_DAYS * 86400, secure=True,
+                                httponly=True, samesite="Lax")
+        return response
 
+    @app.teardown_appcontext
+    def close_db(_: BaseException | None) -> None:
+        if not db.is_closed():
+            db.close()
+
+    access.check_every_route(app)
     return app
 
 

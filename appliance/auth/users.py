@@ -1,22 +1,196 @@
-"""Provides staff account creation; roles, divisions and login arrive with the access work."""
+"""Provides staff accounts: create, change role and divisions, deactivate, passwords.
+
+Every change that narrows what someone may see (role, divisions, deactivation) or
+replaces their secret (password, second factor) ends all their sessions at once, so a
+stolen or outdated session cannot outlive the decision. Each call is authorised here
+and audited here; the web, TUI and CLI only pass the arguments through.
+"""
 
 from __future__ import annotations
 
-from appliance.auth.passwords import hash_password, one_time_password
+from dataclasses import dataclass
+
+from appliance.auth import sessions, totp
+from appliance.auth.password_policy import problems
+from appliance.auth.passwords import hash_password, one_time_password, verify_password
+from appliance.auth.permissions import EXTRA, Principal, require
+from appliance.clock import utcnow
+from appliance.errors import GembokError
 from appliance.runtime import Runtime
 from appliance.store.db import db
-from appliance.store.models import ROLES, User
+from appliance.store.models import ROLES, Division, User, UserDivision
+
+USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+class AccountError(GembokError):
+    """A request about an account that cannot be done as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    username: str
+    display_name: str
+    email: str
+    role: str
+    divisions: list[int]
+    is_active: bool
+    totp_enabled: bool
+    extra_permissions: list[str]
+
+
+def view(user: User) -> UserView:
+    divisions = sorted(link.division_id for link in
+                       UserDivision.select().where(UserDivision.user == user.id))
+    return UserView(user.id, user.username, user.display_name, user.email or "", user.role,
+                    divisions, bool(user.is_active), bool(user.totp_enabled),
+                    [p for p in user.extra_permissions.split(",") if p])
 
 
 def create_user(rt: Runtime, *, username: str, display_name: str, role: str,
-                actor: str) -> tuple[User, str]:
-    """Creates an account with a one-time password that must be changed at first login."""
+                actor: str, principal: Principal | None = None, email: str = "",
+                divisions: list[int] | None = None) -> tuple[User, str]:
+    """Creates an account with a one-time password that must be changed at first login.
+
+    `principal` is who asks (None only for the first admin, made by the system itself).
+    """
+    if principal is not None:
+        require(principal, "user.manage")
+    username = username.strip().casefold()
+    if not username or not set(username) <= USERNAME_CHARS or len(username) > 64:
+        raise AccountError("a user name is 1 to 64 letters, digits, dots, dashes or "
+                           "underscores")
     if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if User.select().where(User.username == username).exists():
+        raise AccountError(f"the user name {username} is taken")
     password = one_time_password()
     with db.atomic():
-        user = User.create(username=username, display_name=display_name, role=role,
+        user = User.create(username=username, display_name=display_name.strip()[:120] or username,
+                           email=email.strip() or None, role=role,
                            password_hash=hash_password(password), must_change_password=True)
+        _link(user.id, divisions or [])
         rt.audit(actor=actor, action="user.created", target=f"user:{user.id}",
                  detail={"role": role})
     return user, password
+
+
+def set_role(rt: Runtime, principal: Principal, user_id: int, role: str) -> None:
+    require(principal, "user.manage")
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    user = _get(user_id)
+    if user.id == principal.user_id and role != "admin":
+        raise AccountError("you cannot take away your own admin role; ask another admin")
+    with db.atomic():
+        User.update(role=role).where(User.id == user.id).execute()
+        sessions.revoke_all(user.id, "role_changed")
+        rt.audit(actor=principal.actor, action="user.role_changed", target=f"user:{user.id}",
+                 detail={"role": role})
+
+
+def set_divisions(rt: Runtime, principal: Principal, user_id: int, divisions: list[int]) -> None:
+    require(principal, "user.manage")
+    user = _get(user_id)
+    with db.atomic():
+        before = {link.division_id for link in
+                  UserDivision.select().where(UserDivision.user == user.id)}
+        UserDivision.delete().where(UserDivision.user == user.id).execute()
+        _link(user.id, divisions)
+        if before - set(divisions):  # lost a division: what they could see must go now
+            sessions.revoke_all(user.id, "divisions_changed")
+        rt.audit(actor=principal.actor, action="user.divisions_changed",
+                 target=f"user:{user.id}", detail={"count": len(set(divisions))})
+
+
+def set_extra_permissions(rt: Runtime, principal: Principal, user_id: int,
+                          extra: list[str]) -> None:
+    require(principal, "user.manage")
+    user = _get(user_id)
+    if set(extra) - EXTRA or (extra and user.role != "admin"):
+        raise AccountError("only an admin can be given an extra permission, and only: "
+                           + ", ".join(sorted(EXTRA)))
+    with db.atomic():
+        User.update(extra_permissions=",".join(sorted(set(extra)))).where(
+            User.id == user.id).execute()
+        sessions.revoke_all(user.id, "permissions_changed")
+        rt.audit(actor=principal.actor, action="user.permissions_changed",
+                 target=f"user:{user.id}", detail={"content": "content" in extra})
+
+
+def set_active(rt: Runtime, principal: Principal, user_id: int, active: bool) -> None:
+    require(principal, "user.manage")
+    user = _get(user_id)
+    if user.id == principal.user_id and not active:
+        raise AccountError("you cannot deactivate yourself")
+    with db.atomic():
+        User.update(is_active=active).where(User.id == user.id).execute()
+        if not active:
+            sessions.revoke_all(user.id, "deactivated")
+        rt.audit(actor=principal.actor,
+                 action="user.activated" if active else "user.deactivated",
+                 target=f"user:{user.id}")
+
+
+def reset_password(rt: Runtime, principal: Principal, user_id: int) -> str:
+    """A new one-time password for someone who forgot theirs; all their sessions end."""
+    require(principal, "user.manage")
+    user = _get(user_id)
+    password = one_time_password()
+    with db.atomic():
+        User.update(password_hash=hash_password(password), must_change_password=True,
+                    password_changed_at=utcnow()).where(User.id == user.id).execute()
+        sessions.revoke_all(user.id, "password_reset")
+        rt.audit(actor=principal.actor, action="user.password_reset", target=f"user:{user.id}")
+    return password
+
+
+def reset_second_factor(rt: Runtime, principal: Principal, user_id: int) -> None:
+    require(principal, "user.manage")
+    user = _get(user_id)
+    with db.atomic():
+        totp.reset(rt, user.id, actor=principal.actor)
+        sessions.revoke_all(user.id, "totp_reset")
+
+
+def change_own_password(rt: Runtime, user: User, *, current: str, new: str,
+                        keep_session: int | None) -> list[str]:
+    """Returns the problems with the new password (empty: changed, other sessions ended)."""
+    if not verify_password(user.password_hash, current):
+        return ["The current password is not right."]
+    found = problems(new, username=user.username, display_name=user.display_name,
+                     email=user.email or "")
+    if verify_password(user.password_hash, new):
+        found.append("Choose a password different from the current one.")
+    if found:
+        return found
+    with db.atomic():
+        User.update(password_hash=hash_password(new), must_change_password=False,
+                    password_changed_at=utcnow()).where(User.id == user.id).execute()
+        sessions.revoke_all(user.id, "password_changed", keep=keep_session)
+        rt.audit(actor=f"user:{user.id}", action="user.password_changed",
+                 target=f"user:{user.id}")
+    return []
+
+
+def list_users(principal: Principal) -> list[UserView]:
+    require(principal, "user.manage")
+    return [view(u) for u in User.select().order_by(User.username)]
+
+
+def _get(user_id: int) -> User:
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        raise AccountError(f"there is no user {user_id}")
+    return user
+
+
+def _link(user_id: int, divisions: list[int]) -> None:
+    wanted = sorted(set(divisions))
+    known = {d.id for d in Division.select().where(Division.id.in_(wanted))}
+    if set(wanted) - known:
+        raise AccountError("no such division: " + ", ".join(map(str, sorted(set(wanted) -
+                                                                           known))))
+    for division_id in wanted:
+        UserDivision.create(user=user_id, division=division_id)

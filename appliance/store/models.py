@@ -110,11 +110,13 @@ class Conversation(BaseModel):
     division = ForeignKeyField(Division, backref="conversations", null=True,
                                on_delete="SET NULL")
     assignee = ForeignKeyField(User, backref="assigned", null=True, on_delete="SET NULL")
-    customer_id: int
     status = CharField(max_length=16, default="open",
                        choices=[(s, s) for s in CONVERSATION_STATES])
     created_at = DateTimeField(default=utcnow)
     last_message_at = DateTimeField(default=utcnow, index=True)
+    customer_id: int
+    division_id: int | None
+    assignee_id: int | None
 
 
 class Message(BaseModel):

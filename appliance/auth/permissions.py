@@ -1,0 +1,126 @@
+"""Provides roles, permissions and `authorize`: the one place that decides who may do what.
+
+Deny by default. A role is a set of named permissions; an object's division decides
+whether a permitted user may touch it: agents see their divisions' unassigned
+conversations and their own, supervisors all of their divisions', and admins none
+(they run the box, not the inbox) unless also given `content`, explicitly. A refusal
+never says whether the object exists: callers answer 404 for every kind of "no".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import Expression
+
+from appliance.errors import GembokError
+from appliance.store.models import Conversation, Customer, Media, Message, User, UserDivision
+
+CONVERSATION = {"conversation.read", "conversation.reply", "conversation.assign",
+                "conversation.export", "customer.read", "customer.edit",
+                "customer.reveal_phone", "message.reveal", "report.read"}
+ADMINISTRATION = {"user.manage", "division.manage", "audit.read", "keys.rotate",
+                  "settings.manage"}
+PERMISSIONS = frozenset(CONVERSATION | ADMINISTRATION)
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "agent": frozenset({"conversation.read", "conversation.reply", "conversation.assign",
+                        "customer.read", "customer.edit"}),
+    "supervisor": frozenset({"conversation.read", "conversation.reply", "conversation.assign",
+                             "conversation.export", "customer.read", "customer.edit",
+                             "customer.reveal_phone", "message.reveal", "report.read"}),
+    "admin": frozenset(ADMINISTRATION),
+}
+# What `content` adds to an admin: reading, across every division, and nothing else.
+CONTENT = frozenset({"conversation.read", "conversation.export", "customer.read",
+                     "customer.reveal_phone", "message.reveal", "report.read"})
+EXTRA = {"content"}
+
+
+class Denied(GembokError):
+    """Not allowed, or not there: deliberately the same answer."""
+
+    def __init__(self) -> None:
+        super().__init__("not found")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: the user's id, role, divisions and resulting permissions."""
+
+    user_id: int
+    role: str
+    divisions: frozenset[int]
+    permissions: frozenset[str]
+    every_division: bool = False  # an admin with `content`
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    @property
+    def actor(self) -> str:
+        return f"user:{self.user_id}"
+
+
+def principal_for(user: User) -> Principal:
+    extras = {p for p in user.extra_permissions.split(",") if p in EXTRA}
+    permissions = set(ROLE_PERMISSIONS.get(user.role, frozenset()))
+    every = user.role == "admin" and "content" in extras
+    if every:
+        permissions |= CONTENT
+    divisions = frozenset(link.division_id for link in
+                          UserDivision.select().where(UserDivision.user == user.id))
+    return Principal(user.id, user.role, divisions, frozenset(permissions), every)
+
+
+def require(principal: Principal, permission: str) -> None:
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+    if not principal.can(permission):
+        raise Denied()
+
+
+def authorize(principal: Principal, permission: str, obj: Any = None) -> None:
+    """Raises Denied unless `principal` may do `permission` to `obj` (None: no object)."""
+    require(principal, permission)
+    if obj is None:
+        return
+    conversations = _conversations_of(obj)
+    if not any(_sees(principal, c, permission) for c in conversations):
+        raise Denied()
+
+
+def visible(principal: Principal) -> Expression:
+    """The same rule as a query condition on Conversation, for lists, searches and counts."""
+    if principal.every_division:
+        return Conversation.id.is_null(False)
+    if not principal.can("conversation.read") or not principal.divisions:
+        return Conversation.id.is_null(True)  # matches nothing
+    mine = Conversation.division.in_(sorted(principal.divisions))
+    if principal.role == "agent":
+        mine &= Conversation.assignee.is_null() | (Conversation.assignee == principal.user_id)
+    return mine
+
+
+def _sees(principal: Principal, convo: Conversation, permission: str) -> bool:
+    if principal.every_division:
+        return permission in CONTENT
+    if convo.division_id is None or convo.division_id not in principal.divisions:
+        return False
+    if principal.role == "agent":
+        return convo.assignee_id in (None, principal.user_id)
+    return True
+
+
+def _conversations_of(obj: Any) -> Iterable[Conversation]:
+    if isinstance(obj, Conversation):
+        return [obj]
+    if isinstance(obj, Message):
+        return [Conversation.get_by_id(obj.conversation_id)]
+    if isinstance(obj, Media):
+        return _conversations_of(Message.get_by_id(obj.message_id))
+    if isinstance(obj, Customer):
+        return list(Conversation.select().where(Conversation.customer == obj.id))
+    raise TypeError(f"no division scope for {type(obj).__name__}")

@@ -1,0 +1,51 @@
+"""Provides the new-device e-mail: "someone signed in to your account from a new browser".
+
+It names the time (in the box's time zone), the address and the browser, and nothing of
+any customer; it tells the user what to do if it was not them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from appliance.notify.email import EmailError, send_email
+from appliance.runtime import Runtime
+from appliance.store.accounts import LoginEvent
+from appliance.store.models import User
+
+
+def browser_of(user_agent: str) -> str:
+    """A short, human name for a User-Agent: 'Chrome 156 on Linux'."""
+    for name, pattern in (("Edge", r"Edg/(\d+)"), ("Chrome", r"Chrome/(\d+)"),
+                          ("Firefox", r"Firefox/(\d+)"), ("Safari", r"Version/(\d+).*Safari")):
+        if m := re.search(pattern, user_agent):
+            browser = f"{name} {m.group(1)}"
+            break
+    else:
+        browser = "an unknown browser"
+    for system in ("Android", "iPhone", "Windows", "Mac OS X", "Linux"):
+        if system in user_agent:
+            return f"{browser} on {system.replace('Mac OS X', 'macOS')}"
+    return browser
+
+
+def send_new_device_email(rt: Runtime, login_event_id: int) -> bool:
+    event = LoginEvent.get_by_id(login_event_id)
+    user = User.get_by_id(event.user_id)
+    if not user.email or not rt.settings.smtp.host:
+        return False
+    at = event.at.replace(tzinfo=UTC).astimezone(ZoneInfo(rt.settings.timezone))
+    body = (f"Halo {user.display_name},\n\n"
+            f"Your Gembok account ({user.username}) was signed in to from a new browser:\n\n"
+            f"  time:    {at:%Y-%m-%d %H:%M} ({rt.settings.timezone})\n"
+            f"  address: {event.ip}\n"
+            f"  browser: {browser_of(event.user_agent)}\n\n"
+            "If this was you, there is nothing to do. If it was not, change your password "
+            "now and tell your administrator.\n")
+    try:
+        send_email(rt.settings.smtp, [user.email], "Gembok: sign-in from a new browser", body)
+    except EmailError:
+        return False
+    return True

@@ -1,0 +1,146 @@
+"""A small office for the web tests: divisions, a cast of staff, customers in each division.
+
+The cast (healthchecks' Alice/Bob/Charlie, in Jakarta): Ayu the admin (no content),
+Eko the admin trusted with content, Budi the Sales supervisor, Dedi and Sari agents of
+Sales, Citra an agent of Billing. Signed-in browsers skip the password and second factor
+(those have their own tests) by holding a fresh server-side session.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from appliance.auth import sessions
+from appliance.auth.permissions import Principal
+from appliance.auth.users import create_user
+from appliance.bootstrap import initialise
+from appliance.crypto.data_keys import customer_keys
+from appliance.inbox.divisions import create_division
+from appliance.store.db import db
+from appliance.store.models import Conversation, Media, Message, User
+from appliance.whatsapp import ingest
+from appliance.whatsapp.inbox import store
+from tests.conftest import settings_for
+from webui import create_app
+
+ROOT = Principal(0, "admin", frozenset(), frozenset({"division.manage", "user.manage"}))
+
+
+@dataclass
+class World:
+    app: Any
+    rt: Any
+    divisions: dict[str, int]
+    users: dict[str, int]
+    conversations: dict[str, int]  # "sales", "sales_taken", "billing", "none"
+    customers: dict[str, int]
+    messages: dict[str, int]
+    media: dict[str, int]
+    counter: itertools.count = field(default_factory=itertools.count)
+
+
+class Browser:
+    """A signed-in browser over HTTPS, sending the CSRF token like the UI's scripts do."""
+
+    def __init__(self, app: Any, token: str | None) -> None:
+        self.client: FlaskClient = app.test_client()
+        self.client.environ_base["wsgi.url_scheme"] = "https"
+        self.client.environ_base["REMOTE_ADDR"] = "192.168.1.20"
+        if token:
+            with self.client.session_transaction() as s:
+                s["sid"] = token
+        self._csrf: str | None = None
+
+    def csrf(self) -> str:
+        if self._csrf is None:
+            page = self.client.get("/login").get_data(as_text=True)
+            self._csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        return self._csrf
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, body: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        return self.client.post(path, data=json.dumps(body or {}), headers={
+            "Content-Type": "application/json", "X-CSRFToken": self.csrf()}, **kwargs)
+
+    def form(self, path: str, data: dict[str, str]) -> Any:
+        return self.client.post(path, data={**data, "csrf_token": self.csrf()})
+
+
+def inbound(rt: Any, wamid: str, phone: str, name: str, body: str, image: bool = False) -> int:
+    message: dict[str, Any] = {"from": phone, "id": wamid, "timestamp": str(int(time.time())),
+                               "type": "text", "text": {"body": body}}
+    if image:
+        message.update(type="image", image={"id": f"m{wamid}", "mime_type": "image/jpeg",
+                                            "caption": body})
+        del message["text"]
+    envelope = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
+        "field": "messages", "value": {"messaging_product": "whatsapp",
+                                       "contacts": [{"profile": {"name": name}, "wa_id": phone}],
+                                       "messages": [message]}}]}]}
+    ingest.process_event(rt, store(rt.keyring.system, json.dumps(envelope).encode()))
+    return int(Message.get(Message.wamid == wamid).conversation_id)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> World:
+    settings = settings_for(tmp_path_factory.mktemp("office") / "var")
+    rt, _ = initialise(settings)
+    divisions = {name: create_division(rt, ROOT, name) for name in ("Sales", "Billing",
+                                                                      "Support")}
+    cast = {"ayu": ("admin", []), "eko": ("admin", []), "budi": ("supervisor", ["Sales"]),
+            "dedi": ("agent", ["Sales"]), "sari": ("agent", ["Sales"]),
+            "citra": ("agent", ["Billing"])}
+    users = {}
+    for name, (role, divs) in cast.items():
+        user, _ = create_user(rt, username=name, display_name=name.title(), role=role,
+                              actor="system", email=f"{name}@toko.example",
+                              divisions=[divisions[d] for d in divs])
+        User.update(must_change_password=False).where(User.id == user.id).execute()
+        users[name] = user.id
+    User.update(extra_permissions="content").where(User.id == users["eko"]).execute()
+    conversations = {
+        "sales": inbound(rt, "wamid.S1", "6281111111111", "Siti", "NIK 3174051234567890"),
+        "sales_taken": inbound(rt, "wamid.S2", "6281222222222", "Rudi", "Paket saya?"),
+        "billing": inbound(rt, "wamid.B1", "6281333333333", "Tono", "Tagihan ganda"),
+        "none": inbound(rt, "wamid.N1", "6281444444444", "Wati", "Halo"),
+    }
+    for key, division in (("sales", "Sales"), ("sales_taken", "Sales"),
+                          ("billing", "Billing")):
+        Conversation.update(division=divisions[division]).where(
+            Conversation.id == conversations[key]).execute()
+    Conversation.update(assignee=users["sari"]).where(
+        Conversation.id == conversations["sales_taken"]).execute()
+    customers = {k: Conversation.get_by_id(v).customer_id for k, v in conversations.items()}
+    messages = {k: Message.get(Message.conversation == v).id for k, v in conversations.items()}
+    media = {}
+    for key, convo in conversations.items():
+        msg = Message.create(conversation=convo, direction="in", kind="image",
+                             wamid=f"wamid.IMG{key}")
+        row = Media.create(message=msg, wa_media_id="1", mime_type="image/jpeg", state="stored")
+        row.content_sealed = customer_keys(rt.master, customers[key]).seal(
+            b"\xff\xd8foto", f"media|content|{row.id}".encode())
+        row.save()
+        media[key] = row.id
+    app = create_app(settings, enqueue=False)
+    yield World(app, rt, divisions, users, conversations, customers, messages, media)
+    db.close()
+
+
+def sign_in_as(world: World, name: str | None) -> Browser:
+    if name is None:
+        return Browser(world.app, None)
+    user = User.get_by_id(world.users[name])
+    token = sessions.create(user, world.rt.settings.auth, ip="192.168.1.20",
+                            user_agent="pytest", second_factor_done=True)
+    return Browser(world.app, token)
+

@@ -1,0 +1,171 @@
+"""Every route x every role x own division / other division / no division: who gets in.
+
+Generated from the app's URL map: a route added without an entry here fails the suite.
+A signed-in user who may not see something gets 404, exactly as for an id that does not
+exist, so guessing ids confirms nothing. Anonymous callers get 401 (API) or the sign-in
+page (pages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import World, sign_in_as
+
+ROLES = ["anonymous", "ayu", "eko", "budi", "dedi", "citra"]
+# Which of the cast can do each kind of thing, and in which division's objects.
+#   ayu: admin, no content    eko: admin with content (every division, read only)
+#   budi: Sales supervisor    dedi: Sales agent    citra: Billing agent
+SCOPES = ["own", "other", "none"]  # the object is in the user's division, another, or none
+HOME = {"budi": "sales", "dedi": "sales", "citra": "billing"}  # admins: Sales, arbitrarily
+STAFF = set(HOME)
+
+
+def object_key(role: str, scope: str) -> str:
+    home = HOME.get(role, "sales")
+    if scope == "own":
+        return home
+    return {"other": "billing" if home == "sales" else "sales", "none": "none"}[scope]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: Callable[[World, str], str]  # (world, object key) -> path
+    allowed: Callable[[str, str], bool]  # (role, scope) -> may it?
+    ok: int = 200
+    body: Callable[[World], dict[str, Any]] | None = None
+    page: bool = False  # an HTML page: anonymous is sent to sign in
+
+
+def obj(kind: str) -> Callable[[World, str], str]:
+    def path(w: World, key: str) -> str:
+        table = {"conversations": w.conversations, "customers": w.customers,
+                 "messages": w.messages, "media": w.media}[kind.split("/")[0]]
+        base, _, rest = kind.partition("/")
+        return f"/api/{base}/{table[key]}" + (f"/{rest}" if rest else "")
+    return path
+
+
+def fixed(url: str) -> Callable[[World, str], str]:
+    return lambda w, key: url
+
+
+def readers(role: str, scope: str) -> bool:
+    """Conversation content: staff in their own division, Eko everywhere."""
+    return role == "eko" or (role in STAFF and scope == "own")
+
+
+def writers(role: str, scope: str) -> bool:
+    return role in STAFF and scope == "own"
+
+
+def supervisors_and_eko(role: str, scope: str) -> bool:
+    return role == "eko" or (role == "budi" and scope == "own")
+
+
+def anyone_who_reads(role: str, scope: str) -> bool:
+    """Lists, searches and counts: allowed to every reader; the scope is in the result."""
+    return role in {"eko", "budi", "dedi", "citra"}
+
+
+def admins(role: str, scope: str) -> bool:
+    return role in {"ayu", "eko"}
+
+
+def signed_in(role: str, scope: str) -> bool:
+    return role != "anonymous"
+
+
+def everyone(role: str, scope: str) -> bool:
+    return True
+
+
+def unique(prefix: str) -> Callable[[World], dict[str, Any]]:
+    def body(w: World) -> dict[str, Any]:
+        n = next(w.counter)
+        return {"username": f"{prefix}{n}", "display_name": "Baru", "role": "agent",
+                "name": f"{prefix} {n}", "phone": f"+62 857 {n:04d} {n:04d}",
+                "reason": "pelanggan meminta koreksi", "text": "Baik, kak",
+                "assignee_id": None, "active": True}
+    return body
+
+
+ROUTES: dict[str, Route] = {
+    "healthz": Route("GET", fixed("/healthz"), everyone),
+    "auth.login_page": Route("GET", fixed("/login"), everyone, page=True),
+    "auth.next_step": Route("GET", fixed("/login/next"), signed_in, ok=302, page=True),
+    "auth.second_factor": Route("GET", fixed("/login/second-factor"), signed_in, ok=302,
+                                page=True),
+    "auth.enrol": Route("GET", fixed("/account/second-factor"), signed_in, page=True),
+    "auth.password": Route("GET", fixed("/account/password"), signed_in, page=True),
+    "auth.password_strength": Route("POST", fixed("/account/password/strength"), signed_in,
+                                    body=lambda w: {"password": "kopi tubruk sore hujan"},
+                                    page=True),
+    "auth.logout": Route("POST", fixed("/logout"), signed_in, ok=302, page=True),
+    "auth.my_sessions": Route("GET", fixed("/account/sessions"), signed_in, page=True),
+    "auth.end_session": Route("POST", fixed("/account/sessions/999999/end"),
+                              lambda r, s: False, page=True),
+    "home.index": Route("GET", fixed("/"), signed_in, page=True),
+    "api.list_conversations": Route("GET", fixed("/api/conversations"), anyone_who_reads),
+    "api.open_conversation": Route("GET", obj("conversations"), readers),
+    "api.reply": Route("POST", obj("conversations/reply"), writers, ok=202,
+                       body=unique("reply")),
+    "api.assign": Route("POST", obj("conversations/assign"), writers, body=unique("assign")),
+    "api.export": Route("GET", obj("conversations/export"), supervisors_and_eko),
+    "api.search": Route("GET", fixed("/api/search?q=081111111111"), anyone_who_reads),
+    "api.counts": Route("GET", fixed("/api/counts"), anyone_who_reads),
+    "api.media": Route("GET", obj("media"), readers),
+    "api.customer": Route("GET", obj("customers"), readers),
+    "api.edit_phone": Route("POST", obj("customers/phone"), writers, body=unique("edit")),
+    "api.reveal_customer_phone": Route("POST", obj("customers/reveal-phone"),
+                                       supervisors_and_eko, body=unique("reveal")),
+    "api.reveal_message_text": Route("POST", obj("messages/reveal"), supervisors_and_eko,
+                                     body=unique("reveal")),
+    "api.report": Route("GET", fixed("/api/reports/summary"),
+                        lambda r, s: r in {"eko", "budi"}),
+    "api.stream": Route("GET", fixed("/api/stream"), anyone_who_reads),
+    "admin.list_users": Route("GET", fixed("/api/admin/users"), admins),
+    "admin.create_user": Route("POST", fixed("/api/admin/users"), admins, ok=201,
+                               body=unique("staff")),
+    "admin.update_user": Route("POST", lambda w, k: f"/api/admin/users/{w.users['citra']}",
+                               admins, body=lambda w: {"active": True}),
+    "admin.list_divisions": Route("GET", fixed("/api/admin/divisions"), admins),
+    "admin.create_division": Route("POST", fixed("/api/admin/divisions"), admins, ok=201,
+                                   body=unique("Divisi")),
+    "admin.update_division": Route("POST",
+                                   lambda w, k: f"/api/admin/divisions/{w.divisions['Support']}",
+                                   admins, body=lambda w: {"retention_days": 365}),
+}
+
+
+def test_every_route_has_an_entry_in_the_matrix(world):
+    endpoints = {r.endpoint for r in world.app.url_map.iter_rules() if r.endpoint != "static"}
+    assert endpoints - set(ROUTES) == set(), "add the new route to ROUTES with who may call it"
+    assert set(ROUTES) - endpoints == set(), "a route in ROUTES no longer exists"
+
+
+CASES = [(e, role, scope) for e in ROUTES for role in ROLES for scope in SCOPES]
+
+
+@pytest.mark.parametrize(("endpoint", "role", "scope"), CASES,
+                         ids=[f"{e}-{r}-{s}" for e, r, s in CASES])
+def test_the_matrix(world, endpoint, role, scope):
+    route = ROUTES[endpoint]
+    browser = sign_in_as(world, None if role == "anonymous" else role)
+    path = route.path(world, object_key(role, scope))
+    body = route.body(world) if route.body else None
+    resp = browser.get(path, buffered=False) if route.method == "GET" else browser.post(path, body)
+    status = resp.status_code
+    resp.close()
+    if route.allowed(role, scope):
+        expected = route.ok
+    elif role == "anonymous":
+        expected = 302 if route.page else 401
+    else:
+        expected = 404
+    assert status == expected, f"{route.method} {path} as {role}: {status}, wanted {expected}"

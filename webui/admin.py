@@ -1,0 +1,117 @@
+"""Provides the admin's JSON API: people and divisions (the TUI offers the same on the box)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from appliance.auth import users
+from appliance.errors import GembokError
+from appliance.inbox import divisions
+from webui.access import current, permission, runtime
+
+bp = Blueprint("admin", __name__, url_prefix="/api/admin")
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400)
+    return data
+
+
+def _field(data: dict[str, Any], name: str, kind: type, default: Any = None) -> Any:
+    value = data.get(name, default)
+    if value is not None and not isinstance(value, kind):
+        abort(400)
+    return value
+
+
+def _ids(data: dict[str, Any], name: str) -> list[int]:
+    value = data.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, int) for v in value):
+        abort(400)
+    return value
+
+
+@bp.get("/users")
+@permission("user.manage")
+def list_users() -> Response:
+    return jsonify(users=[asdict(u) for u in users.list_users(current().principal)])
+
+
+@bp.post("/users")
+@permission("user.manage")
+def create_user() -> Any:
+    data = _body()
+    try:
+        user, password = users.create_user(
+            runtime(), principal=current().principal, actor=current().principal.actor,
+            username=_field(data, "username", str, ""),
+            display_name=_field(data, "display_name", str, ""),
+            role=_field(data, "role", str, ""), email=_field(data, "email", str, ""),
+            divisions=_ids(data, "divisions"))
+    except GembokError as exc:
+        return jsonify(error=str(exc)), 422
+    return jsonify(id=user.id, one_time_password=password), 201
+
+
+@bp.post("/users/<int:user_id>")
+@permission("user.manage")
+def update_user(user_id: int) -> Any:
+    """One change per field given: role, divisions, active, extra permissions, resets."""
+    data, me, rt = _body(), current().principal, runtime()
+    answer: dict[str, Any] = {}
+    try:
+        if "role" in data:
+            users.set_role(rt, me, user_id, _field(data, "role", str))
+        if "divisions" in data:
+            users.set_divisions(rt, me, user_id, _ids(data, "divisions"))
+        if "active" in data:
+            users.set_active(rt, me, user_id, bool(_field(data, "active", bool)))
+        if "extra_permissions" in data:
+            extra = data["extra_permissions"]
+            if not isinstance(extra, list) or not all(isinstance(e, str) for e in extra):
+                abort(400)
+            users.set_extra_permissions(rt, me, user_id, extra)
+        if data.get("reset_password") is True:
+            answer["one_time_password"] = users.reset_password(rt, me, user_id)
+        if data.get("reset_second_factor") is True:
+            users.reset_second_factor(rt, me, user_id)
+    except GembokError as exc:
+        return jsonify(error=str(exc)), 422
+    return jsonify(changed=True, **answer)
+
+
+@bp.get("/divisions")
+@permission("division.manage")
+def list_divisions() -> Response:
+    return jsonify(divisions=[asdict(d) for d in divisions.list_divisions(current().principal)])
+
+
+@bp.post("/divisions")
+@permission("division.manage")
+def create_division() -> Any:
+    data = _body()
+    try:
+        new_id = divisions.create_division(runtime(), current().principal,
+                                           _field(data, "name", str, ""),
+                                           _field(data, "retention_days", int))
+    except GembokError as exc:
+        return jsonify(error=str(exc)), 422
+    return jsonify(id=new_id), 201
+
+
+@bp.post("/divisions/<int:division_id>")
+@permission("division.manage")
+def update_division(division_id: int) -> Any:
+    data = _body()
+    try:
+        divisions.update_division(runtime(), current().principal, division_id,
+                                  name=_field(data, "name", str),
+                                  retention_days=_field(data, "retention_days", int))
+    except GembokError as exc:
+        return jsonify(error=str(exc)), 422
+    return jsonify(changed=True)
