@@ -13,16 +13,16 @@ from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request, stream_with_context
+from peewee import fn
 
 from appliance.auth import sessions
 from appliance.auth.permissions import Denied, visible
-from appliance.clock import utcnow
 from appliance.errors import GembokError
 from appliance.inbox import conversations
 from appliance.inbox.customers import update_phone
 from appliance.privacy.reveal import reveal_message, reveal_phone
 from appliance.store.db import db
-from appliance.store.models import Conversation
+from appliance.store.models import Conversation, Message
 from webui.access import current, permission, runtime
 from webui.notices import send_reply
 
@@ -187,19 +187,21 @@ def stream() -> Response:
     principal, session_id = me.principal, me.session.id
 
     def events() -> Iterator[str]:
-        since = utcnow()
+        since = Message.select(fn.MAX(Message.id)).scalar() or 0  # new messages from here on
         yield "retry: 3000\n\n"
         try:
             while True:
                 if not sessions.still_valid(session_id, auth):
                     yield "event: end\ndata: {}\n\n"
                     return
-                changed = list(Conversation.select(Conversation.id, Conversation.last_message_at)
-                               .where(visible(principal), Conversation.last_message_at > since)
-                               .order_by(Conversation.last_message_at).limit(200))
-                if changed:
-                    since = changed[-1].last_message_at
-                    payload = json.dumps({"conversations": [c.id for c in changed]})
+                rows = list(Message.select(Message.id, Message.conversation)
+                            .join(Conversation)
+                            .where(Message.id > since, visible(principal))
+                            .order_by(Message.id).limit(500).tuples())
+                if rows:
+                    since = rows[-1][0]
+                    changed = sorted({convo for _, convo in rows})
+                    payload = json.dumps({"conversations": changed})
                     yield f"event: conversations\ndata: {payload}\n\n"
                 else:
                     yield ": tick\n\n"

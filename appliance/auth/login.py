@@ -67,9 +67,10 @@ def sign_in(rt: Runtime, attempt: Attempt) -> Outcome:
     device = device_hash(attempt.device_token)
     known = user is not None and KnownDevice.select().where(
         KnownDevice.user == user.id, KnownDevice.device_hash == device).exists()
-    keys = [throttle.address_key(attempt.ip),
-            throttle.device_key(user.id, device) if known and user else
-            throttle.account_key(attempt.username)]
+    # A browser that signed in here before answers for its own failures only; any other
+    # is judged by its address and by the account, however many addresses it comes from.
+    keys = [throttle.device_key(user.id, device)] if known and user else \
+        [throttle.address_key(attempt.ip), throttle.account_key(attempt.username)]
     wait = throttle.wait_seconds(keys)
     if wait:
         _event(user, attempt, "throttled")

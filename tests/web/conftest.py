@@ -31,6 +31,7 @@ from appliance.whatsapp.inbox import store
 from tests.conftest import settings_for
 from webui import create_app
 
+_ADDRESSES = itertools.cycle(range(20, 250))
 ROOT = Principal(0, "admin", frozenset(), frozenset({"division.manage", "user.manage"}))
 
 
@@ -53,17 +54,15 @@ class Browser:
     def __init__(self, app: Any, token: str | None) -> None:
         self.client: FlaskClient = app.test_client()
         self.client.environ_base["wsgi.url_scheme"] = "https"
-        self.client.environ_base["REMOTE_ADDR"] = "192.168.1.20"
+        self.client.environ_base["REMOTE_ADDR"] = f"192.168.1.{next(_ADDRESSES)}"
         if token:
             with self.client.session_transaction() as s:
                 s["sid"] = token
-        self._csrf: str | None = None
 
     def csrf(self) -> str:
-        if self._csrf is None:
-            page = self.client.get("/login").get_data(as_text=True)
-            self._csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-        return self._csrf
+        """The token of this browser's current session (a sign-in starts a new session)."""
+        page = self.client.get("/login").get_data(as_text=True)
+        return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.client.get(path, **kwargs)
