@@ -219,6 +219,136 @@ def whatsapp_status() -> None:
 
 
 @cli.group()
+def user() -> None:
+    """Staff accounts, for the IT admin on the box (the web admin API does the same)."""
+
+
+def _rt_and_find(username: str) -> tuple[Any, int]:
+    from appliance.auth.login import find_user
+    from appliance.runtime import open_runtime
+
+    rt = open_runtime(_settings())
+    found = find_user(username)
+    if found is None:
+        raise GembokError(f"there is no user named {username}: see `gembok user list`")
+    return rt, int(found.id)
+
+
+@user.command("list")
+@_one_line_errors
+def user_list() -> None:
+    """List accounts: name, role, divisions, state."""
+    from appliance.auth.permissions import BOX_ADMIN
+    from appliance.auth.users import list_users
+    from appliance.runtime import open_runtime
+
+    open_runtime(_settings())
+    for u in list_users(BOX_ADMIN):
+        state = "active" if u.is_active else "deactivated"
+        factor = "2FA" if u.totp_enabled else "no 2FA"
+        click.echo(f"{u.username:<20} {u.role:<10} divisions={u.divisions} {state}, {factor}")
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["agent", "supervisor", "admin"]), required=True)
+@click.option("--name", "display_name", default="", help="The name colleagues see.")
+@click.option("--email", default="", help="For new-device notices.")
+@click.option("--division", "division_names", multiple=True, help="Repeat for several.")
+@_one_line_errors
+def user_create(username: str, role: str, display_name: str, email: str,
+                division_names: tuple[str, ...]) -> None:
+    """Create an account; prints its one-time password once."""
+    from appliance.auth.permissions import BOX_ADMIN
+    from appliance.auth.users import create_user
+    from appliance.runtime import open_runtime
+    from appliance.store.models import Division
+
+    rt = open_runtime(_settings())
+    ids = []
+    for name in division_names:
+        row = Division.get_or_none(Division.name == name)
+        if row is None:
+            raise GembokError(f"there is no division named {name}: see `gembok division list`")
+        ids.append(row.id)
+    made, password = create_user(rt, username=username, display_name=display_name, role=role,
+                                 email=email, divisions=ids, actor="cli", principal=BOX_ADMIN)
+    click.echo(f"created {made.username} ({role}); one-time password: {password}")
+
+
+@user.command("reset-password")
+@click.argument("username")
+@_one_line_errors
+def user_reset_password(username: str) -> None:
+    """A new one-time password; every session of the user ends."""
+    from appliance.auth.permissions import BOX_ADMIN
+    from appliance.auth.users import reset_password
+
+    rt, user_id = _rt_and_find(username)
+    click.echo(f"one-time password for {username}: {reset_password(rt, BOX_ADMIN, user_id)}")
+
+
+@user.command("reset-2fa")
+@click.argument("username")
+@_one_line_errors
+def user_reset_2fa(username: str) -> None:
+    """Remove the second factor (lost phone); the user enrols again at the next sign-in."""
+    from appliance.auth.permissions import BOX_ADMIN
+    from appliance.auth.users import reset_second_factor
+
+    rt, user_id = _rt_and_find(username)
+    reset_second_factor(rt, BOX_ADMIN, user_id)
+    click.echo(f"second factor of {username} removed; their sessions ended")
+
+
+@user.command("deactivate")
+@click.argument("username")
+@_one_line_errors
+def user_deactivate(username: str) -> None:
+    """Block the account and end its sessions at once (data stays)."""
+    from appliance.auth.permissions import BOX_ADMIN
+    from appliance.auth.users import set_active
+
+    rt, user_id = _rt_and_find(username)
+    set_active(rt, BOX_ADMIN, user_id, False)
+    click.echo(f"{username} deactivated; their sessions ended")
+
+
+@cli.group()
+def division() -> None:
+    """Divisions: the walls between agents' inboxes."""
+
+
+@division.command("list")
+@_one_line_errors
+def division_list() -> None:
+    """List divisions with their ids and retention."""
+    from appliance.auth.permissions import BOX_ADMIN
+    from appliance.inbox.divisions import list_divisions
+    from appliance.runtime import open_runtime
+
+    open_runtime(_settings())
+    for d in list_divisions(BOX_ADMIN):
+        keep = f"{d.retention_days} days" if d.retention_days else "no limit"
+        click.echo(f"{d.id:>4}  {d.name:<30} retention: {keep}")
+
+
+@division.command("create")
+@click.argument("name")
+@click.option("--retention-days", type=int, default=None)
+@_one_line_errors
+def division_create(name: str, retention_days: int | None) -> None:
+    """Create a division."""
+    from appliance.auth.permissions import BOX_ADMIN
+    from appliance.inbox.divisions import create_division
+    from appliance.runtime import open_runtime
+
+    rt = open_runtime(_settings())
+    click.echo(f"created division {create_division(rt, BOX_ADMIN, name, retention_days)}: "
+               f"{name}")
+
+
+@cli.group()
 def audit() -> None:
     """The tamper-evident audit log."""
 

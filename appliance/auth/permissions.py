@@ -61,7 +61,11 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        return f"user:{self.user_id}"
+        return "cli" if self.user_id == 0 else f"user:{self.user_id}"
+
+
+# Whoever runs `gembok` on the box as root (or the service user) administers it.
+BOX_ADMIN = Principal(0, "admin", frozenset(), frozenset(ADMINISTRATION))
 
 
 def principal_for(user: User) -> Principal:
