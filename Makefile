@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite needs (checked, installed only when missing).
-APT_TEST_PACKAGES := openssl
+APT_TEST_PACKAGES := openssl chromium
 
 .PHONY: run test lint install install-dev apt-test clean
 

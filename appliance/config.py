@@ -185,6 +185,14 @@ class WhatsAppSettings:
 
 
 @dataclass(frozen=True)
+class InboxSettings:
+    """The Chatroom."""
+
+    default_division: str = setting("", "Division new conversations land in (empty: the "
+                                        "first division made).")
+
+
+@dataclass(frozen=True)
 class AuthSettings:
     """Staff sign-in and sessions."""
 
@@ -252,6 +260,7 @@ class Settings:
     redis: RedisSettings = field(default_factory=RedisSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
+    inbox: InboxSettings = field(default_factory=InboxSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)

@@ -7,8 +7,9 @@ anything is written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from appliance.config import Settings
 from appliance.crypto.blind_index import BlindIndex
@@ -30,6 +31,9 @@ class Runtime:
     settings: Settings
     keyring: Keyring
     index: BlindIndex
+    # Where read audits go: appended at once (None), or handed to a background writer so
+    # that "who read what" costs a page nothing (the web app sets one up).
+    read_audit: Callable[[dict[str, Any]], None] | None = None
 
     @property
     def master(self) -> MasterKey:
@@ -39,6 +43,12 @@ class Runtime:
               detail: Mapping[str, audit.DetailValue] | None = None) -> AuditEntry:
         return audit.append(self.keyring.audit_key, actor=actor, action=action, target=target,
                             detail=detail)
+
+    def audit_read(self, *, actor: str, action: str, target: str) -> None:
+        if self.read_audit is not None:
+            self.read_audit({"actor": actor, "action": action, "target": target})
+        else:
+            self.audit(actor=actor, action=action, target=target)
 
     def __repr__(self) -> str:
         return f"Runtime(data_dir={self.settings.data_dir})"

@@ -1,7 +1,7 @@
 """Provides the JSON API of the inbox: thin calls into `appliance.inbox`, scoped there.
 
 Each view names the fields it reads; anything else in a body (a `division_id`, a `role`,
-a `user_id`) is never looked at. GET never changes anything.
+a `user_id`) is never looked at. GET never changes anything. Only ids travel in URLs.
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ from flask import Blueprint, Response, abort, jsonify, request, stream_with_cont
 from peewee import fn
 
 from appliance.auth import sessions
-from appliance.auth.permissions import Denied, visible
+from appliance.auth.permissions import Denied, principal_for, visible
 from appliance.errors import GembokError
-from appliance.inbox import conversations
+from appliance.inbox import conversations, outbound, reports, work
 from appliance.inbox.customers import update_phone
 from appliance.privacy.reveal import reveal_message, reveal_phone
-from appliance.store.db import db
-from appliance.store.models import Conversation, Message
+from appliance.store.chatroom import ChangeEvent
+from appliance.store.db import db, tuples
+from appliance.store.models import Conversation, Division, User, UserDivision
+from appliance.whatsapp import templates
 from webui.access import current, permission, runtime
 from webui.notices import send_reply
 
@@ -46,52 +48,144 @@ def _text(data: dict[str, Any], name: str) -> str:
     return value
 
 
-def _problem(exc: GembokError, status: int = 422) -> tuple[Response, int]:
-    return jsonify(error=str(exc)), status
+def _int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+        abort(400)
+    return int(value)
+
+
+def _try(call: Any, ok: int = 200) -> Any:
+    """Runs a service call; a refusal it explains becomes a 422 with its words."""
+    try:
+        result = call()
+    except Denied:
+        raise
+    except (GembokError, ValueError) as exc:
+        return jsonify(error=str(exc)), 422
+    return (jsonify(result) if not isinstance(result, Response) else result), ok
 
 
 @bp.get("/conversations")
 @permission("conversation.read")
 def list_conversations() -> Response:
+    show = request.args.get("show", "all")
+    if show not in conversations.FILTERS:
+        abort(400)
     rows = conversations.list_conversations(
-        runtime(), current().principal, mine=request.args.get("mine") == "1",
-        status=request.args.get("status") or None, before=request.args.get("before") or None)
-    return jsonify(conversations=[asdict(r) for r in rows])
+        runtime(), current().principal, show=show, status=request.args.get("status") or None,
+        division=_int(request.args.get("division")), label=request.args.get("label") or None,
+        before=request.args.get("before") or None)
+    following = conversations.cursor_of(rows[-1]) if len(rows) == conversations.PAGE else None
+    return jsonify(conversations=[asdict(r) for r in rows], next=following)
 
 
 @bp.get("/conversations/<int:conversation_id>")
 @permission("conversation.read")
 def open_conversation(conversation_id: int) -> Response:
-    summary, lines = conversations.open_conversation(runtime(), current().principal,
-                                                     conversation_id)
-    return jsonify(conversation=asdict(summary), messages=[asdict(x) for x in lines])
+    thread = conversations.open_conversation(runtime(), current().principal, conversation_id,
+                                             before_id=_int(request.args.get("before")))
+    return jsonify(asdict(thread))
+
+
+@bp.post("/conversations/<int:conversation_id>/read")
+@permission("conversation.read")
+def mark_read(conversation_id: int) -> Response:
+    work.mark_read(current().principal, conversation_id)
+    return jsonify(read=True)
 
 
 @bp.post("/conversations/<int:conversation_id>/reply")
 @permission("conversation.reply")
 def reply(conversation_id: int) -> Any:
-    try:
-        outbox_id = conversations.reply(runtime(), current().principal, conversation_id,
-                                        _text(_body(), "text"))
-    except ValueError as exc:
-        return jsonify(error=str(exc)), 422
-    except GembokError as exc:
-        if isinstance(exc, Denied):
-            raise
-        return _problem(exc)
-    send_reply(outbox_id)
-    return jsonify(queued=True), 202
+    text = _text(_body(), "text")
+
+    def queue() -> dict[str, bool]:
+        send_reply(outbound.reply(runtime(), current().principal, conversation_id, text))
+        return {"queued": True}
+
+    return _try(queue, 202)
+
+
+@bp.post("/conversations/<int:conversation_id>/template")
+@permission("conversation.reply")
+def send_template(conversation_id: int) -> Any:
+    data = _body()
+    values = data.get("parameters", [])
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        abort(400)
+
+    def queue() -> dict[str, bool]:
+        send_reply(outbound.queue_template(runtime(), current().principal, conversation_id,
+                                           _text(data, "name"), _text(data, "language"),
+                                           values))
+        return {"queued": True}
+
+    return _try(queue, 202)
+
+
+@bp.post("/conversations/<int:conversation_id>/attachment")
+@permission("conversation.reply")
+def attach(conversation_id: int) -> Any:
+    upload = request.files.get("file")
+    if upload is None:
+        abort(400)
+    content = upload.read(outbound.MAX_ATTACHMENT + 1)
+
+    def queue() -> dict[str, bool]:
+        send_reply(outbound.queue_media(runtime(), current().principal, conversation_id,
+                                        filename=upload.filename or "file",
+                                        mime_type=upload.mimetype or "", content=content,
+                                        caption=request.form.get("caption", "")))
+        return {"queued": True}
+
+    return _try(queue, 202)
 
 
 @bp.post("/conversations/<int:conversation_id>/assign")
 @permission("conversation.assign")
-def assign(conversation_id: int) -> Response:
+def assign(conversation_id: int) -> Any:
+    assignee = _int(_body().get("assignee_id"))
+    return _try(lambda: work.assign(runtime(), current().principal, conversation_id, assignee)
+                or {"assigned": assignee})
+
+
+@bp.post("/conversations/<int:conversation_id>/transfer")
+@permission("conversation.assign")
+def transfer(conversation_id: int) -> Any:
     data = _body()
-    assignee = data.get("assignee_id")
-    if assignee is not None and not isinstance(assignee, int):
+    division = _int(data.get("division_id"))
+    if division is None:
         abort(400)
-    conversations.assign(runtime(), current().principal, conversation_id, assignee)
-    return jsonify(assigned=assignee)
+    return _try(lambda: work.transfer(runtime(), current().principal, conversation_id,
+                                      division, _text(data, "note")) or {"transferred": True})
+
+
+@bp.post("/conversations/<int:conversation_id>/status")
+@permission("conversation.reply")
+def set_status(conversation_id: int) -> Any:
+    status = _text(_body(), "status")
+    return _try(lambda: work.set_status(runtime(), current().principal, conversation_id,
+                                        status) or {"status": status})
+
+
+@bp.post("/conversations/<int:conversation_id>/labels")
+@permission("conversation.reply")
+def set_labels(conversation_id: int) -> Any:
+    names = _body().get("labels", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        abort(400)
+    return _try(lambda: {"labels": work.set_labels(runtime(), current().principal,
+                                                   conversation_id, names)})
+
+
+@bp.post("/conversations/<int:conversation_id>/notes")
+@permission("conversation.reply")
+def add_note(conversation_id: int) -> Any:
+    text = _text(_body(), "text")
+    return _try(lambda: {"note": work.add_note(runtime(), current().principal,
+                                               conversation_id, text)}, 201)
 
 
 @bp.get("/conversations/<int:conversation_id>/export")
@@ -133,76 +227,111 @@ def customer(customer_id: int) -> Response:
 @bp.post("/customers/<int:customer_id>/phone")
 @permission("customer.edit")
 def edit_phone(customer_id: int) -> Any:
-    try:
-        update_phone(runtime(), current().principal, customer_id, _text(_body(), "phone"))
-    except Denied:
-        raise
-    except GembokError as exc:
-        return _problem(exc)
-    return jsonify(changed=True)
+    phone = _text(_body(), "phone")
+    return _try(lambda: update_phone(runtime(), current().principal, customer_id, phone)
+                or {"changed": True})
 
 
 @bp.post("/customers/<int:customer_id>/reveal-phone")
 @permission("customer.reveal_phone")
 def reveal_customer_phone(customer_id: int) -> Any:
-    try:
-        phone = reveal_phone(runtime(), current().principal, customer_id,
-                             _text(_body(), "reason"))
-    except Denied:
-        raise
-    except GembokError as exc:
-        return _problem(exc)
-    return jsonify(phone=phone, revealed=True)
+    reason = _text(_body(), "reason")
+    return _try(lambda: {"phone": reveal_phone(runtime(), current().principal, customer_id,
+                                               reason), "revealed": True})
 
 
 @bp.post("/messages/<int:message_id>/reveal")
 @permission("message.reveal")
 def reveal_message_text(message_id: int) -> Any:
-    try:
-        text = reveal_message(runtime(), current().principal, message_id,
-                              _text(_body(), "reason"))
-    except Denied:
-        raise
-    except GembokError as exc:
-        return _problem(exc)
-    return jsonify(text=text, revealed=True)
+    reason = _text(_body(), "reason")
+    return _try(lambda: {"text": reveal_message(runtime(), current().principal, message_id,
+                                                reason), "revealed": True})
+
+
+@bp.get("/quick-replies")
+@permission("conversation.reply")
+def quick_replies() -> Response:
+    rows = work.quick_replies(current().principal, _int(request.args.get("division")))
+    return jsonify(quick_replies=[asdict(q) for q in rows])
+
+
+@bp.post("/quick-replies")
+@permission("quick_reply.manage")
+def save_quick_reply() -> Any:
+    data = _body()
+    division = _int(data.get("division_id"))
+    if division is None:
+        abort(400)
+    return _try(lambda: {"id": work.save_quick_reply(runtime(), current().principal, division,
+                                                     _text(data, "shortcut"),
+                                                     _text(data, "body"))}, 201)
+
+
+@bp.get("/templates")
+@permission("conversation.reply")
+def list_templates() -> Response:
+    return jsonify(templates=[asdict(t) for t in templates.approved(runtime())])
+
+
+@bp.get("/divisions")
+@permission("conversation.read")
+def list_divisions() -> Response:
+    """Every division's name (for transfers and filters); no one's conversations."""
+    me = current().principal
+    return jsonify(divisions=[{"id": d.id, "name": d.name, "mine": d.id in me.divisions}
+                              for d in Division.select().order_by(Division.name)])
+
+
+@bp.get("/agents")
+@permission("conversation.assign")
+def list_agents() -> Response:
+    """Active people of the user's divisions, for the assign picker."""
+    me = current().principal
+    mine = sorted(me.divisions)
+    rows = (User.select(User.id, User.display_name, UserDivision.division)
+            .join(UserDivision).where(UserDivision.division.in_(mine),
+                                      User.is_active == True)  # noqa: E712
+            .order_by(User.display_name))
+    return jsonify(agents=[{"id": uid, "name": name, "division_id": div}
+                           for uid, name, div in tuples(rows)])
 
 
 @bp.get("/reports/summary")
 @permission("report.read")
 def report() -> Response:
-    return jsonify(divisions=conversations.report(current().principal))
+    return jsonify(divisions=[asdict(r) for r in reports.load(current().principal)])
 
 
 @bp.get("/stream")
 @permission("conversation.read")
 def stream() -> Response:
-    """Server-Sent Events: conversations of the user's scope that changed, by id only.
+    """Server-Sent Events: which conversations of the user's scope changed, ids only.
 
     The session is checked every tick: a user deactivated, moved out of a division or
     signed out elsewhere loses the stream within seconds, not at its next reconnect.
     """
     me = current()
     auth = runtime().settings.auth
-    principal, session_id = me.principal, me.session.id
+    session_id, user_id = me.session.id, me.user.id
 
     def events() -> Iterator[str]:
-        since = Message.select(fn.MAX(Message.id)).scalar() or 0  # new messages from here on
+        since = ChangeEvent.select(fn.MAX(ChangeEvent.id)).scalar() or 0
         yield "retry: 3000\n\n"
         try:
             while True:
                 if not sessions.still_valid(session_id, auth):
                     yield "event: end\ndata: {}\n\n"
                     return
-                rows = list(Message.select(Message.id, Message.conversation)
-                            .join(Conversation)
-                            .where(Message.id > since, visible(principal))
-                            .order_by(Message.id).limit(500).tuples())
+                principal = principal_for(User.get_by_id(user_id))  # divisions may change
+                rows = tuples(ChangeEvent.select(ChangeEvent.id, ChangeEvent.conversation,
+                                                 ChangeEvent.kind)
+                              .join(Conversation)
+                              .where(ChangeEvent.id > since, visible(principal))
+                              .order_by(ChangeEvent.id).limit(500))
                 if rows:
                     since = rows[-1][0]
-                    changed = sorted({convo for _, convo in rows})
-                    payload = json.dumps({"conversations": changed})
-                    yield f"event: conversations\ndata: {payload}\n\n"
+                    changed = [{"conversation": c, "kind": k} for _, c, k in rows]
+                    yield f"event: changes\ndata: {json.dumps({'changes': changed})}\n\n"
                 else:
                     yield ": tick\n\n"
                 db.close()  # do not hold a connection between ticks

@@ -20,7 +20,8 @@ from appliance.store.models import Conversation, Customer, Media, Message, User,
 
 CONVERSATION = {"conversation.read", "conversation.reply", "conversation.assign",
                 "conversation.export", "customer.read", "customer.edit",
-                "customer.reveal_phone", "message.reveal", "report.read"}
+                "customer.reveal_phone", "message.reveal", "report.read",
+                "quick_reply.manage"}
 ADMINISTRATION = {"user.manage", "division.manage", "audit.read", "keys.rotate",
                   "settings.manage"}
 PERMISSIONS = frozenset(CONVERSATION | ADMINISTRATION)
@@ -30,7 +31,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                         "customer.read", "customer.edit"}),
     "supervisor": frozenset({"conversation.read", "conversation.reply", "conversation.assign",
                              "conversation.export", "customer.read", "customer.edit",
-                             "customer.reveal_phone", "message.reveal", "report.read"}),
+                             "customer.reveal_phone", "message.reveal", "report.read",
+                             "quick_reply.manage"}),
     "admin": frozenset(ADMINISTRATION),
 }
 # What `content` adds to an admin: reading, across every division, and nothing else.

@@ -1,4 +1,4 @@
-"""Provides the conversations an agent may see: lists, one thread, search, counts, export.
+"""Provides reading the inbox: lists, one thread, search, counts, export, the customer panel.
 
 Every path goes through the same scope: lists, searches and counts filter with
 `permissions.visible`, single objects go through `authorize`, and anything else answers
@@ -10,27 +10,28 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from appliance.auth.permissions import (
-    Denied,
-    Principal,
-    authorize,
-    principal_for,
-    require,
-    visible,
-)
+from peewee import fn
+
+from appliance.auth.permissions import Denied, Principal, authorize, require, visible
+from appliance.clock import utcnow
 from appliance.crypto.blind_index import InvalidPhoneNumber
-from appliance.crypto.data_keys import customer_keys
-from appliance.inbox import outbound
+from appliance.crypto.data_keys import customer_keysets
+from appliance.inbox.search_tokens import query_tokens
+from appliance.inbox.work import NoteView, labels_of, notes_of
 from appliance.privacy.masking import mask_phone, mask_text
 from appliance.runtime import Runtime
-from appliance.store.models import Conversation, Customer, Media, Message, User
+from appliance.store.chatroom import ConversationLabel, ConversationRead, CustomerToken, Label
+from appliance.store.db import tuples
+from appliance.store.models import Conversation, Customer, Division, Media, Message, User
 from appliance.store.sealed import open_text
 from appliance.whatsapp.error_text import plain_words
 from appliance.whatsapp.media import open_media
 
 PAGE = 50
+WINDOW = timedelta(hours=24)
+FILTERS = ("all", "mine", "unassigned")
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,13 @@ class Summary:
     customer_name: str
     phone: str  # masked
     division_id: int | None
+    division: str
     assignee_id: int | None
+    assignee: str
     status: str
+    labels: list[str]
+    unread: int
+    window_seconds_left: int  # 0: only a template may be sent
     last_message_at: str
 
 
@@ -55,90 +61,168 @@ class Line:
     failure: str  # Meta's refusal in plain words, if any
     at: str
     media_id: int | None
+    author_id: int | None
 
 
-def _get(principal: Principal, permission: str, conversation_id: int) -> Conversation:
-    require(principal, permission)
-    convo = Conversation.get_or_none(Conversation.id == conversation_id)
-    if convo is None:
-        raise Denied()
-    authorize(principal, permission, convo)
-    return convo
+@dataclass(frozen=True)
+class Thread:
+    conversation: Summary
+    messages: list[Line]
+    notes: list[NoteView]
+    has_more: bool
 
 
-def _summary(rt: Runtime, convo: Conversation) -> Summary:
-    customer = Customer.get_by_id(convo.customer_id)
-    keys = customer_keys(rt.master, customer.id)
-    name = open_text(keys, Customer, "name", customer.id, customer.name_sealed) or ""
-    phone = open_text(keys, Customer, "phone", customer.id, customer.phone_sealed)
-    return Summary(convo.id, customer.id, name, mask_phone(phone), convo.division_id,
-                   convo.assignee_id, convo.status, str(convo.last_message_at))
+def summaries(rt: Runtime, principal: Principal, convos: list[Conversation]) -> list[Summary]:
+    """Views of many conversations with a handful of queries (one page of the inbox)."""
+    if not convos:
+        return []
+    ids = [c.id for c in convos]
+    customers = {c.id: c for c in Customer.select().where(
+        Customer.id.in_([c.customer_id for c in convos]))}
+    keys = customer_keysets(rt.master, set(customers))
+    divisions = {d.id: d.name for d in Division.select()}
+    people = {u.id: u.display_name for u in User.select(User.id, User.display_name).where(
+        User.id.in_([c.assignee_id for c in convos if c.assignee_id]))}
+    unread: dict[int, int] = {}
+    seen = (ConversationRead.select(ConversationRead.last_message_id)
+            .where(ConversationRead.user == principal.user_id,
+                   ConversationRead.conversation == Message.conversation))
+    for convo_id, count in tuples(Message.select(Message.conversation, fn.COUNT(Message.id))
+                                  .where(Message.conversation.in_(ids), Message.direction == "in",
+                                         Message.id > fn.COALESCE(seen, 0))
+                                  .group_by(Message.conversation)):
+        unread[convo_id] = count
+    labels: dict[int, list[str]] = {}
+    for convo_id, name in tuples(ConversationLabel.select(ConversationLabel.conversation,
+                                                          Label.name)
+                                 .join(Label).where(ConversationLabel.conversation.in_(ids))
+                                 .order_by(Label.name)):
+        labels.setdefault(convo_id, []).append(name)
+    now = utcnow()
+    out = []
+    for c in convos:
+        customer = customers[c.customer_id]
+        ks = keys.get(customer.id)
+        name = open_text(ks, Customer, "name", customer.id, customer.name_sealed) if ks else None
+        phone = open_text(ks, Customer, "phone", customer.id, customer.phone_sealed) if ks \
+            else None
+        left = 0
+        if customer.last_inbound_at is not None:
+            left = max(0, int((customer.last_inbound_at + WINDOW - now).total_seconds()))
+        out.append(Summary(c.id, customer.id, name or "", mask_phone(phone), c.division_id,
+                           divisions.get(c.division_id or 0, ""), c.assignee_id,
+                           people.get(c.assignee_id or 0, ""), c.status, labels.get(c.id, []),
+                           unread.get(c.id, 0), left, str(c.last_message_at)))
+    return out
 
 
-def list_conversations(rt: Runtime, principal: Principal, *, mine: bool = False,
-                       status: str | None = None, before: str | None = None) -> list[Summary]:
-    """Newest activity first, a page at a time (cursor: the last `last_message_at` seen)."""
+def list_conversations(rt: Runtime, principal: Principal, *, show: str = "all",
+                       status: str | None = None, division: int | None = None,
+                       label: str | None = None, before: str | None = None) -> list[Summary]:
+    """Newest activity first, a page at a time: `before` is the last row's cursor."""
     require(principal, "conversation.read")
     query = Conversation.select().where(visible(principal))
-    if mine:
+    if show == "mine":
         query = query.where(Conversation.assignee == principal.user_id)
+    elif show == "unassigned":
+        query = query.where(Conversation.assignee.is_null())
     if status:
         query = query.where(Conversation.status == status)
+    if division is not None:
+        query = query.where(Conversation.division == division)
+    if label:
+        query = query.where(Conversation.id.in_(
+            ConversationLabel.select(ConversationLabel.conversation).join(Label)
+            .where(Label.name == label)))
     if before:
-        query = query.where(Conversation.last_message_at < _cursor(before))
+        at, _, last_id = before.partition("|")
+        when = _cursor(at)
+        query = query.where((Conversation.last_message_at < when)
+                            | ((Conversation.last_message_at == when)
+                               & (Conversation.id < int(last_id or 0))))
     query = query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
-    return [_summary(rt, c) for c in query.limit(PAGE)]
+    return summaries(rt, principal, list(query.limit(PAGE)))
+
+
+def cursor_of(summary: Summary) -> str:
+    return f"{summary.last_message_at}|{summary.id}"
 
 
 def open_conversation(rt: Runtime, principal: Principal, conversation_id: int,
-                      ) -> tuple[Summary, list[Line]]:
-    convo = _get(principal, "conversation.read", conversation_id)
-    keys = customer_keys(rt.master, convo.customer_id)
-    media = {m.message_id: m.id for m in Media.select().join(Message).where(
-        Message.conversation == convo.id)}
+                      before_id: int | None = None) -> Thread:
+    """The latest 50 messages (or the 50 before `before_id`), masked; the read is audited."""
+    require(principal, "conversation.read")
+    convo = Conversation.get_or_none(Conversation.id == conversation_id)
+    if convo is None:
+        raise Denied()
+    authorize(principal, "conversation.read", convo)
+    keys = customer_keysets(rt.master, {convo.customer_id})[convo.customer_id]
+    query = Message.select().where(Message.conversation == convo.id)
+    if before_id is not None:
+        query = query.where(Message.id < before_id)
+    rows = list(query.order_by(Message.id.desc()).limit(PAGE + 1))
+    has_more = len(rows) > PAGE
+    rows = list(reversed(rows[:PAGE]))
+    media = {m.message_id: m.id for m in Media.select(Media.id, Media.message).where(
+        Media.message.in_([r.id for r in rows]))}
     lines = [Line(m.id, m.direction, m.kind,
                   mask_text(open_text(keys, Message, "body", m.id, m.body_sealed)),
                   m.status, plain_words(m.error_code) if m.status == "failed" else "",
-                  str(m.created_at), media.get(m.id))
-             for m in Message.select().where(Message.conversation == convo.id)
-             .order_by(Message.id)]
-    rt.audit(actor=principal.actor, action="conversation.read",
-             target=f"conversation:{convo.id}")
-    return _summary(rt, convo), lines
+                  str(m.created_at), media.get(m.id), m.author_id) for m in rows]
+    rt.audit_read(actor=principal.actor, action="conversation.read",
+                  target=f"conversation:{convo.id}")
+    return Thread(summaries(rt, principal, [convo])[0], lines, notes_of(rt, convo), has_more)
 
 
 def search(rt: Runtime, principal: Principal, query: str) -> list[Summary]:
-    """By whole phone number, among what the user may see only."""
+    """By name (every word), whole number, or the number's last 4+ digits; scoped."""
     require(principal, "conversation.read")
-    try:
-        index = rt.index.phone(query, rt.settings.region)
-    except InvalidPhoneNumber:
+    query = query.strip()
+    if not query:
         return []
-    rows = (Conversation.select().join(Customer)
-            .where(visible(principal), Customer.phone_index == index)
+    customers: set[int] = set()
+    try:
+        whole = rt.index.phone(query, rt.settings.region)
+        customers |= {c.id for c in Customer.select(Customer.id).where(
+            Customer.phone_index == whole)}
+    except InvalidPhoneNumber:
+        pass
+    tokens = query_tokens(rt, query)
+    if tokens:
+        matches = (CustomerToken.select(CustomerToken.customer)
+                   .where(CustomerToken.token.in_(tokens))
+                   .group_by(CustomerToken.customer)
+                   .having(fn.COUNT(fn.DISTINCT(CustomerToken.token)) == len(set(tokens))))
+        customers |= {row.customer_id for row in matches}
+    if not customers:
+        return []
+    rows = (Conversation.select().where(visible(principal),
+                                        Conversation.customer.in_(sorted(customers)))
             .order_by(Conversation.last_message_at.desc()).limit(PAGE))
-    return [_summary(rt, c) for c in rows]
+    return summaries(rt, principal, list(rows))
 
 
 def counts(principal: Principal) -> dict[str, int]:
     require(principal, "conversation.read")
-    scope = Conversation.select().where(visible(principal))
+    scope = Conversation.select().where(visible(principal), Conversation.status != "resolved")
     return {
-        "open": scope.where(Conversation.status == "open").count(),
-        "unassigned": scope.where(Conversation.assignee.is_null(),
-                                  Conversation.status != "resolved").count(),
+        "open": scope.count(),
+        "unassigned": scope.where(Conversation.assignee.is_null()).count(),
         "mine": scope.where(Conversation.assignee == principal.user_id).count(),
     }
 
 
 def export(rt: Runtime, principal: Principal, conversation_id: int) -> str:
     """The thread as JSON, masked like the screen; an export is audited as such."""
-    convo = _get(principal, "conversation.export", conversation_id)
-    summary, lines = open_conversation(rt, principal, convo.id)
+    require(principal, "conversation.export")
+    convo = Conversation.get_or_none(Conversation.id == conversation_id)
+    if convo is None:
+        raise Denied()
+    authorize(principal, "conversation.export", convo)
+    thread = open_conversation(rt, principal, convo.id)
     rt.audit(actor=principal.actor, action="conversation.exported",
              target=f"conversation:{convo.id}")
-    return json.dumps({"conversation": asdict(summary), "messages": [asdict(x) for x in lines]},
-                      ensure_ascii=False, indent=2)
+    return json.dumps(asdict(thread), ensure_ascii=False, indent=2)
 
 
 def media_content(rt: Runtime, principal: Principal, media_id: int) -> tuple[str, bytes]:
@@ -149,57 +233,36 @@ def media_content(rt: Runtime, principal: Principal, media_id: int) -> tuple[str
     authorize(principal, "conversation.read", media)
     customer_id = Conversation.get_by_id(Message.get_by_id(media.message_id).conversation_id
                                          ).customer_id
-    rt.audit(actor=principal.actor, action="media.read", target=f"media:{media.id}")
+    rt.audit_read(actor=principal.actor, action="media.read", target=f"media:{media.id}")
     return str(media.mime_type), open_media(rt, media.id, customer_id)
 
 
-def reply(rt: Runtime, principal: Principal, conversation_id: int, text: str) -> int:
-    convo = _get(principal, "conversation.reply", conversation_id)
-    return outbound.queue_text(rt, convo.id, text, actor=principal.actor)
+@dataclass(frozen=True)
+class CustomerPanel:
+    customer_id: int
+    name: str
+    phone: str  # masked
+    labels: list[str]
+    consent: str
+    conversations: list[Summary]
 
 
-def assign(rt: Runtime, principal: Principal, conversation_id: int,
-           assignee_id: int | None) -> None:
-    """Agents take a conversation for themselves; supervisors give it to anyone of the division."""
-    convo = _get(principal, "conversation.assign", conversation_id)
-    if principal.role == "agent" and assignee_id not in (principal.user_id, None):
-        raise Denied()
-    if assignee_id is not None:
-        target = User.get_or_none(User.id == assignee_id, User.is_active == True)  # noqa: E712
-        if target is None or convo.division_id not in principal_for(target).divisions:
-            raise Denied()
-    Conversation.update(assignee=assignee_id).where(Conversation.id == convo.id).execute()
-    rt.audit(actor=principal.actor, action="conversation.assigned",
-             target=f"conversation:{convo.id}")
-
-
-def customer_panel(rt: Runtime, principal: Principal, customer_id: int) -> Summary:
+def customer_panel(rt: Runtime, principal: Principal, customer_id: int) -> CustomerPanel:
     require(principal, "customer.read")
     customer = Customer.get_or_none(Customer.id == customer_id)
     if customer is None:
         raise Denied()
     authorize(principal, "customer.read", customer)
-    convo = (Conversation.select().where(Conversation.customer == customer.id, visible(principal))
-             .order_by(Conversation.last_message_at.desc()).first())
-    if convo is None:
+    convos = list(Conversation.select().where(Conversation.customer == customer.id,
+                                              visible(principal))
+                  .order_by(Conversation.last_message_at.desc()).limit(PAGE))
+    if not convos:
         raise Denied()
-    rt.audit(actor=principal.actor, action="customer.read", target=f"customer:{customer.id}")
-    return _summary(rt, convo)
-
-
-def report(principal: Principal) -> list[dict[str, int | None]]:
-    """Open and unassigned conversations per division of the user."""
-    require(principal, "report.read")
-    rows = []
-    scope = visible(principal)
-    divisions = sorted({c.division_id for c in Conversation.select(Conversation.division)
-                        .where(scope)}, key=lambda d: d or 0)
-    for division in divisions:
-        base = Conversation.select().where(scope, Conversation.division == division)
-        rows.append({"division_id": division,
-                     "open": base.where(Conversation.status == "open").count(),
-                     "unassigned": base.where(Conversation.assignee.is_null()).count()})
-    return rows
+    views = summaries(rt, principal, convos)
+    rt.audit_read(actor=principal.actor, action="customer.read", target=f"customer:{customer.id}")
+    labels = sorted({name for c in convos for name in labels_of(c.id)})
+    return CustomerPanel(customer.id, views[0].customer_name, views[0].phone, labels,
+                         "unknown", views)
 
 
 def _cursor(value: str) -> datetime:
@@ -207,3 +270,4 @@ def _cursor(value: str) -> datetime:
         return datetime.fromisoformat(value)
     except ValueError:
         raise Denied() from None
+

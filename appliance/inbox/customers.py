@@ -8,6 +8,7 @@ from appliance.auth.permissions import Denied, Principal, authorize, require
 from appliance.crypto.blind_index import InvalidPhoneNumber, normalise_phone
 from appliance.crypto.data_keys import create_customer_keys, customer_keys
 from appliance.errors import GembokError
+from appliance.inbox.search_tokens import reindex
 from appliance.runtime import Runtime
 from appliance.store.db import db
 from appliance.store.models import Customer
@@ -44,6 +45,7 @@ def create_customer(rt: Runtime, *, name: str | None, phone: str | None = None,
         row.wa_user_sealed = seal_text(keys, Customer, "wa_user", row.id, wa_user_id)
         row.wa_user_index = rt.index("wa_user", wa_user_id) if wa_user_id else None
         row.save()
+        reindex(rt, row.id, name, e164)
         rt.audit(actor=actor, action="customer.created", target=f"customer:{row.id}")
     return int(row.id)
 
@@ -109,6 +111,8 @@ def find_or_create_from_whatsapp(rt: Runtime, *, phone: str | None, user_id: str
         row.name_sealed, changed = seal_text(keys, Customer, "name", row.id, name), True
     if changed:
         row.save()
+        reindex(rt, row.id, open_text(keys, Customer, "name", row.id, row.name_sealed),
+                open_text(keys, Customer, "phone", row.id, row.phone_sealed))
     return int(row.id)
 
 
@@ -137,5 +141,6 @@ def update_phone(rt: Runtime, principal: Principal, customer_id: int, phone: str
     with db.atomic():
         Customer.update(phone_sealed=seal_text(keys, Customer, "phone", row.id, e164),
                         phone_index=index).where(Customer.id == row.id).execute()
+        reindex(rt, row.id, open_text(keys, Customer, "name", row.id, row.name_sealed), e164)
         rt.audit(actor=principal.actor, action="customer.changed", target=f"customer:{row.id}",
                  detail={"field": "phone"})

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
+from appliance.auth.permissions import Denied, Principal, authorize, require
 from appliance.clock import utcnow
 from appliance.crypto.data_keys import customer_keys
 from appliance.errors import GembokError
+from appliance.inbox import changes
 from appliance.runtime import Runtime
 from appliance.store.db import db
-from appliance.store.models import Conversation, Customer, Message, Outbox
+from appliance.store.models import Conversation, Customer, Media, Message, Outbox
 from appliance.store.sealed import open_text, seal_text
 from appliance.whatsapp.client import CloudApiClient, GraphError, TokenError
+from appliance.whatsapp.media import where as media_where
 from appliance.whatsapp.statuses import apply_pending, callback_for
 
 log = logging.getLogger(__name__)
@@ -38,7 +43,18 @@ def window_open(customer: Customer) -> bool:
     return last is not None and utcnow() - last < WINDOW
 
 
-def queue_text(rt: Runtime, conversation_id: int, body: str, *, actor: str) -> int:
+def reply(rt: Runtime, principal: Principal, conversation_id: int, text: str) -> int:
+    """An agent's text reply: checked, then queued like any other."""
+    require(principal, "conversation.reply")
+    convo = Conversation.get_or_none(Conversation.id == conversation_id)
+    if convo is None:
+        raise Denied()
+    authorize(principal, "conversation.reply", convo)
+    return queue_text(rt, convo.id, text, actor=principal.actor, author=principal.user_id)
+
+
+def queue_text(rt: Runtime, conversation_id: int, body: str, *, actor: str,
+               author: int | None = None) -> int:
     """Stores a text reply and its outbox row; returns the outbox id to hand to a worker."""
     body = body.strip()
     if not body or len(body) > MAX_BODY:
@@ -48,16 +64,81 @@ def queue_text(rt: Runtime, conversation_id: int, body: str, *, actor: str) -> i
     if not window_open(customer):
         raise WindowClosedError("the customer last wrote more than 24 hours ago: WhatsApp only "
                                 "allows a template message now")
-    keys = customer_keys(rt.master, customer.id)
+    return _queue(rt, convo, "text", body, {"type": "text", "text": {"body": body}},
+                  actor=actor, author=author)
+
+
+def queue_template(rt: Runtime, principal: Principal, conversation_id: int, name: str,
+                   language: str, parameters: list[str]) -> int:
+    """A template message: the only kind WhatsApp accepts outside the 24-hour window."""
+    require(principal, "conversation.reply")
+    convo = Conversation.get_or_none(Conversation.id == conversation_id)
+    if convo is None:
+        raise Denied()
+    authorize(principal, "conversation.reply", convo)
+    if not name or len(parameters) > 20 or any(len(p) > 1000 for p in parameters):
+        raise ValueError("a template needs a name and at most 20 values of 1,000 characters")
+    components = [{"type": "body", "parameters": [{"type": "text", "text": p}
+                                                  for p in parameters]}] if parameters else []
+    payload = {"type": "template", "template": {"name": name, "language": {"code": language},
+                                                "components": components}}
+    shown = f"[{name}] " + " | ".join(parameters)
+    return _queue(rt, convo, "template", shown, payload, actor=principal.actor,
+                  author=principal.user_id)
+
+
+OUT_TYPES = {"image/jpeg": "image", "image/png": "image", "application/pdf": "document",
+             "audio/mpeg": "audio", "audio/ogg": "audio", "video/mp4": "video"}
+MAX_ATTACHMENT = 16 * 2**20
+
+
+def queue_media(rt: Runtime, principal: Principal, conversation_id: int, *, filename: str,
+                mime_type: str, content: bytes, caption: str = "") -> int:
+    """An attachment from an agent: kept sealed here, uploaded to Meta by the worker."""
+    require(principal, "conversation.reply")
+    convo = Conversation.get_or_none(Conversation.id == conversation_id)
+    if convo is None:
+        raise Denied()
+    authorize(principal, "conversation.reply", convo)
+    kind = OUT_TYPES.get(mime_type)
+    if kind is None:
+        raise ValueError("attach a JPEG or PNG picture, a PDF, an MP3/OGG sound or an MP4 video")
+    if not content or len(content) > MAX_ATTACHMENT:
+        raise ValueError("an attachment is at most 16 MB")
+    if not window_open(Customer.get_by_id(convo.customer_id)):
+        raise WindowClosedError("the customer last wrote more than 24 hours ago: WhatsApp only "
+                                "allows a template message now")
+    body: dict[str, Any] = {"caption": caption[:1024]} if caption and kind != "audio" else {}
+    if kind == "document":
+        body["filename"] = filename[:200]
     with db.atomic():
-        msg = Message.create(conversation=convo, direction="out", kind="text", status="queued")
-        msg.body_sealed = seal_text(keys, Message, "body", msg.id, body)
-        msg.payload_sealed = seal_text(keys, Message, "payload", msg.id,
-                                       json.dumps({"type": "text", "text": {"body": body}}))
+        outbox_id = _queue(rt, convo, kind, caption or filename, {"type": kind, kind: body},
+                           actor=principal.actor, author=principal.user_id)
+        message_id = Outbox.get_by_id(outbox_id).message_id
+        media = Media.create(message=message_id, wa_media_id="", mime_type=mime_type,
+                             size=len(content), state="stored")
+        media.content_sealed = customer_keys(rt.master, convo.customer_id).seal(
+            content, media_where(media.id))
+        media.save()
+    return outbox_id
+
+
+def _queue(rt: Runtime, convo: Conversation, kind: str, shown: str, payload: Mapping[str, Any],
+           *, actor: str, author: int | None) -> int:
+    keys = customer_keys(rt.master, convo.customer_id)
+    now = utcnow()
+    with db.atomic():
+        msg = Message.create(conversation=convo, direction="out", kind=kind, status="queued",
+                             author=author)
+        msg.body_sealed = seal_text(keys, Message, "body", msg.id, shown)
+        msg.payload_sealed = seal_text(keys, Message, "payload", msg.id, json.dumps(payload))
         msg.save()
         outbox = Outbox.create(message=msg)
-        convo.last_message_at = utcnow()
+        convo.last_message_at = now
+        if author is not None and convo.first_response_at is None:
+            convo.first_response_at = now
         convo.save()
+        changes.record(convo.id, "message")
         rt.audit(actor=actor, action="message.queued", target=f"message:{msg.id}")
     return int(outbox.id)
 
@@ -78,6 +159,13 @@ def send_outbox(rt: Runtime, outbox_id: int, client: CloudApiClient) -> str:
     try:
         if not to:
             raise GraphError(131026, "the customer has neither a phone number nor a user id")
+        kind = str(payload.get("type", ""))
+        attachment = Media.get_or_none(Media.message == msg.id)
+        if attachment is not None and attachment.content_sealed is not None \
+                and kind in payload and "id" not in payload[kind]:
+            content = keys.open(bytes(attachment.content_sealed), media_where(attachment.id))
+            payload[kind]["id"] = client.upload_media(content, attachment.mime_type,
+                                                      payload[kind].get("filename", "file"))
         message = {"recipient_type": "individual", "to": to, **payload,
                    "biz_opaque_callback_data": callback_for(msg.id)}
         if "." in to and not to.lstrip("+").isdigit():

@@ -87,3 +87,8 @@ def connect_raw(path: Path, key: bytes) -> Any:
         conn.execute(f"PRAGMA {name} = {value}")
     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     return conn
+
+
+def tuples(query: Any) -> list[tuple[Any, ...]]:
+    """A peewee query's rows as plain tuples (its stubs type `.tuples()` as models)."""
+    return [tuple(row) for row in query.tuples()]

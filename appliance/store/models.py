@@ -114,6 +114,8 @@ class Conversation(BaseModel):
                        choices=[(s, s) for s in CONVERSATION_STATES])
     created_at = DateTimeField(default=utcnow)
     last_message_at = DateTimeField(default=utcnow, index=True)
+    first_response_at = DateTimeField(null=True)  # the first reply after the customer wrote
+    resolved_at = DateTimeField(null=True)
     customer_id: int
     division_id: int | None
     assignee_id: int | None
@@ -135,7 +137,9 @@ class Message(BaseModel):
     error_code = IntegerField(null=True)
     sent_at = DateTimeField(null=True)  # WhatsApp's own timestamp of the message
     created_at = DateTimeField(default=utcnow, index=True)
+    author = ForeignKeyField(User, backref="sent", null=True, on_delete="SET NULL")
     conversation_id: int
+    author_id: int | None
 
 
 class Media(BaseModel):

@@ -10,6 +10,15 @@ from appliance.store.accounts import (
     Reveal,
     UserSession,
 )
+from appliance.store.chatroom import (
+    ChangeEvent,
+    ConversationLabel,
+    ConversationRead,
+    CustomerToken,
+    Label,
+    Note,
+    QuickReply,
+)
 from appliance.store.models import (
     AuditEntry,
     BaseModel,
@@ -31,5 +40,6 @@ from appliance.store.models import (
 ALL_MODELS: list[type[BaseModel]] = [
     Division, User, RecoveryCode, UserSession, KnownDevice, LoginThrottle, LoginEvent, Reveal,
     UserDivision, Customer, CustomerKey, Conversation, Message, Media, InboxEvent,
-    PendingStatus, Outbox, NumberHealth, SecretSetting, AuditEntry,
+    PendingStatus, Outbox, NumberHealth, SecretSetting, Label, ConversationLabel, Note,
+    QuickReply, ConversationRead, CustomerToken, ChangeEvent, AuditEntry,
 ]

@@ -169,6 +169,23 @@ class CloudApiClient:
 
         return self._retrying(fetch)
 
+    def templates(self, waba_id: str) -> list[dict[str, Any]]:
+        """The WhatsApp Business Account's templates (first page of up to 100)."""
+        doc = self._retrying(lambda: self._json("GET", f"{waba_id}/message_templates",
+                                                params={"limit": 100}))
+        data = doc.get("data")
+        return [t for t in data if isinstance(t, dict)] if isinstance(data, list) else []
+
+    def upload_media(self, content: bytes, mime_type: str, filename: str) -> str:
+        doc = self._retrying(lambda: self._json(
+            "POST", f"{self.phone_number_id}/media",
+            data={"messaging_product": "whatsapp", "type": mime_type},
+            files={"file": (filename, content, mime_type)}))
+        media_id = doc.get("id")
+        if not isinstance(media_id, str):
+            raise TemporaryError(131000, "upload answered without a media id")
+        return media_id
+
     def phone_number(self) -> dict[str, Any]:
         fields = ("status,quality_rating,throughput,display_phone_number,verified_name,"
                   "whatsapp_business_manager_messaging_limit")

@@ -25,7 +25,9 @@ from typing import Any
 from appliance.clock import utcnow
 from appliance.crypto.aead import KeySet
 from appliance.crypto.data_keys import customer_keysets
+from appliance.inbox import changes
 from appliance.inbox.customers import find_or_create_from_whatsapp, whatsapp_e164
+from appliance.inbox.routing import division_for_new_conversation
 from appliance.runtime import Runtime
 from appliance.store.db import db, execute
 from appliance.store.models import Conversation, Media, Message
@@ -263,7 +265,9 @@ class _Batch:
         if cid not in self.last_inbound or self.last_inbound[cid] < at:
             self.last_inbound[cid] = at
         if cid not in self.convo:
-            self.convo[cid] = [Conversation.create(customer=cid, last_message_at=at).id, at]
+            division = division_for_new_conversation(self.rt.settings)
+            self.convo[cid] = [Conversation.create(customer=cid, last_message_at=at,
+                                                   division=division).id, at]
         convo = self.convo[cid]
         if convo[1] < at:
             convo[1] = at
@@ -297,6 +301,7 @@ class _Batch:
         for message_id, media_id, mime in self.media:
             self.out.media_ids.append(int(Media.create(message=message_id, wa_media_id=media_id,
                                                        mime_type=mime).id))
+        changes.record_many((self.convo[c][0], "message") for c in self.touched_convos)
         if self.touched_convos:
             db.cursor().executemany(
                 "UPDATE conversation SET last_message_at = ? WHERE id = ? AND "
@@ -314,10 +319,10 @@ class _Batch:
             return
         current: dict[str, list[Any]] = {}
         for chunk in _chunks({s.wamid for s in statuses}):
-            for mid, wamid, state, direction in execute(
-                    db, f"SELECT id, wamid, status, direction FROM message WHERE wamid IN "  # noqa: S608
-                        f"({_marks(len(chunk))})", tuple(chunk)).fetchall():
-                current[wamid] = [mid, state, direction, None, None, False]
+            for mid, wamid, state, direction, convo in execute(
+                    db, f"SELECT id, wamid, status, direction, conversation_id FROM message "  # noqa: S608
+                        f"WHERE wamid IN ({_marks(len(chunk))})", tuple(chunk)).fetchall():
+                current[wamid] = [mid, state, direction, None, None, False, convo]
         for s in statuses:
             self.out.statuses += 1
             row = current.get(s.wamid)
@@ -335,6 +340,7 @@ class _Batch:
             db.cursor().executemany(
                 "UPDATE message SET status = ?, status_at = ?, error_code = ? WHERE id = ?",
                 changed)
+            changes.record_many({(r[6], "status") for r in current.values() if r[5]})
 
     def _finish(self, events: list[tuple[int, Parsed]]) -> None:
         now = str(utcnow())

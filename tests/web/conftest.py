@@ -71,6 +71,14 @@ class Browser:
         return self.client.post(path, data=json.dumps(body or {}), headers={
             "Content-Type": "application/json", "X-CSRFToken": self.csrf()}, **kwargs)
 
+    def upload(self, path: str, filename: str, content: bytes, mime: str) -> Any:
+        import io
+
+        return self.client.post(path, data={"file": (io.BytesIO(content), filename, mime),
+                                            "caption": "foto"},
+                                headers={"X-CSRFToken": self.csrf()},
+                                content_type="multipart/form-data")
+
     def form(self, path: str, data: dict[str, str]) -> Any:
         return self.client.post(path, data={**data, "csrf_token": self.csrf()})
 
@@ -117,6 +125,7 @@ def world(tmp_path_factory) -> World:
                           ("billing", "Billing")):
         Conversation.update(division=divisions[division]).where(
             Conversation.id == conversations[key]).execute()
+    Conversation.update(division=None).where(Conversation.id == conversations["none"]).execute()
     Conversation.update(assignee=users["sari"]).where(
         Conversation.id == conversations["sales_taken"]).execute()
     customers = {k: Conversation.get_by_id(v).customer_id for k, v in conversations.items()}

@@ -9,7 +9,7 @@ from flask import Flask
 from appliance.auth import login
 from appliance.auth.passwords import needs_rehash
 from appliance.auth.permissions import Denied, Principal
-from appliance.inbox import conversations
+from appliance.inbox import conversations, outbound, reports, work
 from appliance.store.models import User
 from tests.web.test_sign_in import PASSWORD, make_user
 from webui import access
@@ -39,9 +39,17 @@ def test_an_app_with_a_route_that_declares_no_access_rule_does_not_start():
     lambda rt, p: conversations.counts(p),
     lambda rt, p: conversations.export(rt, p, 1),
     lambda rt, p: conversations.media_content(rt, p, 1),
-    lambda rt, p: conversations.reply(rt, p, 1, "hai"),
+    lambda rt, p: outbound.reply(rt, p, 1, "hai"),
+    lambda rt, p: outbound.queue_template(rt, p, 1, "hello_world", "en_US", []),
+    lambda rt, p: work.assign(rt, p, 1, None),
+    lambda rt, p: work.transfer(rt, p, 1, 1, "x"),
+    lambda rt, p: work.set_status(rt, p, 1, "resolved"),
+    lambda rt, p: work.set_labels(rt, p, 1, ["vip"]),
+    lambda rt, p: work.add_note(rt, p, 1, "x"),
+    lambda rt, p: work.mark_read(p, 1),
+    lambda rt, p: work.save_quick_reply(rt, p, 1, "x", "y"),
     lambda rt, p: conversations.customer_panel(rt, p, 1),
-    lambda rt, p: conversations.report(p),
+    lambda rt, p: reports.load(p),
 ])
 def test_a_service_called_without_a_permission_refuses(world, call):
     nobody = Principal(user_id=999, role="agent", divisions=frozenset(),

@@ -1,0 +1,85 @@
+"""Provides the supervisor's dashboard: load now, and response and resolution times.
+
+Counts come straight from the conversations in the supervisor's scope; times are
+medians and averages over a chosen period (first response: from the conversation's
+start to the first reply by a person; resolution: to `resolved_at`).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from peewee import fn
+
+from appliance.auth.permissions import Principal, require, visible
+from appliance.store.db import tuples
+from appliance.store.models import Conversation, Division, Message, User
+
+
+@dataclass
+class Load:
+    division_id: int | None
+    division: str
+    open: int = 0
+    unassigned: int = 0
+    waiting: int = 0  # the customer wrote last: someone owes an answer
+    per_agent: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Times:
+    conversations: int
+    first_response_median_s: float | None
+    first_response_mean_s: float | None
+    resolution_median_s: float | None
+    resolved: int
+    per_day: list[tuple[str, int]]  # new conversations per day, for the chart
+
+
+def load(principal: Principal) -> list[Load]:
+    require(principal, "report.read")
+    names = {d.id: d.name for d in Division.select()}
+    people = {u.id: u.display_name for u in User.select(User.id, User.display_name)}
+    open_convos = list(Conversation.select().where(visible(principal),
+                                                   Conversation.status != "resolved"))
+    latest = (Message.select(fn.MAX(Message.id))
+              .where(Message.conversation.in_([c.id for c in open_convos]))
+              .group_by(Message.conversation))
+    last_direction: dict[int, str] = {
+        convo: direction for convo, direction in
+        tuples(Message.select(Message.conversation, Message.direction)
+               .where(Message.id.in_(latest)))}
+    rows: dict[int | None, Load] = {}
+    for c in open_convos:
+        row = rows.setdefault(c.division_id, Load(c.division_id, names.get(c.division_id or 0,
+                                                                            "-")))
+        row.open += 1
+        if c.assignee_id is None:
+            row.unassigned += 1
+        else:
+            name = people.get(c.assignee_id, "?")
+            row.per_agent[name] = row.per_agent.get(name, 0) + 1
+        if last_direction.get(c.id) == "in":
+            row.waiting += 1
+    return sorted(rows.values(), key=lambda r: r.division)
+
+
+def times(principal: Principal, since: datetime, until: datetime) -> Times:
+    require(principal, "report.read")
+    convos = list(Conversation.select().where(visible(principal),
+                                              Conversation.created_at >= since,
+                                              Conversation.created_at < until))
+    first = [(c.first_response_at - c.created_at).total_seconds() for c in convos
+             if c.first_response_at is not None]
+    resolved = [(c.resolved_at - c.created_at).total_seconds() for c in convos
+                if c.resolved_at is not None]
+    per_day: dict[str, int] = {}
+    for c in convos:
+        day = c.created_at.strftime("%Y-%m-%d")
+        per_day[day] = per_day.get(day, 0) + 1
+    return Times(len(convos), statistics.median(first) if first else None,
+                 statistics.fmean(first) if first else None,
+                 statistics.median(resolved) if resolved else None, len(resolved),
+                 sorted(per_day.items()))
