@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import hmac
 import secrets
 from datetime import timedelta
 
 from flask import Flask, Response, request
+from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
 from appliance import tasks
 from appliance.config import Settings, load_settings
+from appliance.privacy.audit_queue import AuditQueue
 from appliance.runtime import Runtime, open_runtime
 from appliance.store.db import db
-from webui import access, admin, api, auth, home
+from webui import access, admin, api, auth, home, i18n
 from webui.security_headers import install_security_headers
 
 DEVICE_COOKIE_DAYS = 400
+
 
 
 def create_app(settings: Settings | None = None, *, enqueue: bool = True) -> Flask:
@@ -37,6 +41,11 @@ def create_app(settings: Settings | None = None, *, enqueue: bool = True) -> Fla
         GEMBOK_ENQUEUE=enqueue,
     )
     app.extensions["gembok"] = rt
+    if enqueue:  # in a served app, "who read what" is written off the request's path
+        rt.read_audit = AuditQueue(rt.keyring.audit_key)
+        atexit.register(rt.read_audit.close)
+    Babel(app, locale_selector=i18n.locale, timezone_selector=lambda: settings.timezone,
+          default_translation_directories=str(i18n.TRANSLATIONS))
     if enqueue:
         tasks.configure(rt)
         tasks.bind(tasks.redis_broker(settings))

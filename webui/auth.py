@@ -19,7 +19,9 @@ from flask import (
 from appliance.auth import login, sessions, totp
 from appliance.auth.password_policy import problems, strength
 from appliance.auth.users import change_own_password
+from appliance.store.models import User
 from webui.access import current, public, runtime, signed_in
+from webui.i18n import LANGUAGES
 from webui.notices import notify_new_device
 
 bp = Blueprint("auth", __name__)
@@ -145,6 +147,18 @@ def logout() -> Any:
     sessions.revoke(current().session.id, "signed_out")
     session.clear()
     return redirect(url_for("auth.login_page"))
+
+
+@bp.post("/account/language")
+@signed_in(partial=True)
+def language() -> Any:
+    """Indonesian or English, per user; remembered on the account."""
+    data = request.get_json(silent=True) or request.form
+    chosen = data.get("language", "") if isinstance(data, dict) or hasattr(data, "get") else ""
+    if chosen not in LANGUAGES:
+        abort(400)
+    User.update(language=chosen).where(User.id == current().user.id).execute()
+    return redirect(request.referrer or url_for("home.index"))
 
 
 @bp.get("/account/sessions")

@@ -108,6 +108,8 @@ ROUTES: dict[str, Route] = {
                                     body=lambda w: {"password": "kopi tubruk sore hujan"},
                                     page=True),
     "auth.logout": Route("POST", fixed("/logout"), signed_in, ok=302, page=True),
+    "auth.language": Route("POST", fixed("/account/language"), signed_in, ok=302,
+                           body=lambda w: {"language": "id"}, page=True),
     "auth.my_sessions": Route("GET", fixed("/account/sessions"), signed_in, page=True),
     "auth.end_session": Route("POST", fixed("/account/sessions/999999/end"),
                               lambda r, s: False, page=True),
