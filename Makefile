@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Debian packages the test suite needs (checked, installed only when missing).
 APT_TEST_PACKAGES := openssl chromium
 
-.PHONY: run test lint install install-dev apt-test clean
+.PHONY: run demo test lint install install-dev apt-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ install-dev: $(VENV)/.installed-dev
 ## make run: set up the venv and run the whole appliance in the foreground
 run: install
 	$(BIN)/gembok run
+
+## make demo: the same, on a fresh data dir filled with demo divisions, agents and customers
+demo: install
+	$(BIN)/gembok run --demo
 
 apt-test:
 	@missing=""; for p in $(APT_TEST_PACKAGES); do \

@@ -74,9 +74,13 @@ def migrate() -> None:
 
 
 @cli.command()
+@click.option("--demo", is_flag=True,
+              help="Fill a fresh data dir with three divisions, their agents and customers "
+                   "writing in through the simulator.")
 @_one_line_errors
-def run() -> None:
+def run(demo: bool) -> None:
     """Run the whole appliance in the foreground (quick start). Ctrl-C stops all of it."""
+    from appliance.demo import CustomersWriting, seed
     from appliance.scheduler import Scheduler
     from appliance.supervisor.children import plan
     from appliance.supervisor.ports import check_free
@@ -92,6 +96,9 @@ def run() -> None:
     wired = wire_simulator(rt)
     if wired:
         click.echo(f"WhatsApp: {wired}")
+    if demo:
+        for username, password in seed(rt):
+            click.echo(f"demo agent {username}: one-time password {password}")
     supervisor = Supervisor(settings, rt, say=lambda line: click.echo(line, err=True),
                             scheduler=Scheduler(rt, _queue_sender(settings)))
     install_signal_handlers(supervisor)
@@ -100,7 +107,12 @@ def run() -> None:
         if not supervisor.stopping:
             click.echo(f"\nGembok {__version__} is running (data dir {settings.data_dir}), "
                        f"ready in {ready:.1f} s:\n{supervisor.table()}\n"
-                       "Press Ctrl-C to stop.")
+                       + ("Demo customers are writing in now. " if demo else
+                          "Tip: `gembok run --demo` fills a fresh box with demo data. ")
+                       + "Press Ctrl-C to stop.")
+            if demo and settings.simulator.enabled:
+                CustomersWriting(rt, settings.graph_base_url,
+                                 lambda: supervisor.stopping).start()
             supervisor.watch()
     finally:
         supervisor.stop()

@@ -98,7 +98,7 @@ def process_events(rt: Runtime, event_ids: list[int]) -> Outcome:
             continue
         _sizer.learn(len(chunk), held)
         out.add(part)
-    log.info("events %s: %d messages (%d duplicates), %d statuses (%d pending), %d account",
+    log.debug("events %s: %d messages (%d duplicates), %d statuses (%d pending), %d account",
              _span(event_ids), out.messages, out.duplicates, out.statuses, out.pending_statuses,
              out.account_updates)
     return out
