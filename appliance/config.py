@@ -121,8 +121,9 @@ class WebSettings:
     host: str = setting("127.0.0.1", "Address the web UI listens on.", check=_ip_address)
     port: int = setting(8443, "HTTPS port of the web UI.", check=_port)
     workers: int = setting(1, "gunicorn worker processes for the web UI.", check=_at_least(1, 16))
-    threads: int = setting(16, "Threads per web worker (each open live stream holds one).",
-                           check=_at_least(1, 256))
+    threads: int = setting(64, "Threads per web worker (each open live stream holds one: "
+                               "keep it above the number of staff online).",
+                           check=_at_least(1, 512))
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,14 @@ def test_an_agent_finds_a_customer_by_a_word_of_her_name_or_the_last_digits(worl
     dedi = sign_in_as(world, "dedi")
     sales = world.conversations["sales"]
     for query in ("Siti", "siti", "1111", "81111111111", "0811-1111-1111"):
-        found = {c["id"] for c in dedi.get("/api/search", query_string={"q": query})
+        found = {c["id"] for c in dedi.post("/api/search", {"q": query})
                  .get_json()["conversations"]}
         assert sales in found, query
     # nothing of Billing, even when the words match
-    assert dedi.get("/api/search?q=Tono").get_json() == {"conversations": []}
-    assert dedi.get("/api/search?q=3333").get_json() == {"conversations": []}
+    assert dedi.post("/api/search", {"q": "Tono"}).get_json() == {"conversations": []}
+    assert dedi.post("/api/search", {"q": "3333"}).get_json() == {"conversations": []}
     # a word that is only part of a word does not match (whole words only)
-    assert dedi.get("/api/search?q=Sit").get_json() == {"conversations": []}
+    assert dedi.post("/api/search", {"q": "Sit"}).get_json() == {"conversations": []}
 
 
 def test_unread_counts_are_per_user_and_clear_when_read(world):
