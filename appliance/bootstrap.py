@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from appliance.auth.users import create_user
 from appliance.config import Settings
+from appliance.crypto import master_rotation
 from appliance.crypto.keyring import PURPOSES, create_keyring
 from appliance.crypto.masterkey import create_master_key, load_master_key
 from appliance.privacy import audit_checkpoint
@@ -19,6 +20,7 @@ from appliance.runtime import DataDirError, Runtime, open_runtime
 from appliance.store import migrations
 from appliance.store.backup import backup_now
 from appliance.store.db import db
+from appliance.store.keystate import AppState
 from appliance.store.models import AuditEntry, User
 from appliance.tls import ensure_certificate
 
@@ -31,6 +33,7 @@ class InitReport:
     migrated: list[int] = field(default_factory=list)
     admin_username: str | None = None
     admin_password: str | None = None  # shown once, never stored or logged
+    resumed_rotation: bool = False
 
 
 def initialise(settings: Settings) -> tuple[Runtime, InitReport]:
@@ -54,6 +57,11 @@ def initialise(settings: Settings) -> tuple[Runtime, InitReport]:
     elif report.migrated:
         rt.audit(actor="system", action="schema.migrated",
                  detail={"version": report.migrated[-1]})
+    if not AppState.select().where(AppState.name == "master_id").exists():
+        AppState.create(name="master_id", value=rt.master.key_id)
+    if master_rotation.in_progress(rt):  # a rotation was cut short: finish it first
+        report.resumed_rotation = True
+        master_rotation.rotate_master(rt, actor="system")
     if not User.select().exists():
         user, password = create_user(rt, username=FIRST_ADMIN, display_name="Administrator",
                                      role="admin", actor="system")

@@ -361,6 +361,36 @@ def division_create(name: str, retention_days: int | None) -> None:
 
 
 @cli.group()
+def keys() -> None:
+    """The key hierarchy: status and rotations."""
+
+
+@keys.command("status")
+@_one_line_errors
+def keys_status() -> None:
+    """Each key with its version, age and what it protects."""
+    from appliance.crypto.key_status import describe_keys
+    from appliance.runtime import open_runtime
+
+    for row in describe_keys(open_runtime(_settings())):
+        click.echo(f"{row.name:<16} {row.version:<8} {row.age:<12} {row.protects}")
+
+
+@keys.command("rotate-master")
+@_one_line_errors
+def keys_rotate_master() -> None:
+    """Re-wrap every key under a new master key (finishes an interrupted rotation too)."""
+    from appliance.crypto.master_rotation import rotate_master
+    from appliance.runtime import open_runtime
+
+    report = rotate_master(open_runtime(_settings()), actor="cli")
+    click.echo(f"master key rotated to id {report.new_master_id}: {report.customer_keys} "
+               f"customer keys and {report.keyring_keys} keyring keys re-wrapped in "
+               f"{report.seconds:.2f} s" + (" (an interrupted rotation finished)"
+                                            if report.resumed else ""))
+
+
+@cli.group()
 def audit() -> None:
     """The tamper-evident audit log."""
 

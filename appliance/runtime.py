@@ -14,7 +14,7 @@ from typing import Any
 from appliance.config import Settings
 from appliance.crypto.blind_index import BlindIndex
 from appliance.crypto.keyring import Keyring, load_keyring
-from appliance.crypto.masterkey import MasterKey, load_master_key
+from appliance.crypto.masterkey import Masters, load_masters
 from appliance.errors import GembokError
 from appliance.privacy import audit
 from appliance.store import migrations
@@ -36,7 +36,7 @@ class Runtime:
     read_audit: Callable[[dict[str, Any]], None] | None = None
 
     @property
-    def master(self) -> MasterKey:
+    def master(self) -> Masters:
         return self.keyring.master
 
     def audit(self, *, actor: str, action: str, target: str = "",
@@ -56,8 +56,9 @@ class Runtime:
 
 def open_runtime(settings: Settings, *, check_schema: bool = True,
                  create_database: bool = False) -> Runtime:
-    master = load_master_key(settings.master_key_path)
-    keyring = load_keyring(settings.keyring_file, master)
+    path = settings.master_key_path
+    keyring = load_keyring(settings.keyring_file, load_masters(path),
+                           reload=lambda: load_masters(path))
     if not settings.db_file.exists() and not create_database:
         raise DataDirError(f"database {settings.db_file} is missing but its keyring is there: "
                            "restore the database from your backup")

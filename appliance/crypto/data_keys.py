@@ -8,9 +8,10 @@ backups too, becomes unreadable at once.
 from __future__ import annotations
 
 from appliance.crypto.aead import KeySet, new_key
-from appliance.crypto.masterkey import MasterKey
+from appliance.crypto.masterkey import Masters
 from appliance.crypto.wrap import unwrap, wrap
 from appliance.errors import GembokError
+from appliance.store.keystate import AppState
 from appliance.store.models import CustomerKey
 
 
@@ -22,19 +23,24 @@ def _label(customer_id: int, version: int) -> str:
     return f"customer:{customer_id}:v{version}"
 
 
-def create_customer_keys(master: MasterKey, customer_id: int) -> KeySet:
+def create_customer_keys(master: Masters, customer_id: int) -> KeySet:
+    """A new customer's key, wrapped by the current master: the one every process agrees on
+    in the database, which may have changed since this process started (a rotation)."""
+    state = AppState.get_or_none(AppState.name == "master_id")
+    if state is not None and state.value != master.key_id:
+        master.use(state.value)
     key = new_key()
     CustomerKey.create(customer=customer_id, version=1, master_id=master.key_id,
                        wrapped=wrap(master.key, key, _label(customer_id, 1)))
     return KeySet({1: key})
 
 
-def customer_keys(master: MasterKey, customer_id: int) -> KeySet:
+def customer_keys(master: Masters, customer_id: int) -> KeySet:
     rows = list(CustomerKey.select().where(CustomerKey.customer == customer_id))
     if not rows:
         raise CustomerKeysGone(f"customer {customer_id} was erased: their keys are destroyed")
-    return KeySet({r.version: unwrap(master.key, bytes(r.wrapped), _label(customer_id, r.version))
-                   for r in rows})
+    return KeySet({r.version: unwrap(master.key_for(r.master_id), bytes(r.wrapped),
+                                     _label(customer_id, r.version)) for r in rows})
 
 
 def shred_customer_keys(customer_id: int) -> int:
@@ -42,7 +48,7 @@ def shred_customer_keys(customer_id: int) -> int:
     return int(CustomerKey.delete().where(CustomerKey.customer == customer_id).execute())
 
 
-def customer_keysets(master: MasterKey, customer_ids: set[int]) -> dict[int, KeySet]:
+def customer_keysets(master: Masters, customer_ids: set[int]) -> dict[int, KeySet]:
     """The keys of many customers in one query, for batch work (webhook ingest)."""
     versions: dict[int, dict[int, bytes]] = {}
     ids = sorted(customer_ids)
@@ -50,5 +56,6 @@ def customer_keysets(master: MasterKey, customer_ids: set[int]) -> dict[int, Key
         chunk = ids[start:start + 500]
         for row in CustomerKey.select().where(CustomerKey.customer.in_(chunk)):
             versions.setdefault(row.customer_id, {})[row.version] = unwrap(
-                master.key, bytes(row.wrapped), _label(row.customer_id, row.version))
+                master.key_for(row.master_id), bytes(row.wrapped),
+                _label(row.customer_id, row.version))
     return {cid: KeySet(v) for cid, v in versions.items()}

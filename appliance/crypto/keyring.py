@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 from appliance.atomicfile import create_exclusive, write_atomic
 from appliance.crypto.aead import KeySet, new_key
-from appliance.crypto.masterkey import MasterKey
+from appliance.crypto.masterkey import MasterKey, Masters
 from appliance.crypto.wrap import UnwrapError, unwrap, wrap
 from appliance.errors import GembokError
 
@@ -55,7 +56,7 @@ class WrappedKey:
 class Keyring:
     """The unwrapped keys of one process. Never printed, logged or pickled."""
 
-    master: MasterKey
+    master: Masters
     entries: list[WrappedKey]
     keys: dict[str, dict[int, bytes]] = field(default_factory=dict)
 
@@ -100,32 +101,39 @@ def create_keyring(path: Path, master: MasterKey) -> Keyring:
         create_exclusive(path, _dump(entries), mode=0o600)
     except FileExistsError:
         raise KeyringError(f"keyring {path} already exists; Gembok never overwrites keys") from None
-    return Keyring(master, entries, {p: {1: k} for p, k in plain.items()})
+    return Keyring(Masters(master, []), entries, {p: {1: k} for p, k in plain.items()})
 
 
-def load_keyring(path: Path, master: MasterKey) -> Keyring:
+def load_keyring(path: Path, masters: MasterKey | list[MasterKey],
+                 reload: Callable[[], list[MasterKey]] | None = None) -> Keyring:
+    """Opens the keyring with whichever known master key wrapped it."""
+    known = masters if isinstance(masters, list) else [masters]
     entries = read_entries(path)
-    foreign = sorted({e.master_id for e in entries if e.master_id != master.key_id})
-    if foreign:
+    by_id = {m.key_id: m for m in known}
+    wrapped_under = sorted({e.master_id for e in entries})
+    usable = [by_id[i] for i in wrapped_under if i in by_id]
+    if len(usable) != len(wrapped_under) or not usable:
+        ids = ", ".join(sorted(by_id))
         raise WrongMasterKeyError(
-            f"the master key (id {master.key_id}) is not the one that protects this data dir: "
-            f"{path} was wrapped under master key id {', '.join(foreign)}; use that key file "
-            "(nothing was changed)")
+            f"the master key (id {ids}) is not the one that protects this data dir: "
+            f"{path} was wrapped under master key id {', '.join(wrapped_under)}; use that key "
+            "file (nothing was changed)")
+    master = usable[0]  # the file is replaced whole: one master wrapped all of it
     keys: dict[str, dict[int, bytes]] = {}
     for entry in entries:
         try:
-            keys.setdefault(entry.purpose, {})[entry.version] = unwrap(master.key, entry.wrapped,
-                                                                       entry.label)
+            keys.setdefault(entry.purpose, {})[entry.version] = unwrap(
+                by_id[entry.master_id].key, entry.wrapped, entry.label)
         except UnwrapError:
             raise WrongMasterKeyError(
                 f"key {entry.label} in {path} does not open under master key id "
-                f"{master.key_id}: the keyring was altered or belongs to another master key "
+                f"{entry.master_id}: the keyring was altered or belongs to another master key "
                 "(nothing was changed)") from None
     missing = [p for p in PURPOSES if p not in keys]
     if missing:
         raise KeyringError(f"keyring {path} lacks keys for {', '.join(missing)}; "
                            "restore it from your backup")
-    return Keyring(master, entries, keys)
+    return Keyring(Masters(master, known, reload), entries, keys)
 
 
 def read_entries(path: Path) -> list[WrappedKey]:

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,59 @@ class MasterKey:
 
     def __repr__(self) -> str:
         return f"MasterKey(id={self.key_id})"
+
+
+class Masters:
+    """The master keys this process knows: `current` wraps new keys, any of them unwraps.
+
+    Normally there is one. During a master rotation (and after a crash in one) both the
+    old and the new key are on disk, and a row names the one that wrapped it; a process
+    meeting an id it does not know re-reads the key files before giving up.
+    """
+
+    def __init__(self, current: MasterKey, known: list[MasterKey],
+                 reload: Callable[[], list[MasterKey]] | None = None) -> None:
+        self.current = current
+        self._known = {m.key_id: m for m in [current, *known]}
+        self._reload = reload
+
+    @property
+    def key(self) -> bytes:
+        return self.current.key
+
+    @property
+    def key_id(self) -> str:
+        return self.current.key_id
+
+    def key_for(self, key_id: str) -> bytes:
+        if key_id not in self._known and self._reload is not None:
+            self._known.update({m.key_id: m for m in self._reload()})
+        found = self._known.get(key_id)
+        if found is None:
+            raise MasterKeyError(f"a key here was wrapped under master key id {key_id}, which "
+                                 "this box does not have: restore that master key file")
+        return found.key
+
+    def use(self, key_id: str) -> None:
+        """Makes `key_id` the current master (after a rotation finished in another process)."""
+        self.key_for(key_id)
+        self.current = MasterKey(self._known[key_id].key)
+
+    def __repr__(self) -> str:
+        return f"Masters(current={self.current.key_id}, known={sorted(self._known)})"
+
+
+def rotation_path(path: Path) -> Path:
+    """Where the next master key waits while a rotation is under way."""
+    return path.with_name(path.name + ".new")
+
+
+def load_masters(path: Path) -> list[MasterKey]:
+    """The master key, and the next one when a rotation is under way (or was cut short)."""
+    found = [load_master_key(path)]
+    if rotation_path(path).exists():
+        found.append(load_master_key(rotation_path(path)))
+    return found
 
 
 def load_master_key(path: Path) -> MasterKey:

@@ -19,6 +19,7 @@ from appliance.store.chatroom import (
     Note,
     QuickReply,
 )
+from appliance.store.keystate import AppState, KeyJob
 from appliance.store.models import (
     AuditEntry,
     BaseModel,
@@ -41,5 +42,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     Division, User, RecoveryCode, UserSession, KnownDevice, LoginThrottle, LoginEvent, Reveal,
     UserDivision, Customer, CustomerKey, Conversation, Message, Media, InboxEvent,
     PendingStatus, Outbox, NumberHealth, SecretSetting, Label, ConversationLabel, Note,
-    QuickReply, ConversationRead, CustomerToken, ChangeEvent, AuditEntry,
+    QuickReply, ConversationRead, CustomerToken, ChangeEvent, AppState, KeyJob, AuditEntry,
 ]
