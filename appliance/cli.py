@@ -369,11 +369,13 @@ def keys() -> None:
 @_one_line_errors
 def keys_status() -> None:
     """Each key with its version, age and what it protects."""
+    from appliance.crypto.data_rotation import progress
     from appliance.crypto.key_status import describe_keys
     from appliance.runtime import open_runtime
 
     for row in describe_keys(open_runtime(_settings())):
         click.echo(f"{row.name:<16} {row.version:<8} {row.age:<12} {row.protects}")
+    _echo_progress(progress())
 
 
 @keys.command("rotate-master")
@@ -388,6 +390,65 @@ def keys_rotate_master() -> None:
                f"customer keys and {report.keyring_keys} keyring keys re-wrapped in "
                f"{report.seconds:.2f} s" + (" (an interrupted rotation finished)"
                                             if report.resumed else ""))
+
+
+@keys.command("rotate-data")
+@click.option("--wait", is_flag=True, help="Do all the work here instead of in the worker.")
+@_one_line_errors
+def keys_rotate_data(wait: bool) -> None:
+    """Give every customer a new data key and re-seal every row, in the background."""
+    from appliance.crypto import data_rotation
+    from appliance.runtime import open_runtime
+
+    settings = _settings()
+    rt = open_runtime(settings)
+    job_id = data_rotation.start(rt, actor="cli")
+    if wait:
+        while not data_rotation.run(rt, job_id, budget_seconds=5.0):
+            _echo_progress(data_rotation.progress(job_id))
+        _echo_progress(data_rotation.progress(job_id))
+        return
+    from appliance import tasks
+
+    tasks.bind(tasks.redis_broker(settings))
+    tasks.rotate_data_keys.send(job_id)
+    click.echo(f"key job {job_id} started in the worker; follow it with `gembok keys status`")
+
+
+@keys.command("pause")
+@click.argument("job_id", type=int)
+@_one_line_errors
+def keys_pause(job_id: int) -> None:
+    """Pause a data-key rotation between two batches."""
+    from appliance.crypto import data_rotation
+    from appliance.runtime import open_runtime
+
+    data_rotation.set_paused(open_runtime(_settings()), job_id, True, actor="cli")
+    click.echo(f"key job {job_id} paused")
+
+
+@keys.command("resume")
+@click.argument("job_id", type=int)
+@_one_line_errors
+def keys_resume(job_id: int) -> None:
+    """Resume a paused data-key rotation."""
+    from appliance import tasks
+    from appliance.crypto import data_rotation
+    from appliance.runtime import open_runtime
+
+    settings = _settings()
+    data_rotation.set_paused(open_runtime(settings), job_id, False, actor="cli")
+    tasks.bind(tasks.redis_broker(settings))
+    tasks.rotate_data_keys.send(job_id)
+    click.echo(f"key job {job_id} resumed")
+
+
+def _echo_progress(p: Any) -> None:
+    if p is None:
+        return
+    left = f", about {p.seconds_left:.0f} s left" if p.seconds_left else ""
+    click.echo(f"key job {p.job_id}: {p.state}, {p.step}, {p.rows_done}/{p.rows_total} rows "
+               f"at {p.rate:.0f} rows/s{left}")
 
 
 @cli.group()
@@ -427,7 +488,7 @@ def _queue_sender(settings: Settings) -> Enqueue:
         return send
 
     return Enqueue(events=sender(tasks.process_events), outbox=sender(tasks.send_outbox),
-                   alert=sender(tasks.alert_health))
+                   alert=sender(tasks.alert_health), key_job=sender(tasks.rotate_data_keys))
 
 
 def _print_report(report: InitReport) -> None:

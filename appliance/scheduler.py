@@ -11,10 +11,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from appliance.clock import utcnow
 from appliance.inbox.outbound import sweep_outbox
 from appliance.privacy import audit_checkpoint
 from appliance.runtime import Runtime
+from appliance.store.keystate import KeyJob
 from appliance.whatsapp import health, inbox
 from appliance.whatsapp.client import GraphError, TokenError
 from appliance.whatsapp.connection import NotConfigured, make_client
@@ -37,6 +40,7 @@ class Enqueue:
     events: Callable[[list[int]], object]
     outbox: Callable[[int], object]
     alert: Callable[[int], object]
+    key_job: Callable[[int], object] = lambda job_id: None
 
 
 class Scheduler:
@@ -49,6 +53,7 @@ class Scheduler:
                 Job("inbox sweeper", 10.0, lambda: sweep_inbox(rt, enqueue.events)),
                 Job("outbox sweeper", 30.0, lambda: [enqueue.outbox(i) for i in sweep_outbox()]),
                 Job("number health", 60.0, lambda: poll_health(rt, enqueue.alert)),
+                Job("key jobs", 30.0, lambda: nudge_key_jobs(enqueue.key_job)),
             ]
 
     def tick(self, now: float | None = None) -> None:
@@ -72,6 +77,16 @@ def checkpoint(rt: Runtime) -> None:
 
 
 BACKLOG_ALERT = 10_000
+
+
+def nudge_key_jobs(enqueue_job: Callable[[int], object]) -> list[int]:
+    """A running key job that made no progress for a minute lost its queue message: resend."""
+    stale = utcnow() - timedelta(seconds=60)
+    ids = [j.id for j in KeyJob.select(KeyJob.id).where(KeyJob.state == "running",
+                                                          KeyJob.updated_at < stale)]
+    for job_id in ids:
+        enqueue_job(job_id)
+    return ids
 
 
 def poll_health(rt: Runtime, enqueue_alert: Callable[[int], object]) -> int | None:

@@ -18,6 +18,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
 from appliance.config import Settings
+from appliance.crypto import data_rotation
 from appliance.inbox import outbound
 from appliance.notify import alerts, new_device
 from appliance.runtime import Runtime, open_runtime
@@ -99,8 +100,18 @@ def notify_new_device(login_event_id: int) -> None:
     new_device.send_new_device_email(_rt(), login_event_id)
 
 
+@dramatiq.actor(queue_name="maintenance", priority=PRIORITY["maintenance"], max_retries=20,
+                time_limit=120_000)
+def rotate_data_keys(job_id: int) -> None:
+    """Ten seconds of re-sealing, then back in the queue: live messages are never starved."""
+    if not data_rotation.run(_rt(), job_id, budget_seconds=10.0):
+        job = data_rotation.progress(job_id)
+        if job is not None and job.state == "running":
+            rotate_data_keys.send(job_id)
+
+
 ACTORS: list[Any] = [ping, process_events, fetch_media, send_outbox, alert_health,
-                     notify_new_device]
+                     notify_new_device, rotate_data_keys]
 
 
 def bind(broker: dramatiq.Broker) -> None:
