@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -449,6 +450,73 @@ def _echo_progress(p: Any) -> None:
     left = f", about {p.seconds_left:.0f} s left" if p.seconds_left else ""
     click.echo(f"key job {p.job_id}: {p.state}, {p.step}, {p.rows_done}/{p.rows_total} rows "
                f"at {p.rate:.0f} rows/s{left}")
+
+
+@cli.group()
+def backup() -> None:
+    """Backups: the encrypted database and keyring (never the master key)."""
+
+
+@backup.command("create")
+@_one_line_errors
+def backup_create() -> None:
+    """Make an online, consistent backup now (the appliance keeps serving)."""
+    from appliance import recovery
+    from appliance.auth.permissions import BOX_ADMIN
+    from appliance.runtime import open_runtime
+
+    click.echo(f"backup written to {recovery.create(open_runtime(_settings()), BOX_ADMIN)}")
+
+
+@backup.command("list")
+@_one_line_errors
+def backup_list() -> None:
+    """Backups in the data dir, newest first."""
+    from appliance.store.backup import list_backups
+
+    for folder in list_backups(_settings()):
+        click.echo(str(folder))
+
+
+@backup.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would come back, change nothing.")
+@_one_line_errors
+def backup_restore(folder: Path, dry_run: bool) -> None:
+    """Restore a backup (appliance stopped); erased customers are erased again."""
+    from appliance import recovery
+
+    settings = _settings()
+    info = recovery.dry_run(settings, folder)
+    click.echo(f"backup of {info.created} ({info.reason}): {info.customers} customers, "
+               f"{info.messages} messages, audit up to #{info.audit_seq}; "
+               f"{len(info.re_erase)} erased customer(s) would be erased again")
+    if dry_run:
+        return
+    report = recovery.restore(settings, folder, actor="cli")
+    click.echo(f"restored; the replaced files are in {report.set_aside}; "
+               f"{len(report.re_erased)} customer(s) erased again")
+
+
+@cli.group()
+def customer() -> None:
+    """Customers' rights under UU PDP."""
+
+
+@customer.command("erase")
+@click.argument("customer_id", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_one_line_errors
+def customer_erase(customer_id: int, yes: bool) -> None:
+    """Erase a customer's data for good (their key is destroyed; backups too)."""
+    from appliance.auth.permissions import BOX_ADMIN
+    from appliance.privacy.erasure import erase_customer
+    from appliance.runtime import open_runtime
+
+    if not yes:
+        click.confirm(f"Erase customer {customer_id} for good?", abort=True)
+    erase_customer(open_runtime(_settings()), BOX_ADMIN, customer_id)
+    click.echo(f"customer {customer_id} erased (and recorded in the erasure ledger)")
 
 
 @cli.group()

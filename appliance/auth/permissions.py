@@ -23,7 +23,7 @@ CONVERSATION = {"conversation.read", "conversation.reply", "conversation.assign"
                 "customer.reveal_phone", "message.reveal", "report.read",
                 "quick_reply.manage"}
 ADMINISTRATION = {"user.manage", "division.manage", "audit.read", "keys.rotate",
-                  "settings.manage"}
+                  "settings.manage", "customer.erase", "backup.manage"}
 PERMISSIONS = frozenset(CONVERSATION | ADMINISTRATION)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

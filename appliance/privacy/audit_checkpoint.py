@@ -83,3 +83,15 @@ def write(path: Path, key: bytes) -> Checkpoint | None:
                "mac": _mac(key, head.seq, head.entry_hash, written_at)}
         write_atomic(path, (json.dumps(doc) + "\n").encode(), mode=0o600)
         return Checkpoint(head.seq, head.entry_hash, written_at)
+
+
+def reset(path: Path, key: bytes) -> Checkpoint:
+    """Re-anchors the checkpoint on the database's head after a deliberate restore.
+
+    Only `recovery.restore` calls this, right after it appended the audited
+    `backup.restored` entry: the rollback is then on record, not hidden.
+    """
+    path.unlink(missing_ok=True)
+    point = write(path, key)
+    assert point is not None
+    return point
