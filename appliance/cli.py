@@ -416,6 +416,16 @@ def keys_rotate_data(wait: bool) -> None:
     click.echo(f"key job {job_id} started in the worker; follow it with `gembok keys status`")
 
 
+@keys.command("rekey-database")
+@_one_line_errors
+def keys_rekey_database() -> None:
+    """Re-encrypt the whole database file under a new key (appliance stopped)."""
+    from appliance.crypto.db_rekey import rekey_database
+
+    version = rekey_database(_settings(), actor="cli")
+    click.echo(f"the database is now encrypted with database key v{version}")
+
+
 @keys.command("pause")
 @click.argument("job_id", type=int)
 @_one_line_errors

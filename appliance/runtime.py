@@ -18,7 +18,7 @@ from appliance.crypto.masterkey import Masters, load_masters
 from appliance.errors import GembokError
 from appliance.privacy import audit
 from appliance.store import migrations
-from appliance.store.db import db, open_database
+from appliance.store.db import WrongKeyError, db, open_database
 from appliance.store.models import AuditEntry
 
 
@@ -54,6 +54,20 @@ class Runtime:
         return f"Runtime(data_dir={self.settings.data_dir})"
 
 
+def _open_with_a_database_key(settings: Settings, keyring: Keyring) -> None:
+    """Newest database key first; an older one only while a rekey is unfinished."""
+    versions = sorted(keyring.keys["database"], reverse=True)
+    for version in versions:
+        try:
+            open_database(settings.db_file, keyring.keys["database"][version])
+        except WrongKeyError:
+            if version == versions[-1]:
+                raise
+            continue
+        keyring.database_version = version
+        return
+
+
 def open_runtime(settings: Settings, *, check_schema: bool = True,
                  create_database: bool = False) -> Runtime:
     path = settings.master_key_path
@@ -62,7 +76,7 @@ def open_runtime(settings: Settings, *, check_schema: bool = True,
     if not settings.db_file.exists() and not create_database:
         raise DataDirError(f"database {settings.db_file} is missing but its keyring is there: "
                            "restore the database from your backup")
-    open_database(settings.db_file, keyring.database_key)
+    _open_with_a_database_key(settings, keyring)
     if check_schema:
         migrations.require_current(db)
     return Runtime(settings, keyring, BlindIndex(keyring.index_key))

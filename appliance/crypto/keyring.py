@@ -66,7 +66,11 @@ class Keyring:
 
     @property
     def database_key(self) -> bytes:
-        return self.current("database")
+        return self.keys["database"][self.database_version]
+
+    # Which database key version opened the file (set by `runtime.open_runtime`); during a
+    # rekey the keyring holds two and the file fits exactly one of them.
+    database_version: int = 0
 
     @property
     def index_key(self) -> bytes:
