@@ -411,8 +411,10 @@ def keys_rotate_data(wait: bool) -> None:
         return
     from appliance import tasks
 
-    tasks.bind(tasks.redis_broker(settings))
-    tasks.rotate_data_keys.send(job_id)
+    if not tasks.hand_rotation_to_worker(settings, job_id):
+        click.echo(f"gembok: key job {job_id} is started but Redis does not answer, so no "
+                   "worker got it: run `gembok keys rotate-data --wait`", err=True)
+        sys.exit(1)
     click.echo(f"key job {job_id} started in the worker; follow it with `gembok keys status`")
 
 
@@ -449,8 +451,10 @@ def keys_resume(job_id: int) -> None:
 
     settings = _settings()
     data_rotation.set_paused(open_runtime(settings), job_id, False, actor="cli")
-    tasks.bind(tasks.redis_broker(settings))
-    tasks.rotate_data_keys.send(job_id)
+    if not tasks.hand_rotation_to_worker(settings, job_id):
+        click.echo(f"gembok: key job {job_id} is resumed but Redis does not answer, so no "
+                   "worker got it: run `gembok keys rotate-data --wait`", err=True)
+        sys.exit(1)
     click.echo(f"key job {job_id} resumed")
 
 
@@ -548,6 +552,38 @@ def audit_verify() -> None:
     sys.exit(0 if verdict.ok else 1)
 
 
+@audit.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--actor", default="", help="Only this actor (user:3, cli, system).")
+@click.option("--action", default="", help="Only actions starting so (customer.read).")
+@click.option("--customer", "target", default="", help="Only this customer id (or a target).")
+@click.option("--since", default="", help="From this day (2026-11-01).")
+@click.option("--until", default="", help="To this day, inclusive (2026-11-30).")
+@_one_line_errors
+def audit_export(path: Path, actor: str, action: str, target: str, since: str,
+                 until: str) -> None:
+    """Write a period of the log as signed JSON lines, for an auditor."""
+    from appliance.auth.permissions import BOX_ADMIN
+    from appliance.privacy.audit_export import export, read_filter
+    from appliance.runtime import open_runtime
+
+    count = export(open_runtime(_settings()), BOX_ADMIN,
+                   read_filter(actor, action, target, since, until), path)
+    click.echo(f"{count} entries written to {path}, signed with this box's audit key")
+
+
+@audit.command("verify-export")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_one_line_errors
+def audit_verify_export(path: Path) -> None:
+    """Check that an export is whole and was signed by this box."""
+    from appliance.privacy.audit_export import verify_export
+    from appliance.runtime import open_runtime
+
+    count = verify_export(open_runtime(_settings()).keyring.audit_key, path)
+    click.echo(f"{path}: {count} entries, signature good")
+
+
 def _queue_sender(settings: Settings) -> Enqueue:
     """How the scheduler re-queues work: through the real broker, shrugging off a dead Redis."""
     from appliance import tasks
@@ -582,5 +618,15 @@ def _print_report(report: InitReport) -> None:
             "  It must be changed at the first sign-in.\n")
 
 
+def _plugins() -> None:
+    """Commands living outside the core (`gembok admin`, from the tui package)."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="gembok.commands"):
+        if entry.name not in cli.commands:
+            cli.add_command(entry.load(), entry.name)
+
+
 def main() -> None:
+    _plugins()
     cli(prog_name="gembok")

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import dramatiq
+import dramatiq.errors
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
@@ -108,6 +110,16 @@ def rotate_data_keys(job_id: int) -> None:
         job = data_rotation.progress(job_id)
         if job is not None and job.state == "running":
             rotate_data_keys.send(job_id)
+
+
+def hand_rotation_to_worker(settings: Settings, job_id: int) -> bool:
+    """False when Redis does not answer: the caller then runs the job itself."""
+    bind(redis_broker(settings))
+    try:
+        rotate_data_keys.send(job_id)
+    except (redis.RedisError, OSError, dramatiq.errors.BrokerConnectionError):
+        return False
+    return True
 
 
 ACTORS: list[Any] = [ping, process_events, fetch_media, send_outbox, alert_health,

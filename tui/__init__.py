@@ -1,0 +1,1 @@
+"""Provides the admin TUI: the IT admin's one place on the box (`gembok admin`)."""

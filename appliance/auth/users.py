@@ -154,6 +154,33 @@ def reset_second_factor(rt: Runtime, principal: Principal, user_id: int) -> None
         sessions.revoke_all(user.id, "totp_reset")
 
 
+@dataclass(frozen=True)
+class SessionView:
+    id: int
+    started: str
+    last_seen: str
+    ip: str
+    browser: str
+
+
+def list_sessions(principal: Principal, user_id: int) -> list[SessionView]:
+    """Someone's signed-in browsers, for an admin deciding whether to end them."""
+    require(principal, "user.manage")
+    return [SessionView(s.id, f"{s.created_at:%Y-%m-%d %H:%M}", f"{s.last_seen_at:%Y-%m-%d %H:%M}",
+                        s.ip, s.user_agent[:60]) for s in sessions.active(_get(user_id).id)]
+
+
+def end_sessions(rt: Runtime, principal: Principal, user_id: int) -> int:
+    """Signs someone out everywhere (a lost laptop, a shared PC left signed in)."""
+    require(principal, "user.manage")
+    user = _get(user_id)
+    with db.atomic():
+        count = sessions.revoke_all(user.id, "ended_by_admin")
+        rt.audit(actor=principal.actor, action="user.sessions_ended", target=f"user:{user.id}",
+                 detail={"count": count})
+    return count
+
+
 def change_own_password(rt: Runtime, user: User, *, current: str, new: str,
                         keep_session: int | None) -> list[str]:
     """Returns the problems with the new password (empty: changed, other sessions ended)."""

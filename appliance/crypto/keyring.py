@@ -66,7 +66,11 @@ class Keyring:
 
     @property
     def database_key(self) -> bytes:
-        return self.keys["database"][self.database_version]
+        """The key that opened the file; for a keyring no file was opened with (a backup's),
+        the newest, which is the one in force unless a rekey was left unfinished."""
+        versions = self.keys["database"]
+        return versions[self.database_version] if self.database_version in versions \
+            else self.current("database")
 
     # Which database key version opened the file (set by `runtime.open_runtime`); during a
     # rekey the keyring holds two and the file fits exactly one of them.

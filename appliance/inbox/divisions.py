@@ -45,16 +45,21 @@ def create_division(rt: Runtime, principal: Principal, name: str,
 
 def update_division(rt: Runtime, principal: Principal, division_id: int, *,
                     name: str | None = None, retention_days: int | None = None) -> None:
+    """`None` leaves a field as it is; a retention of 0 days lifts the limit."""
     require(principal, "division.manage")
     row = Division.get_or_none(Division.id == division_id)
     if row is None:
         raise DivisionError(f"there is no division {division_id}")
-    _check_retention(retention_days)
+    if retention_days != 0:
+        _check_retention(retention_days)
     with db.atomic():
         if name is not None:
-            row.name = _clean(name)
+            name = _clean(name)
+            if Division.select().where(Division.name == name, Division.id != row.id).exists():
+                raise DivisionError(f"a division named {name} exists already")
+            row.name = name
         if retention_days is not None:
-            row.retention_days = retention_days
+            row.retention_days = retention_days or None
         row.save()
         rt.audit(actor=principal.actor, action="division.changed", target=f"division:{row.id}")
 

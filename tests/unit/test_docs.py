@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from appliance.cli import cli
+from appliance.cli import _plugins, cli
 from appliance.config import describe
 
+_plugins()  # `gembok admin` too, as `gembok` itself loads it
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 

@@ -1,0 +1,123 @@
+"""Provides the box at a glance, for the admin TUI's Status screen: services, queues, health.
+
+Facts only, each gathered on its own so that one that cannot be read (Redis down, say)
+shows as such instead of hiding the others.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import psutil
+import redis
+
+from appliance.config import Settings
+from appliance.privacy.audit_verify import Verdict, verify
+from appliance.runtime import Runtime
+from appliance.store.backup import list_backups
+from appliance.supervisor.state import read_state
+from appliance.tls import certificate_expiry
+from appliance.whatsapp import health, inbox
+
+QUEUES = ("webhook", "send", "broadcast", "maintenance")  # as in appliance.tasks
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    up: bool
+    detail: str
+
+
+@dataclass
+class BoxStatus:
+    services: list[Service] = field(default_factory=list)
+    queues: dict[str, int] = field(default_factory=dict)
+    events_waiting: int = 0
+    number: str = "unknown"
+    disk_used_mb: float = 0.0
+    disk_free_gb: float = 0.0
+    last_backup: str = "never"
+    certificate: str = ""
+    audit: str = ""
+    audit_ok: bool = True
+
+
+# The production units (systemd/): each one process of the quick start's supervisor.
+UNITS = ("gembok-web", "gembok-webhook", "gembok-inbox-writer", "gembok-worker",
+         "gembok-scheduler", "gembok-redis")
+
+
+def services(settings: Settings) -> list[Service]:
+    """What `gembok run` started and whether each is alive; else the systemd units' states."""
+    state = read_state(settings.run_dir)
+    if state is None or not psutil.pid_exists(state.supervisor_pid):
+        return unit_states() or [Service("gembok run", False, "not running")]
+    out = [Service("supervisor + scheduler", True, f"pid {state.supervisor_pid}")]
+    for name, pid in sorted(state.children.items()):
+        alive = psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        out.append(Service(name, alive, f"pid {pid}"))
+    return out
+
+
+def unit_states() -> list[Service]:
+    """Empty where systemd is not in charge (a laptop, a container without it)."""
+    if shutil.which("systemctl") is None:
+        return []
+    try:
+        done = subprocess.run(["systemctl", "show", "--property=Id,LoadState,ActiveState,SubState",
+                               *[f"{u}.service" for u in UNITS]],
+                              capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    out = []
+    for block in done.stdout.strip().split("\n\n"):
+        fields = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        if fields.get("LoadState") != "loaded":
+            continue
+        out.append(Service(fields["Id"].removesuffix(".service"),
+                           fields.get("ActiveState") == "active",
+                           f"{fields.get('ActiveState')} ({fields.get('SubState')})"))
+    return out
+
+
+def queue_depths(settings: Settings) -> dict[str, int]:
+    client = redis.Redis.from_url(settings.broker_url, socket_timeout=1,
+                                  socket_connect_timeout=1)
+    try:
+        return {q: int(client.llen(f"dramatiq:{q}")) + int(client.zcard(f"dramatiq:{q}.DQ"))
+                for q in QUEUES}
+    finally:
+        client.close()
+
+
+def gather(rt: Runtime, *, check_audit: bool = True) -> BoxStatus:
+    settings = rt.settings
+    status = BoxStatus(services=services(settings))
+    try:
+        status.queues = queue_depths(settings)
+        status.services.append(Service("redis (queues)", True, "answers"))
+    except (redis.RedisError, OSError):
+        status.services.append(Service("redis (queues)", False,
+                                        "no answer: see `gembok doctor`"))
+    status.events_waiting = inbox.backlog()
+    status.number = health.current().describe()
+    status.disk_used_mb = sum(p.stat().st_size for p in settings.data_dir.rglob("*")
+                              if p.is_file()) / 2**20
+    status.disk_free_gb = shutil.disk_usage(settings.data_dir).free / 2**30
+    backups = list_backups(settings)
+    if backups:
+        status.last_backup = backups[0].name.split("-")[0]
+    try:
+        expiry = certificate_expiry(settings.tls_cert_path)
+        days = (expiry - datetime.now(UTC)).days
+        status.certificate = f"expires {expiry:%Y-%m-%d} ({days} days)"
+    except (OSError, ValueError):
+        status.certificate = "unreadable"
+    if check_audit:
+        verdict: Verdict = verify(rt.keyring.audit_key, settings.audit_head_file)
+        status.audit, status.audit_ok = verdict.summary, verdict.ok
+    return status

@@ -1,0 +1,1 @@
+"""Provides the TUI's dialogs: confirmations, forms and notices."""
