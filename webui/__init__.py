@@ -17,7 +17,7 @@ from appliance.config import Settings, load_settings
 from appliance.privacy.audit_queue import AuditQueue
 from appliance.runtime import Runtime, open_runtime
 from appliance.store.db import db
-from webui import access, admin, api, auth, home, i18n
+from webui import access, admin, api, auth, chatroom, home, i18n
 from webui.security_headers import install_security_headers
 
 DEVICE_COOKIE_DAYS = 400
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, *, enqueue: bool = True) -> Fla
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.auth.absolute_hours),
         MAX_CONTENT_LENGTH=32 * 2**20,
         WTF_CSRF_TIME_LIMIT=None,  # the session's own timeouts bound a token's life
-        WTF_CSRF_SSL_STRICT=True,
+        WTF_CSRF_SSL_STRICT=False,  # no Referer under no-referrer: see security_headers
         GEMBOK_ENQUEUE=enqueue,
     )
     app.extensions["gembok"] = rt
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, *, enqueue: bool = True) -> Fla
         tasks.bind(tasks.redis_broker(settings))
     CSRFProtect(app)
     install_security_headers(app)
-    for blueprint in (auth.bp, api.bp, admin.bp, home.bp):
+    for blueprint in (auth.bp, api.bp, admin.bp, home.bp, chatroom.bp):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

@@ -114,6 +114,8 @@ ROUTES: dict[str, Route] = {
     "auth.end_session": Route("POST", fixed("/account/sessions/999999/end"),
                               lambda r, s: False, page=True),
     "home.index": Route("GET", fixed("/"), signed_in, page=True),
+    "chatroom.dashboard": Route("GET", fixed("/dashboard?days=30"),
+                                lambda r, s: r in {"eko", "budi"}, page=True),
     "api.list_conversations": Route("GET", fixed("/api/conversations"), anyone_who_reads),
     "api.open_conversation": Route("GET", obj("conversations"), readers),
     "api.reply": Route("POST", obj("conversations/reply"), writers, ok=202,

@@ -11,6 +11,7 @@ from appliance.auth.passwords import needs_rehash
 from appliance.auth.permissions import Denied, Principal
 from appliance.inbox import conversations, outbound, reports, work
 from appliance.store.models import User
+from tests.web.conftest import sign_in_as
 from tests.web.test_sign_in import PASSWORD, make_user
 from webui import access
 
@@ -66,3 +67,19 @@ def test_an_old_password_hash_is_upgraded_at_the_next_sign_in(world):
     outcome = login.sign_in(world.rt, login.Attempt("lama", PASSWORD, "10.1.1.1", "ua", "dev"))
     assert outcome.ok
     assert not needs_rehash(User.get_by_id(user.id).password_hash)
+
+
+def test_a_form_another_site_makes_the_browser_post_is_refused(world):
+    # Given Dedi signed in, when a page on another site makes his browser post to Gembok
+    dedi = sign_in_as(world, "dedi")
+    token = dedi.csrf()
+    forged = dedi.client.post("/logout", data={"csrf_token": token},
+                              headers={"Sec-Fetch-Site": "cross-site"})
+    # Then it is refused before any view runs, and his session lives on
+    assert forged.status_code == 403
+    assert dedi.get("/").status_code == 200
+    # While the same post from Gembok's own page (no Referer under no-referrer) works
+    own = dedi.client.post("/logout", data={"csrf_token": token},
+                           headers={"Sec-Fetch-Site": "same-origin"})
+    assert own.status_code == 302
+    assert dedi.get("/api/conversations").status_code in (401, 302)

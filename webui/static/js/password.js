@@ -1,4 +1,4 @@
-// The strength meter: asks the server (zxcvbn and Gembok's rules) as the user types.
+// Provides the password strength meter: asks the server (zxcvbn and Gembok's rules) as the user types.
 (function () {
   "use strict";
   var input = document.getElementById("new-password");

@@ -1,0 +1,97 @@
+// Provides the customer side panel: masked phone (revealed with a reason), labels, consent, history.
+import { get, post } from "./api.js";
+import { can, t } from "./config.js";
+import { byId, el, show } from "./dom.js";
+import { when } from "./format.js";
+import { report } from "./notice.js";
+import { emit, state } from "./state.js";
+
+const panel = byId("panel");
+let customerId = null;
+let phoneFor = null; // whose phone the panel shows (masked, or revealed)
+let pendingReason = null;
+
+// Asks why a masked value must be seen; resolves to the reason, or null when cancelled.
+export function askReason() {
+  const dialog = byId("reason-dialog");
+  byId("reason-text").value = "";
+  dialog.showModal();
+  return new Promise((resolve) => { pendingReason = resolve; });
+}
+
+function settleReason(value) {
+  if (pendingReason) pendingReason(value);
+  pendingReason = null;
+}
+
+function consentWord(consent) {
+  const word = t("consent_" + consent);
+  return word.startsWith("consent_") ? consent : word;
+}
+
+async function load(id) {
+  const found = await get("/api/customers/" + Number(id));
+  if (customerId !== id) return;
+  byId("panel-name").textContent = found.name || "—";
+  if (phoneFor !== id) {
+    phoneFor = id;
+    byId("panel-phone").textContent = found.phone;
+    show(byId("panel-phone-revealed"), false);
+    show(byId("panel-reveal"), can("customer.reveal_phone"));
+  }
+  const labels = byId("panel-labels");
+  labels.replaceChildren(...found.labels.map((name) => el("span", { class: "label" }, name)));
+  if (!found.labels.length) labels.textContent = "—";
+  byId("panel-consent").textContent = consentWord(found.consent);
+  byId("panel-history").replaceChildren(...found.conversations.map((c) =>
+    el("li", {}, el("button", { type: "button", class: "link", "aria-current":
+                                c.id === state.conversationId ? "true" : null,
+                                onclick: () => emit("open", c.id) },
+      when(c.last_message_at), " · ", c.division || t("no_division"), " · ",
+      t("status_" + c.status)))));
+}
+
+async function revealPhone() {
+  const reason = await askReason();
+  if (!reason || !customerId) return;
+  const answer = await post("/api/customers/" + Number(customerId) + "/reveal-phone",
+                            { reason });
+  byId("panel-phone").textContent = answer.phone;
+  show(byId("panel-phone-revealed"), true);
+  show(byId("panel-reveal"), false);
+}
+
+// Shows the panel's customer (a new one, or the same one refreshed).
+export function showCustomer(id) {
+  if (!can("customer.read") || !id) return;
+  customerId = id;
+  if (!panel.hidden || window.matchMedia("(min-width: 1200px)").matches) {
+    panel.hidden = false;
+    load(id).catch(report);
+  }
+}
+
+export function togglePanel() {
+  panel.hidden = !panel.hidden;
+  if (!panel.hidden && customerId) load(customerId).catch(report);
+}
+
+export function clearPanel() {
+  customerId = null;
+  phoneFor = null;
+  panel.hidden = true;
+}
+
+export function startPanel() {
+  byId("panel-close").addEventListener("click", () => { panel.hidden = true; });
+  byId("act-panel").addEventListener("click", togglePanel);
+  byId("panel-reveal").addEventListener("click", () => revealPhone().catch(report));
+  const dialog = byId("reason-dialog");
+  byId("reason-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const reason = byId("reason-text").value.trim();
+    dialog.close();
+    settleReason(reason);
+  });
+  dialog.addEventListener("close", () => settleReason(null));
+}

@@ -1,0 +1,16 @@
+// Provides the Chatroom's shared state and a small event bus between its parts.
+export const state = {
+  conversationId: null, // the open conversation
+  conversation: null, // its summary, as the API last gave it
+  rows: [], // the inbox list, in order
+};
+
+const bus = new EventTarget();
+
+export function emit(name, detail) {
+  bus.dispatchEvent(new CustomEvent(name, { detail }));
+}
+
+export function on(name, handler) {
+  bus.addEventListener(name, (event) => handler(event.detail));
+}
