@@ -26,6 +26,7 @@ from appliance.store.db import db, tuples
 from appliance.store.models import Conversation, Division, User, UserDivision
 from appliance.whatsapp import templates
 from webui.access import current, permission, runtime
+from webui.i18n import locale
 from webui.notices import send_reply
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -85,7 +86,8 @@ def list_conversations() -> Response:
 @permission("conversation.read")
 def open_conversation(conversation_id: int) -> Response:
     thread = conversations.open_conversation(runtime(), current().principal, conversation_id,
-                                             before_id=_int(request.args.get("before")))
+                                             before_id=_int(request.args.get("before")),
+                                             language=locale())
     return jsonify(asdict(thread))
 
 
@@ -316,8 +318,12 @@ def stream() -> Response:
     auth = runtime().settings.auth
     session_id, user_id = me.session.id, me.user.id
 
+    resume = request.headers.get("Last-Event-ID", "")
+
     def events() -> Iterator[str]:
-        since = ChangeEvent.select(fn.MAX(ChangeEvent.id)).scalar() or 0
+        """A reconnect resumes after the last change it saw (the browser sends its id)."""
+        newest = ChangeEvent.select(fn.MAX(ChangeEvent.id)).scalar() or 0
+        since = int(resume) if resume.isdigit() and int(resume) <= newest else newest
         yield "retry: 3000\n\n"
         try:
             while True:
@@ -333,7 +339,8 @@ def stream() -> Response:
                 if rows:
                     since = rows[-1][0]
                     changed = [{"conversation": c, "kind": k} for _, c, k in rows]
-                    yield f"event: changes\ndata: {json.dumps({'changes': changed})}\n\n"
+                    yield (f"id: {since}\nevent: changes\n"
+                           f"data: {json.dumps({'changes': changed})}\n\n")
                 else:
                     yield ": tick\n\n"
                 db.close()  # do not hold a connection between ticks

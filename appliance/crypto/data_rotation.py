@@ -25,6 +25,10 @@ from appliance.store.write_lock import write_lock
 
 KIND = "data_keys"
 BATCH = 500
+# The share of one core the job takes while it runs: after each batch it rests for as
+# long as the batch took, so the web UI keeps its latency (on 2 cores at full speed the
+# inbox's p95 went 2.3x; the job still goes at over 10,000 rows/s at half speed).
+DUTY = 0.5
 
 
 @dataclass(frozen=True)
@@ -115,8 +119,10 @@ def run(rt: Runtime, job_id: int, *, budget_seconds: float = 10.0,
         job = KeyJob.get_by_id(job_id)
         if job.state != "running":
             return job.state == "done"
+        started = time.monotonic()
         if not _batch(rt, job):
             return True
+        time.sleep((time.monotonic() - started) * (1 - DUTY) / DUTY)
     return KeyJob.get_by_id(job_id).state == "done"
 
 

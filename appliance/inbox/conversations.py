@@ -149,8 +149,11 @@ def cursor_of(summary: Summary) -> str:
 
 
 def open_conversation(rt: Runtime, principal: Principal, conversation_id: int,
-                      before_id: int | None = None) -> Thread:
-    """The latest 50 messages (or the 50 before `before_id`), masked; the read is audited."""
+                      before_id: int | None = None, language: str = "id") -> Thread:
+    """The latest 50 messages (or the 50 before `before_id`), masked; the read is audited.
+
+    A failed message says why in the reader's language ("id" or "en").
+    """
     require(principal, "conversation.read")
     convo = Conversation.get_or_none(Conversation.id == conversation_id)
     if convo is None:
@@ -167,7 +170,7 @@ def open_conversation(rt: Runtime, principal: Principal, conversation_id: int,
         Media.message.in_([r.id for r in rows]))}
     lines = [Line(m.id, m.direction, m.kind,
                   mask_text(open_text(keys, Message, "body", m.id, m.body_sealed)),
-                  m.status, plain_words(m.error_code) if m.status == "failed" else "",
+                  m.status, plain_words(m.error_code, language) if m.status == "failed" else "",
                   str(m.created_at), media.get(m.id), m.author_id) for m in rows]
     rt.audit_read(actor=principal.actor, action="conversation.read",
                   target=f"conversation:{convo.id}")

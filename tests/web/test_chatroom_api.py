@@ -170,3 +170,23 @@ def test_the_first_answer_is_timed(world):
     first = Message.select().where(Message.conversation == convo, Message.direction == "out") \
         .order_by(Message.id).first()
     assert first.author_id == world.users["dedi"]
+
+
+def test_a_failed_reply_says_why_in_the_readers_language(world):
+    from appliance.store.models import User
+
+    convo = world.conversations["sales"]
+    failed = Message.create(conversation=convo, direction="out", kind="text", status="failed",
+                            error_code=131047, wamid="wamid.FAILED-LANG")
+    budi = sign_in_as(world, "budi")
+
+    def reason() -> str:
+        lines = budi.get(f"/api/conversations/{convo}").get_json()["messages"]
+        return next(line["failure"] for line in lines if line["id"] == failed.id)
+
+    assert "24 jam" in reason()  # Indonesian by default
+    User.update(language="en").where(User.id == world.users["budi"]).execute()
+    try:
+        assert "24 hours" in reason()
+    finally:
+        User.update(language="").where(User.id == world.users["budi"]).execute()

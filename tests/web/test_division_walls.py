@@ -6,6 +6,8 @@ import json
 import threading
 import time
 
+from peewee import fn
+
 from appliance.auth import users
 from appliance.auth.permissions import principal_for
 from appliance.privacy.reveal import reason_of
@@ -202,3 +204,28 @@ def test_the_stream_tells_only_of_the_users_conversations(world):
             for line in b"".join(chunks).decode().splitlines() if line.startswith("data: {\"")
             for change in json.loads(line[6:]).get("changes", [])}
     assert billing in seen and sales not in seen
+
+
+def test_a_reconnecting_stream_gets_the_changes_it_missed_and_only_its_own(world):
+    # Given Citra's stream dropped after change N (her browser remembers N)
+    from appliance.store.chatroom import ChangeEvent
+
+    last_seen = ChangeEvent.select(fn.MAX(ChangeEvent.id)).scalar() or 0
+    # When a Billing and a Sales conversation change while she is away
+    billing = inbound(world.rt, "wamid.AWAY1", "6281333333333", "Tono", "masih di sana?")
+    sales = inbound(world.rt, "wamid.AWAY2", "6281111111111", "Siti", "halo")
+    # Then the reconnect, sending Last-Event-ID as browsers do, starts with what she missed
+    citra = sign_in_as(world, "citra")
+    resp = citra.get("/api/stream", buffered=False, headers={"Last-Event-ID": str(last_seen)})
+    text = b""
+    for chunk in resp.response:
+        text += chunk
+        if b"event: changes" in text:
+            break
+    resp.close()
+    event = text.decode().split("event: changes")[0].rsplit("\n\n", 1)[-1]
+    assert event.startswith("id: ")
+    changed = {c["conversation"] for line in text.decode().splitlines()
+               if line.startswith('data: {"changes"')
+               for c in json.loads(line[6:])["changes"]}
+    assert billing in changed and sales not in changed
