@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -26,7 +27,12 @@ def appliance_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 class Running:
-    """A `gembok run` in the background, read until it says it is ready."""
+    """A `gembok run` in the background, read until it says it is ready.
+
+    Its output is then drained by threads all along: a pipe nobody reads fills at 64 KB,
+    and the next log line would block whichever process wrote it (a worker stuck mid-send
+    made a browser test wait in vain).
+    """
 
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
@@ -43,6 +49,17 @@ class Running:
                 break
         self.tree = [self.proc.pid] + [c.pid for c in psutil.Process(self.proc.pid)
                                        .children(recursive=True)]
+        self.err: list[str] = []
+        self.drains = [threading.Thread(target=self._drain, args=(stream, sink), daemon=True)
+                       for stream, sink in ((self.proc.stdout, self.out),
+                                            (self.proc.stderr, self.err))]
+        for thread in self.drains:
+            thread.start()
+
+    @staticmethod
+    def _drain(stream: object, sink: list[str]) -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            sink.append(line)
 
     def port(self, name: str) -> int:
         return int(self.env[f"GEMBOK_{name}_PORT"])
@@ -53,7 +70,9 @@ class Running:
 
     def wait(self) -> int:
         code = self.proc.wait(timeout=30)
-        self.stderr = self.proc.stderr.read()
+        for thread in self.drains:
+            thread.join(timeout=10)
+        self.stderr = "".join(self.err)
         self.proc.stdout.close()
         self.proc.stderr.close()
         return code
