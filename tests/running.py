@@ -8,10 +8,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 
+from appliance.store.db import db
 from tests.conftest import free_port
 
 GEMBOK = [sys.executable, "-m", "appliance"]
@@ -86,3 +89,16 @@ class Running:
             except psutil.NoSuchProcess:
                 pass
         return alive
+
+
+def eventually(check: Callable[[], Any], timeout: float = 20) -> Any:
+    """Polls `check` until it gives something: another process does the work."""
+    deadline = time.monotonic() + timeout
+    while True:
+        db.close()  # a fresh read each time, as another process writes
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {check.__doc__ or check}")
+        time.sleep(0.2)

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -28,22 +26,12 @@ from appliance.runtime import open_runtime
 from appliance.store.db import db
 from appliance.store.models import Conversation, Customer, Media, Message, NumberHealth
 from appliance.whatsapp.media import open_media
-from tests.running import appliance_env
+from tests.running import appliance_env, eventually
 
 pytestmark = pytest.mark.slow
 ADMIN_PHONE = "+6281299990000"
 
 
-def eventually(check: Callable[[], Any], timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        db.close()  # a fresh read each time, as another process writes
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {check.__doc__ or check}")
-        time.sleep(0.2)
 
 
 @pytest.fixture
