@@ -76,7 +76,7 @@ def list_conversations() -> Response:
         abort(400)
     rows = conversations.list_conversations(
         runtime(), current().principal, show=show, status=request.args.get("status") or None,
-        division=_int(request.args.get("division")), label=request.args.get("label") or None,
+        division=_int(request.args.get("division")), label=_int(request.args.get("label")),
         before=request.args.get("before") or None)
     following = conversations.cursor_of(rows[-1]) if len(rows) == conversations.PAGE else None
     return jsonify(conversations=[asdict(r) for r in rows], next=following)
@@ -284,6 +284,13 @@ def list_divisions() -> Response:
     me = current().principal
     return jsonify(divisions=[{"id": d.id, "name": d.name, "mine": d.id in me.divisions}
                               for d in Division.select().order_by(Division.name)])
+
+
+@bp.get("/labels")
+@permission("conversation.read")
+def list_labels() -> Response:
+    """The labels of the user's divisions, for the inbox filter."""
+    return jsonify(labels=[asdict(label) for label in work.labels_in_scope(current().principal)])
 
 
 @bp.get("/agents")

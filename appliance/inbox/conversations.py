@@ -118,7 +118,7 @@ def summaries(rt: Runtime, principal: Principal, convos: list[Conversation]) -> 
 
 def list_conversations(rt: Runtime, principal: Principal, *, show: str = "all",
                        status: str | None = None, division: int | None = None,
-                       label: str | None = None, before: str | None = None) -> list[Summary]:
+                       label: int | None = None, before: str | None = None) -> list[Summary]:
     """Newest activity first, a page at a time: `before` is the last row's cursor."""
     require(principal, "conversation.read")
     query = Conversation.select().where(visible(principal))
@@ -130,10 +130,10 @@ def list_conversations(rt: Runtime, principal: Principal, *, show: str = "all",
         query = query.where(Conversation.status == status)
     if division is not None:
         query = query.where(Conversation.division == division)
-    if label:
+    if label is not None:
         query = query.where(Conversation.id.in_(
-            ConversationLabel.select(ConversationLabel.conversation).join(Label)
-            .where(Label.name == label)))
+            ConversationLabel.select(ConversationLabel.conversation)
+            .where(ConversationLabel.label == label)))
     if before:
         at, _, last_id = before.partition("|")
         when = _cursor(at)

@@ -103,6 +103,22 @@ def set_labels(rt: Runtime, principal: Principal, conversation_id: int,
     return clean
 
 
+@dataclass(frozen=True)
+class LabelView:
+    id: int
+    name: str
+    division_id: int
+
+
+def labels_in_scope(principal: Principal) -> list[LabelView]:
+    """The labels of the user's divisions, for the inbox's filter (by id: no name in a URL)."""
+    require(principal, "conversation.read")
+    query = Label.select().order_by(Label.name, Label.division)
+    if not principal.every_division:
+        query = query.where(Label.division.in_(sorted(principal.divisions)))
+    return [LabelView(label.id, label.name, label.division_id) for label in query]
+
+
 def labels_of(conversation_id: int) -> list[str]:
     return [link.label.name for link in ConversationLabel.select(ConversationLabel, Label)
             .join(Label).where(ConversationLabel.conversation == conversation_id)

@@ -86,8 +86,16 @@ def test_labels_notes_and_resolving(world):
     assert dedi.post(f"/api/conversations/{convo}/labels",
                      {"labels": ["vip", "  komplain ", "vip"]}).get_json() == {
         "labels": ["komplain", "vip"]}
-    rows = dedi.get("/api/conversations?label=vip").get_json()["conversations"]
+    # The inbox filters by the label's id: a label's words never go into a URL
+    labels = {label["name"]: label["id"] for label in dedi.get("/api/labels").get_json()["labels"]}
+    rows = dedi.get(f"/api/conversations?label={labels['vip']}").get_json()["conversations"]
     assert [r["id"] for r in rows] == [convo]
+    assert dedi.get("/api/conversations?label=vip").status_code == 400
+    # Citra of Billing is not offered Sales' labels, and filtering by one shows her nothing
+    citra = sign_in_as(world, "citra")
+    assert "vip" not in {label["name"] for label in citra.get("/api/labels").get_json()["labels"]}
+    assert citra.get(f"/api/conversations?label={labels['vip']}").get_json()[
+        "conversations"] == []
     assert dedi.post(f"/api/conversations/{convo}/notes",
                      {"text": "pelanggan lama, sabar"}).status_code == 201
     note = Note.select().order_by(Note.id.desc()).get()

@@ -3,7 +3,7 @@ import { get, post } from "./api.js";
 import { config, t } from "./config.js";
 import { byId, el, show } from "./dom.js";
 import { when, windowLeft } from "./format.js";
-import { emit, state } from "./state.js";
+import { emit, on, state } from "./state.js";
 
 const list = byId("conversation-list");
 const filters = {
@@ -12,7 +12,7 @@ const filters = {
 };
 let cursor = null;
 let searching = false;
-let loaded = []; // every row fetched; `state.rows` is what the label filter lets through
+let loaded = []; // every row fetched, in order
 const known = new Set(); // every conversation this page has listed: the others are new
 
 function withDeadline(row) {
@@ -23,17 +23,15 @@ function secondsLeft(row) {
   return Math.max(0, Math.round((row.deadline - Date.now()) / 1000));
 }
 
-// The label filter works here, on the rows fetched: a label's name never goes into a URL.
+// Labels go by id: a label's name (free text) never goes into a URL.
 function query() {
   return { show: filters.show.value, status: filters.status.value,
-           division: filters.division.value };
+           division: filters.division.value, label: filters.label.value };
 }
 
 function keep(rows) {
   loaded = rows;
-  const label = filters.label.value.trim().toLowerCase();
-  state.rows = label ? rows.filter((r) => r.labels.some((l) => l.toLowerCase() === label))
-    : rows;
+  state.rows = rows;
 }
 
 // The first page again; rows already shown below it (loaded with "more") stay.
@@ -151,12 +149,26 @@ async function fillDivisions() {
   return answer.divisions;
 }
 
+// The labels of the user's divisions; the same name in two divisions shows its division.
+async function fillLabels() {
+  const answer = await get("/api/labels");
+  const chosen = filters.label.value;
+  const names = answer.labels.map((l) => l.name);
+  const divisionName = new Map([...filters.division.options].map((o) => [o.value, o.text]));
+  filters.label.replaceChildren(filters.label.options[0],
+    ...answer.labels.map((l) => el("option", { value: l.id },
+      names.indexOf(l.name) !== names.lastIndexOf(l.name)
+        ? `${l.name} (${divisionName.get(String(l.division_id)) || l.division_id})` : l.name)));
+  filters.label.value = chosen;
+}
+
 export async function startList(report) {
   const divisions = fillDivisions().catch(report);
-  for (const input of [filters.show, filters.status, filters.division]) {
+  divisions.then(fillLabels).catch(report); // after the divisions: names tell labels apart
+  for (const input of [filters.show, filters.status, filters.division, filters.label]) {
     input.addEventListener("change", () => { cursor = null; reload().catch(report); });
   }
-  filters.label.addEventListener("input", () => { keep(loaded); render(); });
+  on("changed", () => fillLabels().catch(report)); // a label may have just been made
   byId("load-more").addEventListener("click", () => loadMore().catch(report));
   byId("search-form").addEventListener("submit", (event) => {
     event.preventDefault();
