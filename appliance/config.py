@@ -109,6 +109,19 @@ def _hostname(value: str) -> str | None:
     return None if ok else "a host name or IP address (empty: no e-mail)"
 
 
+def _networks(value: tuple[str, ...]) -> str | None:
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            return "IP networks such as 192.168.1.0/24 or fd00::/8"
+    return None
+
+
+# The web UI is for the office LAN: the private ranges, until the admin names theirs.
+PRIVATE_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fe80::/10")
+
+
 def _redis_url(value: str) -> str | None:
     ok = value == "" or re.fullmatch(r"(unix|redis|rediss)://\S+", value)
     return None if ok else 'empty (embedded Redis) or a unix://, redis:// or rediss:// URL'
@@ -124,6 +137,9 @@ class WebSettings:
     threads: int = setting(64, "Threads per web worker (each open live stream holds one: "
                                "keep it above the number of staff online).",
                            check=_at_least(1, 512))
+    allowed_networks: tuple[str, ...] = setting(
+        PRIVATE_NETWORKS, "Source networks the web UI answers (loopback always); others get a "
+        "403 before any page code runs.", check=_networks)
 
 
 @dataclass(frozen=True)
@@ -136,6 +152,9 @@ class WebhookSettings:
     workers: int = setting(1, "gunicorn worker processes for the webhook.",
                            check=_at_least(1, 16))
     threads: int = setting(32, "Threads per webhook worker.", check=_at_least(1, 256))
+    cert_file: Path | None = setting(None, "PEM certificate Meta sees, publicly trusted "
+                                           "(default: the web UI's, tls.cert_file).")
+    key_file: Path | None = setting(None, "Its private key (default: tls.key_file).")
 
 
 @dataclass(frozen=True)
@@ -328,6 +347,15 @@ class Settings:
     @property
     def tls_key_path(self) -> Path:
         return self.tls.key_file or self.data_dir / "tls" / "key.pem"
+
+    @property
+    def webhook_cert_path(self) -> Path:
+        """The internet face may carry its own, publicly trusted certificate."""
+        return self.webhook.cert_file or self.tls_cert_path
+
+    @property
+    def webhook_key_path(self) -> Path:
+        return self.webhook.key_file or self.tls_key_path
 
 
 SECTIONS: dict[str, type] = {

@@ -10,6 +10,7 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import psutil
 import redis
@@ -23,6 +24,7 @@ from appliance.supervisor.ports import PortInUse, check_free
 from appliance.supervisor.run import _http_ok
 from appliance.supervisor.state import read_state
 from appliance.tls import certificate_expiry
+from appliance.units import unit_states
 from appliance.whatsapp import health, inbox
 from appliance.whatsapp.credentials import load_credentials
 
@@ -46,6 +48,11 @@ def run_checks(settings: Settings) -> list[Result]:
     results.extend(_ports(settings))
     results.append(_certificate(settings))
     results.extend(_footprint(settings))
+    installed = unit_states()
+    if installed:  # the Ansible install: systemd runs the units
+        from appliance.doctor_box import box_checks
+
+        results.extend(box_checks(settings, installed))
     return results
 
 
@@ -87,14 +94,24 @@ def _master_key_mode(settings: Settings) -> Result:
 
 
 def _redis(settings: Settings) -> Result:
+    shown = redacted(settings.broker_url)
     try:
         client = redis.Redis.from_url(settings.broker_url, socket_timeout=2)
         client.ping()
         client.close()
     except (redis.RedisError, OSError) as exc:
-        return Result("FAIL", "redis", f"no answer at {settings.broker_url} "
+        return Result("FAIL", "redis", f"no answer at {shown} "
                                        f"({exc.__class__.__name__}); is the appliance running?")
-    return Result("ok", "redis", f"answers at {settings.broker_url}")
+    return Result("ok", "redis", f"answers at {shown}")
+
+
+def redacted(url: str) -> str:
+    """The broker URL without its password, fit for a terminal or a ticket."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    return parts._replace(netloc=f"{user}:***@{parts.netloc.rpartition('@')[2]}").geturl()
 
 
 def _ports(settings: Settings) -> Iterator[Result]:

@@ -7,13 +7,13 @@ shows as such instead of hiding the others.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import psutil
 import redis
 
+from appliance import units
 from appliance.config import Settings
 from appliance.privacy.audit_verify import Verdict, verify
 from appliance.runtime import Runtime
@@ -23,6 +23,7 @@ from appliance.tls import certificate_expiry
 from appliance.whatsapp import health, inbox
 
 QUEUES = ("webhook", "send", "broadcast", "maintenance")  # as in appliance.tasks
+UNITS = units.UNITS  # the production units (systemd/), one per process of `gembok run`
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,6 @@ class BoxStatus:
     audit_ok: bool = True
 
 
-# The production units (systemd/): each one process of the quick start's supervisor.
-UNITS = ("gembok-web", "gembok-webhook", "gembok-inbox-writer", "gembok-worker",
-         "gembok-scheduler", "gembok-redis")
-
-
 def services(settings: Settings) -> list[Service]:
     """What `gembok run` started and whether each is alive; else the systemd units' states."""
     state = read_state(settings.run_dir)
@@ -65,23 +61,7 @@ def services(settings: Settings) -> list[Service]:
 
 def unit_states() -> list[Service]:
     """Empty where systemd is not in charge (a laptop, a container without it)."""
-    if shutil.which("systemctl") is None:
-        return []
-    try:
-        done = subprocess.run(["systemctl", "show", "--property=Id,LoadState,ActiveState,SubState",
-                               *[f"{u}.service" for u in UNITS]],
-                              capture_output=True, text=True, timeout=5, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return []
-    out = []
-    for block in done.stdout.strip().split("\n\n"):
-        fields = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
-        if fields.get("LoadState") != "loaded":
-            continue
-        out.append(Service(fields["Id"].removesuffix(".service"),
-                           fields.get("ActiveState") == "active",
-                           f"{fields.get('ActiveState')} ({fields.get('SubState')})"))
-    return out
+    return [Service(u.name, u.active, u.detail) for u in units.unit_states()]
 
 
 def queue_depths(settings: Settings) -> dict[str, int]:

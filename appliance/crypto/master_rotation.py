@@ -70,6 +70,11 @@ def rotate_master(rt: Runtime, *, actor: str) -> RotationReport:
     path = rt.settings.master_key_path
     new_path = rotation_path(path)
     resumed = new_path.exists()
+    if not resumed and not os.access(path.parent, os.W_OK):
+        raise RotationError(
+            f"the master key is handed over read-only ({path.parent}), as systemd does on an "
+            "installed box: there, run `gembok keys rotate-master` as root, which seals the "
+            "new key for systemd and restarts the services")
     new = load_master_key(new_path) if resumed else create_master_key(new_path)
     crashpoint("new_key_written")
     rt.master.key_for(new.key_id)  # learns it from the file

@@ -25,6 +25,7 @@ from appliance.atomicfile import write_atomic
 from appliance.config import Settings
 from appliance.errors import GembokError
 from appliance.store.db import db
+from appliance.units import running_units
 
 MANIFEST = "manifest.json"
 
@@ -121,7 +122,15 @@ def inspect(settings: Settings, folder: Path, database_key: bytes,
 
 
 def ensure_stopped(settings: Settings) -> None:
-    """A restore replaces the database under the appliance's feet: only when it is down."""
+    """A restore or a rekey replaces the database under the appliance's feet: only when down.
+
+    Down means no `gembok run` holds its lock and no Gembok systemd unit (Redis aside) is
+    up on an installed box.
+    """
+    up = running_units()
+    if up:
+        raise BackupError(f"the appliance's services are running ({', '.join(up)}): run "
+                          "`systemctl stop gembok.target` first, and start it again after")
     lock_path = settings.run_dir / "supervisor.lock"
     if not lock_path.exists():
         return

@@ -144,7 +144,8 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def office(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[Office]:
+def office(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           browser: Browser) -> Iterator[Office]:
     """`gembok run` on a fresh data dir; the quick start wires the simulator itself."""
     env = appliance_env(tmp_path_factory.mktemp("office") / "var")
     del env["GEMBOK_WHATSAPP_API_BASE_URL"]
@@ -156,6 +157,11 @@ def office(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterat
     finally:
         if run.proc.returncode is None:
             run.stop(signal.SIGTERM)
+        # What the appliance printed, for whoever reads a failure (its logs hold no
+        # personal data: the canary test makes sure of that).
+        ARTIFACTS.mkdir(exist_ok=True)
+        module = request.module.__name__.rsplit(".", 1)[-1]
+        (ARTIFACTS / f"gembok-run-{module}.log").write_text("".join(run.out) + "".join(run.err))
 
 
 @pytest.fixture

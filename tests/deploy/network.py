@@ -1,0 +1,54 @@
+"""Provides the deploy tests' two networks: the office LAN and "the internet".
+
+Both are network namespaces and veth pairs the test makes itself; the host changes
+nothing else (no forwarding, no NAT, its own firewall untouched):
+    host  10.213.0.1 (dt-h0)  <- LAN ->  10.213.0.2 (host0)  box
+    "internet" netns dt-inet 10.213.1.1 (inet0) -> 10.213.1.2 (wan0)  box
+The host plays a staff PC and the Ansible controller; dt-inet plays Meta and everyone else.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+LAN = "10.213.0.0/24"
+HOST_IP, BOX_IP = "10.213.0.1", "10.213.0.2"
+INTERNET_IP, BOX_WAN_IP = "10.213.1.1", "10.213.1.2"
+BOX_NS, INTERNET_NS, HOST_IF = "dt-gembok", "dt-inet", "dt-h0"
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True)
+
+
+def up() -> None:
+    down()  # whatever a killed run left behind
+    _ip("netns", "add", BOX_NS)
+    _ip("netns", "add", INTERNET_NS)
+    _ip("link", "add", HOST_IF, "type", "veth", "peer", "name", "host0", "netns", BOX_NS)
+    _ip("addr", "add", f"{HOST_IP}/24", "dev", HOST_IF)
+    _ip("link", "set", HOST_IF, "up")
+    _ip("-n", BOX_NS, "addr", "add", f"{BOX_IP}/24", "dev", "host0")
+    _ip("-n", BOX_NS, "link", "set", "host0", "up")
+    _ip("-n", BOX_NS, "link", "set", "lo", "up")
+    _ip("-n", INTERNET_NS, "link", "add", "inet0", "type", "veth", "peer", "name", "wan0",
+        "netns", BOX_NS)
+    _ip("-n", INTERNET_NS, "addr", "add", f"{INTERNET_IP}/24", "dev", "inet0")
+    _ip("-n", INTERNET_NS, "link", "set", "inet0", "up")
+    _ip("-n", INTERNET_NS, "link", "set", "lo", "up")
+    _ip("-n", BOX_NS, "addr", "add", f"{BOX_WAN_IP}/24", "dev", "wan0")
+    _ip("-n", BOX_NS, "link", "set", "wan0", "up")
+
+
+def down() -> None:
+    # veths first, explicitly: `ip netns del` frees them asynchronously
+    for args in (["link", "del", HOST_IF], ["-n", INTERNET_NS, "link", "del", "inet0"],
+                 ["netns", "del", BOX_NS], ["netns", "del", INTERNET_NS]):
+        subprocess.run(["ip", *args], capture_output=True)
+
+
+def from_internet(*command: str, input: str | None = None,
+                  timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Runs a host command as a machine on the internet would (inside dt-inet)."""
+    return subprocess.run(["ip", "netns", "exec", INTERNET_NS, *command], input=input,
+                          text=True, capture_output=True, timeout=timeout)

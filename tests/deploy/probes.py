@@ -1,0 +1,109 @@
+"""Provides what the stories ask of the box from outside: a page over TLS from the LAN, a
+port probe and a signed webhook from the internet, and a look into the database as the
+service user (with the sealed master key, as the services get it)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import sys
+import urllib.error
+import urllib.request
+
+from cryptography import x509
+
+from appliance.whatsapp.signature import sign
+from tests.deploy import network
+from tests.deploy.container import Box
+
+# What every Gembok unit gets, for a one-off process on the box (the `gembok` wrapper
+# passes the same; the tests need a plain Python, not the command).
+AS_SERVICE = ("systemd-run --quiet --wait --collect --pipe --service-type=exec "
+              "--property=User=gembok --property=Group=gembok "
+              "--property=EnvironmentFile=/etc/gembok/gembok.env "
+              "--property=LoadCredentialEncrypted=master.key:"
+              "/etc/credstore.encrypted/gembok-master.key "
+              "--setenv=GEMBOK_CONFIG=/etc/gembok/gembok.toml ")
+
+_READ_MESSAGE = """
+import json, sys
+from appliance.config import load_settings
+from appliance.inbox.messages import read_conversation
+from appliance.runtime import open_runtime
+from appliance.store.models import Message
+rt = open_runtime(load_settings())
+found = Message.get_or_none(Message.wamid == sys.argv[1])
+bodies = ([r.body for r in read_conversation(rt, found.conversation_id, actor="cli")]
+          if found else [])
+print(json.dumps(bodies))
+"""
+
+_POST = """
+import ssl, sys, urllib.error, urllib.request
+request = urllib.request.Request(sys.argv[1], data=sys.stdin.buffer.read(), method="POST",
+                                 headers={"Content-Type": "application/json",
+                                          "X-Hub-Signature-256": sys.argv[2]})
+try:
+    with urllib.request.urlopen(request, timeout=10,
+                                context=ssl._create_unverified_context()) as reply:
+        print(reply.status)
+except urllib.error.HTTPError as exc:
+    print(exc.code)
+"""
+
+
+def _unverified() -> ssl.SSLContext:
+    # The box's certificate is self-signed (no gembok__tls_cert in the test inventory).
+    return ssl._create_unverified_context()
+
+
+def get_from_lan(url: str) -> tuple[int, str]:
+    """A staff PC's request, from the host on the LAN: status and body."""
+    try:
+        with urllib.request.urlopen(url, timeout=10, context=_unverified()) as reply:
+            return reply.status, reply.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def served_certificate(host: str, port: int) -> tuple[str, str]:
+    """The TLS version a browser on the LAN gets and the subject of the certificate shown."""
+    with socket.create_connection((host, port), timeout=10) as raw, \
+            _unverified().wrap_socket(raw) as tls:
+        cert = x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
+        return str(tls.version()), cert.subject.rfc4514_string()
+
+
+def internet_reaches(port: int) -> bool:
+    """Whether a TCP connection from the internet namespace to the box's WAN address opens."""
+    done = network.from_internet("nc", "-z", "-w", "2", network.BOX_WAN_IP, str(port))
+    return done.returncode == 0
+
+
+def webhook_from_internet(app_secret: str, body: dict) -> int:
+    """Meta's call: a signed POST from the internet to the box's webhook port."""
+    raw = json.dumps(body).encode()
+    done = network.from_internet(
+        sys.executable, "-c", _POST,
+        f"https://{network.BOX_WAN_IP}:8444/webhooks/whatsapp", sign(app_secret, raw),
+        input=raw.decode())
+    return int(done.stdout.strip() or 0)
+
+
+def message_bodies(box: Box, wamid: str) -> list[str]:
+    """The bodies of the conversation holding `wamid`, read through Gembok's own services."""
+    done = box.ssh(AS_SERVICE + "/opt/gembok/venv/bin/python - " + wamid, input=_READ_MESSAGE)
+    return list(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def text_message(wamid: str, body: str) -> dict:
+    """A customer's text as Meta sends it (one entry, one change, one message)."""
+    return {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398",
+            "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "6281100000000",
+                             "phone_number_id": "106540352242922"},
+                "contacts": [{"profile": {"name": "Siti Rahayu"}, "wa_id": "6281234567890"}],
+                "messages": [{"from": "6281234567890", "id": wamid, "timestamp": "1764000000",
+                              "type": "text", "text": {"body": body}}]}}]}]}

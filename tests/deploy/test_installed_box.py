@@ -1,0 +1,264 @@
+"""An IT admin installs Gembok on a Debian 12 server with one Ansible command, and the box
+serves, keeps its keys, faces the internet with the webhook only, survives a rotation,
+an upgrade and a reboot, and a second run of the playbook changes nothing.
+
+One box for the whole story (booting and installing it is most of the cost), so the
+tests run in this order and each one leaves the box as the next expects it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from appliance import __version__
+from tests.deploy import network
+from tests.deploy.conftest import figure
+from tests.deploy.probes import (
+    get_from_lan,
+    internet_reaches,
+    message_bodies,
+    served_certificate,
+    text_message,
+    webhook_from_internet,
+)
+
+pytestmark = [pytest.mark.deploy, pytest.mark.timeout(1800)]
+
+UNITS = ("gembok-redis", "gembok-inbox-writer", "gembok-web", "gembok-webhook",
+         "gembok-worker", "gembok-scheduler")
+APP_SECRET = "deploy-test-app-secret-5f1c"
+WEB = f"https://{network.BOX_IP}:8443"
+
+
+def units_active(box) -> dict[str, str]:
+    names = " ".join(f"{u}.service" for u in UNITS)
+    states = box.ssh(f"systemctl is-active gembok.target {names}", check=False).stdout.split()
+    return dict(zip(("gembok.target", *UNITS), states, strict=True))
+
+
+def wait_for(predicate, timeout=60.0, every=0.5):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(every)
+
+
+def customer_writes(box, text: str) -> str:
+    """A customer's WhatsApp message, as Meta delivers it; returns its wamid once acknowledged."""
+    wamid = f"wamid.deploy{uuid.uuid4().hex[:16]}"
+    assert wait_for(lambda: webhook_from_internet(APP_SECRET, text_message(wamid, text)) == 200,
+                    timeout=30), "the webhook listener never acknowledged the signed POST"
+    return wamid
+
+
+def stored(box, wamid: str, text: str) -> bool:
+    """Whether the worker has put the message in its customer's conversation (waits a while)."""
+    return bool(wait_for(lambda: text in message_bodies(box, wamid), timeout=60))
+
+
+def test_the_playbook_installs_a_box_where_every_unit_runs(installed, first_run):
+    # Given a fresh Debian 12 server, when the admin ran the playbook once (fixture)
+    # Then every unit of the appliance is active, and systemd itself is content
+    assert units_active(installed) == {u: "active" for u in ("gembok.target", *UNITS)}, \
+        installed.ssh("systemctl --failed --no-legend; journalctl -u 'gembok-*' -n 60 "
+                      "--no-pager", check=False).stdout
+    state = installed.ssh("systemctl is-system-running", check=False).stdout.strip()
+    assert state == "running", installed.ssh("systemctl --failed", check=False).stdout
+
+
+def test_the_first_admins_password_waits_in_a_root_only_file(installed):
+    facts = installed.ssh("stat -c '%a %U' /root/gembok-first-admin-password && "
+                          "cat /root/gembok-first-admin-password").stdout
+    assert facts.startswith("600 root\n")
+    assert "user name: admin" in facts and re.search(r"one-time password: \S{10,}", facts)
+
+
+def test_the_web_ui_answers_staff_over_tls_on_the_lan(installed):
+    status, body = get_from_lan(f"{WEB}/healthz")
+    assert (status, body) == (200, "ok\n")
+    assert get_from_lan(f"{WEB}/login")[0] == 200
+    version, subject = served_certificate(network.BOX_IP, 8443)
+    assert version in ("TLSv1.2", "TLSv1.3") and "Gembok on gembokbox" in subject
+
+
+def test_a_signed_webhook_from_the_internet_becomes_a_message_in_the_database(installed):
+    # Given the admin entered Meta's secrets once, on the box
+    installed.ssh("/usr/local/sbin/gembok whatsapp configure",
+                  input=f"EAAG-deploy-token\n{APP_SECRET}\ndeploy-verify-token\n")
+    # When a customer writes, and Meta posts the signed webhook from the internet
+    wamid = customer_writes(installed, "Halo, pesanan saya belum sampai")
+    # Then the worker has stored it, sealed, in the customer's conversation
+    assert stored(installed, wamid, "Halo, pesanan saya belum sampai")
+    assert message_bodies(installed, wamid) == ["Halo, pesanan saya belum sampai"]
+
+
+def test_the_internet_reaches_the_webhook_but_not_the_web_ui(installed):
+    assert internet_reaches(8444)
+    assert not internet_reaches(8443)
+    assert not internet_reaches(6379)  # no Redis port at all: it is a unix socket
+
+
+def test_the_web_ui_refuses_a_source_outside_the_lan_even_past_the_firewall(installed):
+    # The box calling its own internet address goes over loopback, which the firewall lets
+    # through: the app's own check (web.allowed_networks) is what answers 403.
+    code = installed.ssh("python3 -", input=_SELF_CALL.format(ip=network.BOX_WAN_IP)).stdout
+    assert code.strip() == "403"
+
+
+_SELF_CALL = """
+import ssl, urllib.error, urllib.request
+try:
+    urllib.request.urlopen("https://{ip}:8443/healthz", context=ssl._create_unverified_context())
+    print(200)
+except urllib.error.HTTPError as exc:
+    print(exc.code)
+"""
+
+
+def test_the_master_key_is_in_no_file_the_service_users_can_read(installed):
+    key = installed.ssh("systemd-creds decrypt --name=master.key "
+                        "/etc/credstore.encrypted/gembok-master.key - 2>/dev/null").stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", key)
+    # No file on disk holds it, in hex or raw (only systemd's in-memory copies under
+    # /run/credentials, one per running unit, which is what LoadCredentialEncrypted= does)
+    found = installed.ssh("python3 -", input=_SCAN, timeout=600).stdout.split()
+    assert found == [], f"the master key is in clear in {found}"
+    # The sealed credential and the secrets file are root's alone
+    for user in ("gembok", "gembok-redis"):
+        for path in ("/etc/credstore.encrypted/gembok-master.key", "/etc/gembok/gembok.env",
+                     "/etc/gembok/redis.password", "/etc/gembok/redis-users.acl",
+                     "/var/lib/systemd/credential.secret"):
+            assert installed.ssh(f"runuser -u {user} -- cat {path}", check=False).returncode
+    memory = installed.ssh("stat -f -c %T /run/credentials/gembok-web.service && "
+                           "stat -c '%a %U' /run/credentials/gembok-web.service/master.key")
+    assert memory.stdout.split("\n")[:2] == ["ramfs", "400 gembok"]
+
+
+_SCAN = """
+import binascii, os, subprocess
+key = subprocess.run(["systemd-creds", "decrypt", "--name=master.key",
+                      "/etc/credstore.encrypted/gembok-master.key", "-"],
+                     capture_output=True, text=True, check=True).stdout.strip()
+needles = [key.encode(), key.upper().encode(), binascii.unhexlify(key)]
+for top, dirs, files in os.walk("/"):
+    if top in ("/proc", "/sys", "/dev", "/run/credentials"):
+        dirs[:] = []
+        continue
+    for name in files:
+        path = os.path.join(top, name)
+        try:
+            if os.path.islink(path) or not os.path.isfile(path) or os.path.getsize(path) > 64e6:
+                continue
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        if any(n in data for n in needles):
+            print(path)
+"""
+
+
+def test_gembok_doctor_finds_the_installed_box_healthy(installed):
+    done = installed.ssh("/usr/local/sbin/gembok doctor", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for line in ("unit gembok-webhook", "master key credential", "data dir modes",
+                 "secrets on disk", "redis ACL", "redis password", "TLS webhook (served)"):
+        assert re.search(rf"^ok\s+{re.escape(line)}", done.stdout, re.M), done.stdout
+    assert "gembok:***@" in done.stdout  # the Redis password is never printed
+
+
+def test_every_unit_is_hardened_and_scores_ok_or_better(installed):
+    verify = installed.ssh("systemd-analyze verify /etc/systemd/system/gembok.target "
+                           + " ".join(f"/etc/systemd/system/{u}.service" for u in UNITS),
+                           check=False)
+    assert verify.returncode == 0 and verify.stderr.strip() == "", verify.stderr
+    for unit in UNITS:
+        line = installed.ssh(f"systemd-analyze security --no-pager {unit}.service | tail -1"
+                             ).stdout.strip()
+        score, level = re.search(r": (\d+\.\d+) (\w+)", line).groups()
+        figure(f"systemd-analyze security {unit}.service: {score} {level}")
+        assert level in ("PERFECT", "SAFE", "OK"), line
+
+
+def test_a_second_run_of_the_playbook_changes_nothing(installed, playbook):
+    run = playbook.run()
+    figure(f"second playbook run (nothing to do): {run.seconds:.1f} s")
+    assert run.failed == {"box": 0, "localhost": 0}, run.tail()
+    assert run.changed == {"box": 0, "localhost": 0}, run.tail()
+
+
+def test_the_admin_rotates_the_master_key_and_every_service_follows(installed):
+    # Given a message stored under the current master key
+    wamid = customer_writes(installed, "Sebelum rotasi")
+    assert stored(installed, wamid, "Sebelum rotasi")
+    sealed = installed.ssh("cat /etc/credstore.encrypted/gembok-master.key").stdout
+    # When the admin rotates it, as root, with the same command as anywhere else
+    done = installed.ssh("/usr/local/sbin/gembok keys rotate-master")
+    # Then a new key is sealed, the old one kept sealed for older backups, all runs again
+    assert "master key rotated" in done.stdout, done.stdout + done.stderr
+    assert installed.ssh("cat /etc/credstore.encrypted/gembok-master.key").stdout != sealed
+    assert installed.ssh("cat /etc/credstore.encrypted/gembok-master.key.previous"
+                         ).stdout == sealed
+    assert installed.ssh("test -e /etc/credstore.encrypted/gembok-master.key.new",
+                         check=False).returncode == 1
+    assert wait_for(lambda: set(units_active(installed).values()) == {"active"}, timeout=30)
+    assert "Sebelum rotasi" in message_bodies(installed, wamid)
+    assert stored(installed, customer_writes(installed, "Sesudah rotasi"), "Sesudah rotasi")
+
+
+def test_an_upgrade_backs_up_stops_migrates_and_starts_again(installed, playbook, tmp_path):
+    # Given a new version of Gembok in a checkout (its dependencies are the same)
+    version = f"{__version__}+deploytest"  # sorts above the installed one, whatever it is
+    checkout = _bumped_checkout(playbook.checkout, tmp_path / "checkout", version)
+    wheelhouse = playbook.wheelhouse.with_name("wheelhouse-next")
+    shutil.copytree(playbook.wheelhouse, wheelhouse, dirs_exist_ok=True)
+    backups = installed.ssh("ls /var/lib/gembok/backups", check=False).stdout.split()
+    # When the admin runs the same playbook from it
+    run = playbook.run(gembok__checkout=str(checkout), gembok__wheelhouse=str(wheelhouse))
+    figure(f"playbook run that upgrades: {run.seconds:.1f} s")
+    assert run.failed == {"box": 0, "localhost": 0}, run.tail()
+    # Then it backed up first, stopped the services for the code and the migrations,
+    # and started them again on the new version
+    order = [line for line in run.output.splitlines() if line.startswith("TASK [")]
+    steps = [_index(order, "Back up the database first"), _index(order, "Stop Gembok while"),
+             _index(order, "Install this checkout's Gembok"),
+             _index(order, "Apply schema migrations once"),
+             _index(order, "Enable and start gembok.target")]
+    assert steps == sorted(steps), order
+    assert len(installed.ssh("ls /var/lib/gembok/backups").stdout.split()) == len(backups) + 1
+    assert installed.ssh("/opt/gembok/venv/bin/gembok version").stdout.strip() == \
+        f"gembok {version}"
+    assert set(units_active(installed).values()) == {"active"}
+
+
+def _index(tasks: list[str], name: str) -> int:
+    return next(i for i, line in enumerate(tasks) if name in line)
+
+
+def _bumped_checkout(installed_code: Path, target: Path, version: str) -> Path:
+    """The installed code, as the next release would be: the same code, a new version."""
+    shutil.copytree(installed_code, target)
+    pyproject = target / "pyproject.toml"
+    pyproject.write_text(re.sub(r'^version = ".*"$', f'version = "{version}"',
+                                pyproject.read_text(), count=1, flags=re.M))
+    init = target / "appliance" / "__init__.py"
+    init.write_text(re.sub(r'__version__ = ".*"', f'__version__ = "{version}"', init.read_text()))
+    return target
+
+
+def test_a_reboot_brings_every_service_back(installed):
+    seconds = installed.reboot()
+    figure(f"reboot until every unit is active: {seconds:.1f} s")
+    assert wait_for(lambda: set(units_active(installed).values()) == {"active"}, timeout=60), \
+        units_active(installed)
+    assert get_from_lan(f"{WEB}/healthz")[0] == 200
+    assert internet_reaches(8444) and not internet_reaches(8443)
+    assert stored(installed, customer_writes(installed, "Setelah reboot"), "Setelah reboot")
