@@ -60,9 +60,12 @@ def deploy_cache(request) -> Path:
     return Path(request.config.cache.mkdir("gembok-deploy"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def box(deploy_cache) -> Iterator[Box]:
-    """A freshly booted copy of the cached Debian tree, on the test's own networks."""
+    """A freshly booted copy of the cached Debian tree, on the test's own networks.
+
+    Module-scoped: powered off as soon as the deploy stories are done, so the rest of the
+    suite does not share the two cores with an idle appliance in a container."""
     key = deploy_cache / "id_ed25519"
     if not key.exists():
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)],
@@ -91,13 +94,13 @@ def box(deploy_cache) -> Iterator[Box]:
                f"{time.monotonic() - started:.0f} s")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playbook(box, deploy_cache) -> Playbook:
     return Playbook(deploy_cache, box.key, network.BOX_IP, network.LAN,
                     deploy_cache / "wheelhouse")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def first_run(playbook) -> Run:
     """The one install of the session; every story after it looks at the box it left."""
     cold = not (playbook.wheelhouse / "SHA256SUMS").exists()
