@@ -91,8 +91,12 @@ class Running:
         return alive
 
 
-def eventually(check: Callable[[], Any], timeout: float = 20) -> Any:
-    """Polls `check` until it gives something: another process does the work."""
+def eventually(check: Callable[[], Any], timeout: float = 20,
+               explain: Callable[[], str] | None = None) -> Any:
+    """Polls `check` until it gives something: another process does the work.
+
+    `explain` tells, on a timeout, where the work stands (say, the outbox's states).
+    """
     deadline = time.monotonic() + timeout
     while True:
         db.close()  # a fresh read each time, as another process writes
@@ -100,5 +104,6 @@ def eventually(check: Callable[[], Any], timeout: float = 20) -> Any:
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {check.__doc__ or check}")
+            where = f"\n{explain()}" if explain else ""
+            raise AssertionError(f"not within {timeout} s: {check.__doc__ or check}{where}")
         time.sleep(0.2)

@@ -23,7 +23,7 @@ from appliance.auth import totp
 from appliance.config import load_settings
 from appliance.runtime import open_runtime
 from appliance.store.db import db
-from appliance.store.models import User
+from appliance.store.models import Message, Outbox, User
 from tests.running import GEMBOK, Running, appliance_env
 
 CHROMIUM = "/usr/bin/chromium"
@@ -84,6 +84,14 @@ class Office:
     def phone_of(self, wa_id: str) -> list[dict[str, Any]]:
         """What the customer's simulated phone received from the business."""
         return list(self.sim.get(f"/_sim/customers/{wa_id}/inbox").json()["messages"])
+
+    def outbox(self) -> str:
+        """Where the latest replies stand, for a test that waited in vain (ids and states only)."""
+        db.close()
+        rows = (Outbox.select(Outbox, Message.kind, Message.status)
+                .join(Message).order_by(Outbox.id.desc()).limit(5))
+        return "\n".join(f"outbox {o.id}: {o.message.kind} {o.state} attempts={o.attempts} "
+                         f"error={o.error_code} message={o.message.status}" for o in rows)
 
     def context(self, username: str | None = None, **options: Any) -> BrowserContext:
         settings = {"ignore_https_errors": True, "base_url": self.url, "viewport": DESKTOP,

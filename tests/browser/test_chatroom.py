@@ -190,7 +190,8 @@ def test_quick_replies_notes_and_a_template_once_the_window_closed(staff):
     expect(page.locator("#reply-text")).to_have_value("Ongkir ke Jakarta Rp10.000, kak.")
     page.press("#reply-text", "Enter")
     eventually(lambda: [m for m in staff.phone_of(dewi)
-                        if m["message"].get("body") == "Ongkir ke Jakarta Rp10.000, kak."])
+                        if m["message"].get("body") == "Ongkir ke Jakarta Rp10.000, kak."],
+               explain=staff.outbox)
     # A private note shows in the thread, marked, and never reaches her phone
     page.click("#mode-note")
     page.fill("#reply-text", "Pelanggan lama, kasih diskon")
@@ -204,7 +205,8 @@ def test_quick_replies_notes_and_a_template_once_the_window_closed(staff):
     expect(page.locator("#attachment-name")).to_have_text("katalog.png")
     page.fill("#reply-text", "Katalog terbaru, kak")
     page.click("#attachment-send")
-    eventually(lambda: [m for m in staff.phone_of(dewi) if m["type"] == "image"])
+    eventually(lambda: [m for m in staff.phone_of(dewi) if m["type"] == "image"],
+               explain=staff.outbox)
     picture = page.locator("#messages .message.out img.picture")
     expect(picture).to_have_attribute("alt", "Katalog terbaru, kak", timeout=WAIT_MS)
     assert page.evaluate("(img) => img.complete && img.naturalWidth", picture.element_handle())
@@ -221,7 +223,8 @@ def test_quick_replies_notes_and_a_template_once_the_window_closed(staff):
     values.nth(0).fill("Dewi")
     values.nth(1).fill("INV-77")
     page.click("#template-form button[type=submit]")
-    eventually(lambda: [m for m in staff.phone_of(dewi) if m["type"] == "template"])
+    eventually(lambda: [m for m in staff.phone_of(dewi) if m["type"] == "template"],
+               explain=staff.outbox)
     page.context.close()
 
 
