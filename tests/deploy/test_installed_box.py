@@ -262,3 +262,13 @@ def test_a_reboot_brings_every_service_back(installed):
     assert get_from_lan(f"{WEB}/healthz")[0] == 200
     assert internet_reaches(8444) and not internet_reaches(8443)
     assert stored(installed, customer_writes(installed, "Setelah reboot"), "Setelah reboot")
+
+
+def test_nothing_a_customer_wrote_or_is_called_reaches_the_journal(installed):
+    # After a day's work on the box (install, messages, rotation, upgrade, reboot), the
+    # system journal, which any admin reads and ships elsewhere, names no customer
+    journal = installed.ssh("journalctl --no-pager -o cat", timeout=120).stdout
+    assert "gembok" in journal  # it is the right journal, and it has Gembok's lines
+    for canary in ("Siti Rahayu", "6281234567890", "+62 812", "pesanan saya", "Sebelum rotasi",
+                   "Sesudah rotasi", "Setelah reboot"):
+        assert canary not in journal, f"the journal holds {canary!r}"
