@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template, request
 
 from appliance.clock import utcnow
 from appliance.inbox import reports
-from webui.access import current, permission
+from webui.access import current, permission, runtime
 
 bp = Blueprint("chatroom", __name__)
 PERIODS = (7, 30)
@@ -35,13 +36,14 @@ def dashboard() -> str:
     until = utcnow()
     since = until - timedelta(days=days)
     me = current().principal
-    times = reports.times(me, since, until)
+    tz = ZoneInfo(runtime().settings.timezone)
+    times = reports.times(me, since, until, tz)
     return render_template("chatroom/dashboard.html", load=reports.load(me), times=times,
                            figures={name: _duration(getattr(times, name)) for name in (
                                "first_response_median_s", "first_response_mean_s",
                                "resolution_median_s")},
                            days=days, periods=PERIODS, since=since, until=until,
-                           bars=day_bars(times.per_day, since, until),
+                           bars=day_bars(times.per_day, since, until, tz),
                            width=CHART_WIDTH, height=CHART_HEIGHT)
 
 
@@ -49,11 +51,12 @@ def _duration(seconds: float | None) -> timedelta | None:
     return None if seconds is None else timedelta(seconds=seconds)
 
 
-def day_bars(per_day: list[tuple[str, int]], since: datetime, until: datetime) -> list[Bar]:
-    """One bar per day of the period, empty days included, scaled to the chart's box."""
+def day_bars(per_day: list[tuple[str, int]], since: datetime, until: datetime,
+             tz: tzinfo = UTC) -> list[Bar]:
+    """One bar per office day of the period, empty days included, scaled to the chart's box."""
     counts = dict(per_day)
-    days = [since.date() + timedelta(days=n) for n in range((until.date() - since.date()).days
-                                                            + 1)]
+    first, last = (date.fromisoformat(reports.local_day(m, tz)) for m in (since, until))
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     top = max([*counts.values(), 1])
     slot = CHART_WIDTH / len(days)
     every = 1 if len(days) <= 10 else 5

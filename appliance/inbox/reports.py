@@ -2,14 +2,16 @@
 
 Counts come straight from the conversations in the supervisor's scope; times are
 medians and averages over a chosen period (first response: from the conversation's
-start to the first reply by a person; resolution: to `resolved_at`).
+start to the first reply by a person; resolution: to `resolved_at`). Days are the
+office's days (`timezone`): in Jakarta a conversation at 01:30 belongs to that day, not
+to the UTC day before.
 """
 
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from peewee import fn
 
@@ -66,7 +68,12 @@ def load(principal: Principal) -> list[Load]:
     return sorted(rows.values(), key=lambda r: r.division)
 
 
-def times(principal: Principal, since: datetime, until: datetime) -> Times:
+def local_day(moment: datetime, tz: tzinfo) -> str:
+    """The office's calendar day of a stored (naive UTC) moment."""
+    return moment.replace(tzinfo=UTC).astimezone(tz).date().isoformat()
+
+
+def times(principal: Principal, since: datetime, until: datetime, tz: tzinfo = UTC) -> Times:
     require(principal, "report.read")
     convos = list(Conversation.select().where(visible(principal),
                                               Conversation.created_at >= since,
@@ -77,7 +84,7 @@ def times(principal: Principal, since: datetime, until: datetime) -> Times:
                 if c.resolved_at is not None]
     per_day: dict[str, int] = {}
     for c in convos:
-        day = c.created_at.strftime("%Y-%m-%d")
+        day = local_day(c.created_at, tz)
         per_day[day] = per_day.get(day, 0) + 1
     return Times(len(convos), statistics.median(first) if first else None,
                  statistics.fmean(first) if first else None,

@@ -20,6 +20,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
+from appliance.inbox.reports import local_day
 from appliance.store.accounts import UserSession
 from appliance.store.models import User
 from tests.web.conftest import sign_in_as
@@ -141,6 +142,16 @@ def test_the_chart_has_a_bar_for_every_day_scaled_to_the_busiest():
     assert [b.height for b in bars] == [0, CHART_HEIGHT / 2, 0, CHART_HEIGHT]
     assert all(b.y + b.height == CHART_HEIGHT for b in bars)
     assert bars[-1].labelled and all(b.x + b.width <= CHART_WIDTH for b in bars)
+
+
+def test_a_conversation_at_half_past_one_in_jakarta_counts_on_that_jakarta_day():
+    # 18:30 UTC on the 24th is 01:30 WIB on the 25th: the supervisor's chart says the 25th
+    jakarta = ZoneInfo("Asia/Jakarta")
+    assert local_day(datetime(2026, 11, 24, 18, 30), jakarta) == "2026-11-25"
+    until = datetime(2026, 11, 24, 18, 45)
+    bars = day_bars([("2026-11-25", 1)], until - timedelta(days=1), until, jakarta)
+    assert [(b.day.isoformat(), b.count) for b in bars] == [("2026-11-24", 0),
+                                                            ("2026-11-25", 1)]
 
 
 def test_the_scripts_build_the_page_from_text_never_from_html():
