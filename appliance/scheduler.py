@@ -1,4 +1,4 @@
-"""Provides the periodic jobs: audit checkpoint, inbox sweeper, and those still to come.
+"""Provides the periodic jobs: audit checkpoint, sweepers, health, key jobs, backlog alarm.
 
 Retention purges and key rotation join this list as they arrive. Jobs are plain calls;
 each runs no more often than asked. The scheduler knows nothing of the queue: whoever
@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from appliance.clock import utcnow
 from appliance.inbox.outbound import sweep_outbox
+from appliance.notify.backlog import BacklogAlarm
 from appliance.privacy import audit_checkpoint
 from appliance.runtime import Runtime
 from appliance.store.keystate import KeyJob
@@ -45,6 +46,7 @@ class Enqueue:
 
 class Scheduler:
     def __init__(self, rt: Runtime, enqueue: Enqueue | None = None) -> None:
+        self.alarm = BacklogAlarm()
         self.jobs = [
             Job("audit checkpoint", 60.0, lambda: checkpoint(rt)),
         ]
@@ -54,6 +56,8 @@ class Scheduler:
                 Job("outbox sweeper", 30.0, lambda: [enqueue.outbox(i) for i in sweep_outbox()]),
                 Job("number health", 60.0, lambda: poll_health(rt, enqueue.alert)),
                 Job("key jobs", 30.0, lambda: nudge_key_jobs(enqueue.key_job)),
+                Job("backlog alarm", 30.0, lambda: self.alarm.check(
+                    rt.settings, inbox.backlog(), inbox.oldest_waiting_seconds())),
             ]
 
     def tick(self, now: float | None = None) -> None:

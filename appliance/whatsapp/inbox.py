@@ -61,3 +61,10 @@ def stale_ids(older_than_seconds: int, limit: int = 1000) -> list[int]:
 
 def backlog() -> int:
     return int(InboxEvent.select().where(InboxEvent.state == "new").count())
+
+
+def oldest_waiting_seconds() -> float | None:
+    """How long the oldest unprocessed event has waited; None when none waits."""
+    oldest = (InboxEvent.select(InboxEvent.received_at).where(InboxEvent.state == "new")
+              .order_by(InboxEvent.received_at).first())
+    return None if oldest is None else (utcnow() - oldest.received_at).total_seconds()
