@@ -77,6 +77,11 @@ def _timezone(value: str) -> str | None:
     return None
 
 
+def _clock_time(value: str) -> str | None:
+    ok = value == "" or re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value)
+    return None if ok else 'a time of day such as "02:00" (24-hour, office time), or empty'
+
+
 def _region(value: str) -> str | None:
     return None if re.fullmatch(r"[A-Z]{2}", value) else "a two-letter region code such as ID"
 
@@ -253,6 +258,17 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class BackupSettings:
+    """Nightly backups on the box (`gembok backup create` makes one at any time)."""
+
+    daily_at: str = setting("02:00", "Office time (`timezone`) of the nightly backup; a box "
+                                     "that was off then makes it when it starts; empty: none.",
+                            check=_clock_time)
+    keep: int = setting(7, "Nightly backups kept; older nightly ones are deleted (manual and "
+                           "pre-upgrade backups never are).", check=_at_least(1, 365))
+
+
+@dataclass(frozen=True)
 class TlsSettings:
     """The web UI's certificate; a self-signed one is made on first start when none is given."""
 
@@ -284,6 +300,7 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    backup: BackupSettings = field(default_factory=BackupSettings)
     tls: TlsSettings = field(default_factory=TlsSettings)
     credentials_dir: Path | None = field(default=None, metadata={"internal": True})
 

@@ -1,4 +1,5 @@
-"""Provides the periodic jobs: audit checkpoint, sweepers, health, key jobs, backlog alarm.
+"""Provides the periodic jobs: audit checkpoint, nightly backup, sweepers, health, key jobs,
+backlog alarm.
 
 Retention purges and key rotation join this list as they arrive. Jobs are plain calls;
 each runs no more often than asked. The scheduler knows nothing of the queue: whoever
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from appliance.backup_schedule import run_nightly
 from appliance.clock import utcnow
 from appliance.inbox.outbound import sweep_outbox
 from appliance.notify.backlog import BacklogAlarm
@@ -49,6 +51,7 @@ class Scheduler:
         self.alarm = BacklogAlarm()
         self.jobs = [
             Job("audit checkpoint", 60.0, lambda: checkpoint(rt)),
+            Job("nightly backup", 60.0, lambda: run_nightly(rt)),
         ]
         if enqueue is not None:
             self.jobs += [
