@@ -65,7 +65,7 @@ def run_nightly(rt: Runtime, now: datetime | None = None) -> Path | None:
     rt.audit(actor="scheduler", action="backup.created", target="backup:local",
              detail={"reason": REASON})
     gone = prune(rt.settings)
-    log.info("nightly backup made in %s; %d older nightly backup(s) deleted", folder.name,
+    log.info("scheduled backup (backup.daily_at) made in %s; %d older one(s) deleted", folder.name,
              len(gone))
     return folder
 
