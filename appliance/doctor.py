@@ -24,7 +24,7 @@ from appliance.supervisor.ports import PortInUse, check_free
 from appliance.supervisor.run import _http_ok
 from appliance.supervisor.state import read_state
 from appliance.tls import certificate_expiry
-from appliance.units import unit_states
+from appliance.units import UnitsUnknown, unit_states
 from appliance.whatsapp import health, inbox
 from appliance.whatsapp.credentials import load_credentials
 
@@ -48,7 +48,11 @@ def run_checks(settings: Settings) -> list[Result]:
     results.extend(_ports(settings))
     results.append(_certificate(settings))
     results.extend(_footprint(settings))
-    installed = unit_states()
+    try:
+        installed = unit_states()
+    except UnitsUnknown as exc:
+        results.append(Result("FAIL", "units", str(exc)))
+        installed = []
     if installed:  # the Ansible install: systemd runs the units
         from appliance.doctor_box import box_checks
 

@@ -61,7 +61,10 @@ def services(settings: Settings) -> list[Service]:
 
 def unit_states() -> list[Service]:
     """Empty where systemd is not in charge (a laptop, a container without it)."""
-    return [Service(u.name, u.active, u.detail) for u in units.unit_states()]
+    try:
+        return [Service(u.name, u.active, u.detail) for u in units.unit_states()]
+    except units.UnitsUnknown:
+        return [Service("systemd units", False, "unknown: systemd does not answer")]
 
 
 def queue_depths(settings: Settings) -> dict[str, int]:

@@ -11,11 +11,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
+
+from appliance.errors import GembokError
 
 # Redis last: it holds row ids only, and the appliance is "stopped" without it running.
 UNITS = ("gembok-web", "gembok-webhook", "gembok-inbox-writer", "gembok-worker",
          "gembok-scheduler", "gembok-redis")
 TARGET = "gembok.target"
+UNIT_DIR = Path("/etc/systemd/system")
 
 
 @dataclass(frozen=True)
@@ -25,15 +29,36 @@ class UnitState:
     detail: str  # "active (running)", "failed (failed)", ...
 
 
+class UnitsUnknown(GembokError):
+    """Gembok's units are installed, but systemd cannot say whether they run.
+
+    Callers fail closed on it: a restore must never go ahead on a guess.
+    """
+
+
+def installed() -> bool:
+    """Whether this box runs Gembok under systemd (the Ansible install put the target here)."""
+    return (UNIT_DIR / TARGET).exists()
+
+
 def unit_states() -> list[UnitState]:
-    """The states of the units systemd knows; empty on a laptop or in a container without them."""
-    if shutil.which("systemctl") is None:
-        return []
-    try:
-        done = subprocess.run(["systemctl", "show", "--property=Id,LoadState,ActiveState,SubState",
-                               *[f"{u}.service" for u in UNITS]],
-                              capture_output=True, text=True, timeout=5, check=False)
-    except (OSError, subprocess.TimeoutExpired):
+    """The states of the units systemd knows; empty on a laptop or in a container without
+    them; UnitsUnknown where they are installed but systemd does not answer."""
+    done = None
+    if shutil.which("systemctl") is not None:
+        try:
+            done = subprocess.run(["systemctl", "show",
+                                   "--property=Id,LoadState,ActiveState,SubState",
+                                   *[f"{u}.service" for u in UNITS]],
+                                  capture_output=True, text=True, timeout=5, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            done = None
+    if done is None or done.returncode != 0:
+        if installed():
+            why = done.stderr.strip().splitlines()[-1] if done and done.stderr.strip() else \
+                "systemctl is missing or timed out"
+            raise UnitsUnknown(f"Gembok's units are installed but systemd does not say whether "
+                               f"they run ({why}): is the system bus (dbus) running?")
         return []
     out = []
     for block in done.stdout.strip().split("\n\n"):

@@ -25,7 +25,7 @@ from appliance.atomicfile import write_atomic
 from appliance.config import Settings
 from appliance.errors import GembokError
 from appliance.store.db import db
-from appliance.units import running_units
+from appliance.units import UnitsUnknown, running_units
 
 MANIFEST = "manifest.json"
 
@@ -127,7 +127,11 @@ def ensure_stopped(settings: Settings) -> None:
     Down means no `gembok run` holds its lock and no Gembok systemd unit (Redis aside) is
     up on an installed box.
     """
-    up = running_units()
+    try:
+        up = running_units()
+    except UnitsUnknown as exc:
+        raise BackupError(f"{exc}; a restore waits until it is sure the services are "
+                          "stopped") from None
     if up:
         raise BackupError(f"the appliance's services are running ({', '.join(up)}): run "
                           "`systemctl stop gembok.target` first, and start it again after")

@@ -65,11 +65,15 @@ class Playbook:
                      "gembok__whatsapp_phone_number_id": "106540352242922"}}}, indent=2))
         self.wheelhouse = wheelhouse
         self.runs = 0
+        self.installs = {"gembok__checkout": str(self.checkout),
+                         "gembok__wheelhouse": str(wheelhouse)}
 
     def run(self, **extra_vars: str) -> Run:
+        """One run; a checkout and wheelhouse given once stay the ones installed after."""
         self.runs += 1
-        extra = {"gembok__checkout": str(self.checkout),
-                 "gembok__wheelhouse": str(self.wheelhouse), **extra_vars}
+        self.installs.update({k: v for k, v in extra_vars.items()
+                              if k in ("gembok__checkout", "gembok__wheelhouse")})
+        extra = {**self.installs, **extra_vars}
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMBOK_", "ANSIBLE_"))}
         env.update(ANSIBLE_CONFIG=str(ANSIBLE_DIR / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                    ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_LOCAL_TEMP=str(self.work / "tmp"),

@@ -177,6 +177,7 @@ def test_gembok_doctor_finds_the_installed_box_healthy(installed):
 
 def test_every_unit_is_hardened_and_scores_ok_or_better(installed):
     verify = installed.ssh("systemd-analyze verify /etc/systemd/system/gembok.target "
+                           "/etc/systemd/system/gembok-firewall.service "
                            + " ".join(f"/etc/systemd/system/{u}.service" for u in UNITS),
                            check=False)
     assert verify.returncode == 0 and verify.stderr.strip() == "", verify.stderr
@@ -200,15 +201,15 @@ def test_the_admin_rotates_the_master_key_and_every_service_follows(installed):
     wamid = customer_writes(installed, "Sebelum rotasi")
     assert stored(installed, wamid, "Sebelum rotasi")
     sealed = installed.ssh("cat /etc/credstore.encrypted/gembok-master.key").stdout
+    backups = admin_backups(installed)
     # When the admin rotates it, as root, with the same command as anywhere else
     done = installed.ssh("/usr/local/sbin/gembok keys rotate-master")
-    # Then a new key is sealed, the old one kept sealed for older backups, all runs again
+    # Then a new key is sealed in place of the old one (gone, on purpose), all runs again,
+    # and a backup under the new key was made at once
     assert "master key rotated" in done.stdout, done.stdout + done.stderr
     assert installed.ssh("cat /etc/credstore.encrypted/gembok-master.key").stdout != sealed
-    assert installed.ssh("cat /etc/credstore.encrypted/gembok-master.key.previous"
-                         ).stdout == sealed
-    assert installed.ssh("test -e /etc/credstore.encrypted/gembok-master.key.new",
-                         check=False).returncode == 1
+    assert installed.ssh("ls /etc/credstore.encrypted").stdout.split() == ["gembok-master.key"]
+    assert len(admin_backups(installed)) == len(backups) + 1
     assert wait_for(lambda: set(units_active(installed).values()) == {"active"}, timeout=30)
     assert "Sebelum rotasi" in message_bodies(installed, wamid)
     assert stored(installed, customer_writes(installed, "Sesudah rotasi"), "Sesudah rotasi")
@@ -276,11 +277,31 @@ def test_a_reboot_brings_every_service_back(installed):
     assert stored(installed, customer_writes(installed, "Setelah reboot"), "Setelah reboot")
 
 
+def test_a_box_whose_sealed_key_no_longer_opens_comes_back_with_the_key_from_the_vault(
+        installed, playbook):
+    # Given the admin kept the master key offline, as the README says
+    key = installed.ssh("systemd-creds decrypt --name=master.key "
+                        "/etc/credstore.encrypted/gembok-master.key -").stdout.strip()
+    wamid = customer_writes(installed, "Sebelum pindah")
+    assert stored(installed, wamid, "Sebelum pindah")
+    # When the sealed file is lost with the host key that sealed it (a new board, a new
+    # disk for /var/lib/systemd), and the admin runs the playbook with the key from the vault
+    installed.ssh("rm /etc/credstore.encrypted/gembok-master.key "
+                  "/var/lib/systemd/credential.secret")
+    run = playbook.run(gembok__master_key=key)
+    assert run.failed == {"box": 0, "localhost": 0}, run.tail()
+    assert key not in run.output  # stdin, not an argument, and no_log
+    # Then the playbook sealed it anew and restarted everything, and the data opens again
+    assert run.changed["box"] > 0 and "RUNNING HANDLER [gembok : Restart Gembok]" in run.output
+    assert wait_for(lambda: set(units_active(installed).values()) == {"active"}, timeout=60)
+    assert "Sebelum pindah" in message_bodies(installed, wamid)
+
+
 def test_nothing_a_customer_wrote_or_is_called_reaches_the_journal(installed):
     # After a day's work on the box (install, messages, rotation, upgrade, reboot), the
     # system journal, which any admin reads and ships elsewhere, names no customer
     journal = installed.ssh("journalctl --no-pager -o cat", timeout=120).stdout
     assert "gembok" in journal  # it is the right journal, and it has Gembok's lines
     for canary in ("Siti Rahayu", "6281234567890", "+62 812", "pesanan saya", "Sebelum rotasi",
-                   "Sesudah rotasi", "Setelah reboot"):
+                   "Sesudah rotasi", "Setelah reboot", "Sebelum pindah"):
         assert canary not in journal, f"the journal holds {canary!r}"

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from appliance import units
+from appliance import status, units
 from appliance.store import backup
 from tests.conftest import settings_for
 
@@ -60,4 +60,28 @@ def test_a_restore_refuses_while_the_units_run(systemd_says, tmp_path):
 def test_a_restore_goes_ahead_once_they_are_stopped(systemd_says, tmp_path):
     systemd_says(SHOWN.replace("ActiveState=active\nSubState=running\n\nId=gembok-worker",
                                "ActiveState=inactive\nSubState=dead\n\nId=gembok-worker"))
+    backup.ensure_stopped(settings_for(tmp_path / "var"))  # no error
+
+
+@pytest.fixture
+def installed_box(monkeypatch, tmp_path):
+    (tmp_path / "gembok.target").write_text("[Unit]\n")
+    monkeypatch.setattr(units, "UNIT_DIR", tmp_path)
+
+
+def test_a_restore_refuses_when_systemd_cannot_say_whether_the_units_run(
+        monkeypatch, installed_box, tmp_path):
+    # Gembok is installed, but the system bus is down: `systemctl show` fails
+    monkeypatch.setattr(units.shutil, "which", lambda name: "/usr/bin/systemctl")
+    monkeypatch.setattr(units.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(
+        a, 1, stdout="", stderr="Failed to connect to bus: No such file or directory"))
+    with pytest.raises(backup.BackupError, match=r"dbus.*waits until it is sure"):
+        backup.ensure_stopped(settings_for(tmp_path / "var"))
+    assert status.unit_states()[0].detail.startswith("unknown")
+
+
+def test_a_laptop_without_systemd_is_simply_not_an_installed_box(monkeypatch, tmp_path):
+    monkeypatch.setattr(units, "UNIT_DIR", tmp_path)  # no gembok.target there
+    monkeypatch.setattr(units.shutil, "which", lambda name: None)
+    assert units.unit_states() == []
     backup.ensure_stopped(settings_for(tmp_path / "var"))  # no error
