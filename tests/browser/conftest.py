@@ -33,6 +33,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 GOOD_PASSWORD = "kopi tubruk sore hujan gerimis"
 DESKTOP = {"width": 1366, "height": 768}
 WAIT_MS = 20_000
+# A reply crosses the web app, the queue, the worker and the simulator: on a busy 2-core
+# box one retry of the worker (its back-off starts at a second) must still fit.
+SEND_WAIT_S = 45
 expect.set_options(timeout=10_000)  # a busy 2-core box: answers may take a moment
 
 

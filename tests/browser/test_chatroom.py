@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from appliance.clock import utcnow
 from appliance.store.chatroom import QuickReply
 from appliance.store.models import Conversation, Customer, Division
-from tests.browser.conftest import WAIT_MS, Office
+from tests.browser.conftest import SEND_WAIT_S, WAIT_MS, Office
 from tests.running import eventually
 
 pytestmark = pytest.mark.slow
@@ -76,7 +76,8 @@ def test_a_customer_writes_the_agent_answers_live_and_the_ticks_turn_to_read(sta
     page.press("#reply-text", "Enter")
     # Then her phone receives it, and Dedi sees it go out
     eventually(lambda: [m for m in staff.phone_of(siti)
-                        if m["message"].get("body") == "Sedang dikirim, kak"])
+                        if m["message"].get("body") == "Sedang dikirim, kak"],
+               timeout=SEND_WAIT_S, explain=staff.outbox)
     mine = page.locator("#messages .message.out", has_text="Sedang dikirim, kak")
     expect(mine.locator(".tick")).to_have_attribute("data-status", re.compile("sent|delivered"),
                                                     timeout=WAIT_MS)
@@ -191,7 +192,7 @@ def test_quick_replies_notes_and_a_template_once_the_window_closed(staff):
     page.press("#reply-text", "Enter")
     eventually(lambda: [m for m in staff.phone_of(dewi)
                         if m["message"].get("body") == "Ongkir ke Jakarta Rp10.000, kak."],
-               explain=staff.outbox)
+               timeout=SEND_WAIT_S, explain=staff.outbox)
     # A private note shows in the thread, marked, and never reaches her phone
     page.click("#mode-note")
     page.fill("#reply-text", "Pelanggan lama, kasih diskon")
@@ -206,7 +207,7 @@ def test_quick_replies_notes_and_a_template_once_the_window_closed(staff):
     page.fill("#reply-text", "Katalog terbaru, kak")
     page.click("#attachment-send")
     eventually(lambda: [m for m in staff.phone_of(dewi) if m["type"] == "image"],
-               explain=staff.outbox)
+               timeout=SEND_WAIT_S, explain=staff.outbox)
     picture = page.locator("#messages .message.out img.picture")
     expect(picture).to_have_attribute("alt", "Katalog terbaru, kak", timeout=WAIT_MS)
     assert page.evaluate("(img) => img.complete && img.naturalWidth", picture.element_handle())
@@ -224,7 +225,7 @@ def test_quick_replies_notes_and_a_template_once_the_window_closed(staff):
     values.nth(1).fill("INV-77")
     page.click("#template-form button[type=submit]")
     eventually(lambda: [m for m in staff.phone_of(dewi) if m["type"] == "template"],
-               explain=staff.outbox)
+               timeout=SEND_WAIT_S, explain=staff.outbox)
     page.context.close()
 
 
