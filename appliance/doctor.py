@@ -15,10 +15,13 @@ from urllib.parse import urlsplit
 import psutil
 import redis
 
+from appliance.backup_schedule import made_at
+from appliance.clock import utcnow
 from appliance.config import Settings
 from appliance.errors import GembokError
 from appliance.privacy.audit_verify import verify
 from appliance.runtime import Runtime, open_runtime
+from appliance.store.backup import list_backups
 from appliance.supervisor.children import Port, plan
 from appliance.supervisor.ports import PortInUse, check_free
 from appliance.supervisor.run import _http_ok
@@ -47,6 +50,7 @@ def run_checks(settings: Settings) -> list[Result]:
     results.append(_redis(settings))
     results.extend(_ports(settings))
     results.append(_certificate(settings))
+    results.append(backups_check(settings))
     results.extend(_footprint(settings))
     try:
         installed = unit_states()
@@ -144,6 +148,25 @@ def _certificate(settings: Settings) -> Result:
     days = (expiry - datetime.now(UTC)).days
     status = "FAIL" if days < 0 else "warn" if days < 30 else "ok"
     return Result(status, "TLS certificate", f"{path} expires {expiry:%Y-%m-%d} ({days} days)")
+
+
+NIGHTLY_LATE_HOURS = 26  # a night's backup plus the time it takes and a little slack
+
+
+def backups_check(settings: Settings, now: datetime | None = None) -> Result:
+    """A nightly backup that silently stopped is found here, not on the day it is needed."""
+    folders = list_backups(settings)
+    if not folders:
+        return Result("warn", "backups", "none yet: the scheduler makes one at backup.daily_at, "
+                                         "or run `gembok backup create`")
+    newest = folders[0]
+    hours = ((now or utcnow()) - made_at(newest)).total_seconds() / 3600
+    where = f"newest {newest.name}, {hours:.0f} h old; {len(folders)} on the box"
+    if settings.backup.daily_at and hours > NIGHTLY_LATE_HOURS:
+        return Result("warn", "backups", f"{where}: the nightly backup has not run; see the "
+                                         "scheduler's log (`journalctl -u gembok-scheduler` or "
+                                         "the output of `gembok run`)")
+    return Result("ok", "backups", f"{where}; copy them off the box")
 
 
 def _footprint(settings: Settings) -> Iterator[Result]:

@@ -48,6 +48,19 @@ class _QuietSqlCipherDatabase(SqlCipherDatabase):  # type: ignore[misc]
         return conn
 
 
+    def atomic(self, lock_type: str | None = None) -> Any:
+        """Transactions take the write lock at BEGIN (IMMEDIATE) unless told otherwise.
+
+        Every transaction here writes, and most read first. A deferred one starts as a
+        reader on a WAL snapshot; if another process commits before it writes, SQLite
+        cannot upgrade that stale snapshot and fails at once with "database is locked",
+        without waiting in busy_timeout (an agent's note was lost that way while the
+        worker stored the delivery ticks of the reply just sent). IMMEDIATE waits its turn
+        instead. Nested calls are savepoints, where the lock type does not apply.
+        """
+        return super().atomic(lock_type=lock_type or "IMMEDIATE")
+
+
 db = _QuietSqlCipherDatabase(None)
 
 

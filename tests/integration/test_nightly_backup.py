@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from appliance import backup_schedule
 from appliance.config import BackupSettings, ConfigError
+from appliance.doctor import backups_check
 from appliance.privacy.audit import AuditEntry
 from appliance.store.backup import backup_now, list_backups
 from tests.conftest import settings_for
@@ -63,3 +64,12 @@ def test_a_time_that_is_not_a_time_stops_the_start_with_what_to_write(tmp_path):
     with pytest.raises(ConfigError) as raised:
         settings_for(tmp_path / "var", GEMBOK_BACKUP_DAILY_AT="25:00")
     assert "backup.daily_at" in str(raised.value) and '"02:00"' in str(raised.value)
+
+
+def test_the_doctor_notices_when_the_nightly_backup_stopped(rt):
+    assert backups_check(rt.settings).status == "warn"  # none yet
+    folder = backup_now(rt.settings, rt.keyring.database_key, "nightly")
+    assert backups_check(rt.settings).status == "ok"
+    # Thirty hours later nothing newer came: the admin hears it from `gembok doctor`
+    late = backups_check(rt.settings, now=backup_schedule.made_at(folder) + timedelta(hours=30))
+    assert late.status == "warn" and "the nightly backup has not run" in late.detail
