@@ -409,12 +409,7 @@ def keys_rotate_data(wait: bool) -> None:
             _echo_progress(data_rotation.progress(job_id))
         _echo_progress(data_rotation.progress(job_id))
         return
-    from appliance import tasks
-
-    if not tasks.hand_rotation_to_worker(settings, job_id):
-        click.echo(f"gembok: key job {job_id} is started but Redis does not answer, so no "
-                   "worker got it: run `gembok keys rotate-data --wait`", err=True)
-        sys.exit(1)
+    _hand_to_worker(settings, job_id, "started")
     click.echo(f"key job {job_id} started in the worker; follow it with `gembok keys status`")
 
 
@@ -445,17 +440,23 @@ def keys_pause(job_id: int) -> None:
 @_one_line_errors
 def keys_resume(job_id: int) -> None:
     """Resume a paused data-key rotation."""
-    from appliance import tasks
     from appliance.crypto import data_rotation
     from appliance.runtime import open_runtime
 
     settings = _settings()
     data_rotation.set_paused(open_runtime(settings), job_id, False, actor="cli")
+    _hand_to_worker(settings, job_id, "resumed")
+    click.echo(f"key job {job_id} resumed")
+
+
+def _hand_to_worker(settings: Settings, job_id: int, done: str) -> None:
+    """The worker does the batches; with Redis silent, say how to do them here instead."""
+    from appliance import tasks
+
     if not tasks.hand_rotation_to_worker(settings, job_id):
-        click.echo(f"gembok: key job {job_id} is resumed but Redis does not answer, so no "
+        click.echo(f"gembok: key job {job_id} is {done} but Redis does not answer, so no "
                    "worker got it: run `gembok keys rotate-data --wait`", err=True)
         sys.exit(1)
-    click.echo(f"key job {job_id} resumed")
 
 
 def _echo_progress(p: Any) -> None:

@@ -103,7 +103,7 @@ def _current_or_login() -> Current | Any:
         session.pop("sid", None)
         if request.path.startswith("/api/"):
             abort(401)
-        return redirect(url_for("auth.login_page", next=request.path))
+        return redirect(url_for("auth.login_page"))
     g.gembok_current = Current(*resolved)
     return g.gembok_current
 

@@ -8,9 +8,9 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, request
 
 from appliance.auth import users
-from appliance.errors import GembokError
 from appliance.inbox import divisions
 from webui.access import current, permission, runtime
+from webui.answers import answer
 
 bp = Blueprint("admin", __name__, url_prefix="/api/admin")
 
@@ -46,16 +46,17 @@ def list_users() -> Response:
 @permission("user.manage")
 def create_user() -> Any:
     data = _body()
-    try:
+
+    def create() -> dict[str, Any]:
         user, password = users.create_user(
             runtime(), principal=current().principal, actor=current().principal.actor,
             username=_field(data, "username", str, ""),
             display_name=_field(data, "display_name", str, ""),
             role=_field(data, "role", str, ""), email=_field(data, "email", str, ""),
             divisions=_ids(data, "divisions"))
-    except GembokError as exc:
-        return jsonify(error=str(exc)), 422
-    return jsonify(id=user.id, one_time_password=password), 201
+        return {"id": user.id, "one_time_password": password}
+
+    return answer(create, 201)
 
 
 @bp.post("/users/<int:user_id>")
@@ -63,8 +64,9 @@ def create_user() -> Any:
 def update_user(user_id: int) -> Any:
     """One change per field given: role, divisions, active, extra permissions, resets."""
     data, me, rt = _body(), current().principal, runtime()
-    answer: dict[str, Any] = {}
-    try:
+
+    def update() -> dict[str, Any]:
+        changed: dict[str, Any] = {"changed": True}
         if "role" in data:
             users.set_role(rt, me, user_id, _field(data, "role", str))
         if "divisions" in data:
@@ -77,12 +79,12 @@ def update_user(user_id: int) -> Any:
                 abort(400)
             users.set_extra_permissions(rt, me, user_id, extra)
         if data.get("reset_password") is True:
-            answer["one_time_password"] = users.reset_password(rt, me, user_id)
+            changed["one_time_password"] = users.reset_password(rt, me, user_id)
         if data.get("reset_second_factor") is True:
             users.reset_second_factor(rt, me, user_id)
-    except GembokError as exc:
-        return jsonify(error=str(exc)), 422
-    return jsonify(changed=True, **answer)
+        return changed
+
+    return answer(update)
 
 
 @bp.get("/divisions")
@@ -95,23 +97,15 @@ def list_divisions() -> Response:
 @permission("division.manage")
 def create_division() -> Any:
     data = _body()
-    try:
-        new_id = divisions.create_division(runtime(), current().principal,
-                                           _field(data, "name", str, ""),
-                                           _field(data, "retention_days", int))
-    except GembokError as exc:
-        return jsonify(error=str(exc)), 422
-    return jsonify(id=new_id), 201
+    return answer(lambda: {"id": divisions.create_division(
+        runtime(), current().principal, _field(data, "name", str, ""),
+        _field(data, "retention_days", int))}, 201)
 
 
 @bp.post("/divisions/<int:division_id>")
 @permission("division.manage")
 def update_division(division_id: int) -> Any:
     data = _body()
-    try:
-        divisions.update_division(runtime(), current().principal, division_id,
-                                  name=_field(data, "name", str),
-                                  retention_days=_field(data, "retention_days", int))
-    except GembokError as exc:
-        return jsonify(error=str(exc)), 422
-    return jsonify(changed=True)
+    return answer(lambda: divisions.update_division(
+        runtime(), current().principal, division_id, name=_field(data, "name", str),
+        retention_days=_field(data, "retention_days", int)) or {"changed": True})

@@ -13,19 +13,17 @@ from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request, stream_with_context
-from peewee import fn
 
-from appliance.auth import sessions
-from appliance.auth.permissions import Denied, principal_for, visible
-from appliance.errors import GembokError
-from appliance.inbox import conversations, outbound, reports, work
+from appliance.auth import sessions, users
+from appliance.auth.permissions import principal_for
+from appliance.inbox import changes, conversations, divisions, outbound, reports, work
 from appliance.inbox.customers import update_phone
 from appliance.privacy.reveal import reveal_message, reveal_phone
-from appliance.store.chatroom import ChangeEvent
-from appliance.store.db import db, tuples
-from appliance.store.models import Conversation, Division, User, UserDivision
+from appliance.store.db import db
+from appliance.store.models import User
 from appliance.whatsapp import templates
 from webui.access import current, permission, runtime
+from webui.answers import answer
 from webui.i18n import locale
 from webui.notices import send_reply
 
@@ -55,17 +53,6 @@ def _int(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
         abort(400)
     return int(value)
-
-
-def _try(call: Any, ok: int = 200) -> Any:
-    """Runs a service call; a refusal it explains becomes a 422 with its words."""
-    try:
-        result = call()
-    except Denied:
-        raise
-    except (GembokError, ValueError) as exc:
-        return jsonify(error=str(exc)), 422
-    return (jsonify(result) if not isinstance(result, Response) else result), ok
 
 
 @bp.get("/conversations")
@@ -107,7 +94,7 @@ def reply(conversation_id: int) -> Any:
         send_reply(outbound.reply(runtime(), current().principal, conversation_id, text))
         return {"queued": True}
 
-    return _try(queue, 202)
+    return answer(queue, 202)
 
 
 @bp.post("/conversations/<int:conversation_id>/template")
@@ -124,7 +111,7 @@ def send_template(conversation_id: int) -> Any:
                                            values))
         return {"queued": True}
 
-    return _try(queue, 202)
+    return answer(queue, 202)
 
 
 @bp.post("/conversations/<int:conversation_id>/attachment")
@@ -142,14 +129,14 @@ def attach(conversation_id: int) -> Any:
                                         caption=request.form.get("caption", "")))
         return {"queued": True}
 
-    return _try(queue, 202)
+    return answer(queue, 202)
 
 
 @bp.post("/conversations/<int:conversation_id>/assign")
 @permission("conversation.assign")
 def assign(conversation_id: int) -> Any:
     assignee = _int(_body().get("assignee_id"))
-    return _try(lambda: work.assign(runtime(), current().principal, conversation_id, assignee)
+    return answer(lambda: work.assign(runtime(), current().principal, conversation_id, assignee)
                 or {"assigned": assignee})
 
 
@@ -160,7 +147,7 @@ def transfer(conversation_id: int) -> Any:
     division = _int(data.get("division_id"))
     if division is None:
         abort(400)
-    return _try(lambda: work.transfer(runtime(), current().principal, conversation_id,
+    return answer(lambda: work.transfer(runtime(), current().principal, conversation_id,
                                       division, _text(data, "note")) or {"transferred": True})
 
 
@@ -168,7 +155,7 @@ def transfer(conversation_id: int) -> Any:
 @permission("conversation.reply")
 def set_status(conversation_id: int) -> Any:
     status = _text(_body(), "status")
-    return _try(lambda: work.set_status(runtime(), current().principal, conversation_id,
+    return answer(lambda: work.set_status(runtime(), current().principal, conversation_id,
                                         status) or {"status": status})
 
 
@@ -178,7 +165,7 @@ def set_labels(conversation_id: int) -> Any:
     names = _body().get("labels", [])
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         abort(400)
-    return _try(lambda: {"labels": work.set_labels(runtime(), current().principal,
+    return answer(lambda: {"labels": work.set_labels(runtime(), current().principal,
                                                    conversation_id, names)})
 
 
@@ -186,7 +173,7 @@ def set_labels(conversation_id: int) -> Any:
 @permission("conversation.reply")
 def add_note(conversation_id: int) -> Any:
     text = _text(_body(), "text")
-    return _try(lambda: {"note": work.add_note(runtime(), current().principal,
+    return answer(lambda: {"note": work.add_note(runtime(), current().principal,
                                                conversation_id, text)}, 201)
 
 
@@ -232,7 +219,7 @@ def customer(customer_id: int) -> Response:
 @permission("customer.edit")
 def edit_phone(customer_id: int) -> Any:
     phone = _text(_body(), "phone")
-    return _try(lambda: update_phone(runtime(), current().principal, customer_id, phone)
+    return answer(lambda: update_phone(runtime(), current().principal, customer_id, phone)
                 or {"changed": True})
 
 
@@ -240,7 +227,7 @@ def edit_phone(customer_id: int) -> Any:
 @permission("customer.reveal_phone")
 def reveal_customer_phone(customer_id: int) -> Any:
     reason = _text(_body(), "reason")
-    return _try(lambda: {"phone": reveal_phone(runtime(), current().principal, customer_id,
+    return answer(lambda: {"phone": reveal_phone(runtime(), current().principal, customer_id,
                                                reason), "revealed": True})
 
 
@@ -248,7 +235,7 @@ def reveal_customer_phone(customer_id: int) -> Any:
 @permission("message.reveal")
 def reveal_message_text(message_id: int) -> Any:
     reason = _text(_body(), "reason")
-    return _try(lambda: {"text": reveal_message(runtime(), current().principal, message_id,
+    return answer(lambda: {"text": reveal_message(runtime(), current().principal, message_id,
                                                 reason), "revealed": True})
 
 
@@ -266,7 +253,7 @@ def save_quick_reply() -> Any:
     division = _int(data.get("division_id"))
     if division is None:
         abort(400)
-    return _try(lambda: {"id": work.save_quick_reply(runtime(), current().principal, division,
+    return answer(lambda: {"id": work.save_quick_reply(runtime(), current().principal, division,
                                                      _text(data, "shortcut"),
                                                      _text(data, "body"))}, 201)
 
@@ -281,9 +268,7 @@ def list_templates() -> Response:
 @permission("conversation.read")
 def list_divisions() -> Response:
     """Every division's name (for transfers and filters); no one's conversations."""
-    me = current().principal
-    return jsonify(divisions=[{"id": d.id, "name": d.name, "mine": d.id in me.divisions}
-                              for d in Division.select().order_by(Division.name)])
+    return jsonify(divisions=[asdict(d) for d in divisions.names(current().principal)])
 
 
 @bp.get("/labels")
@@ -297,14 +282,7 @@ def list_labels() -> Response:
 @permission("conversation.assign")
 def list_agents() -> Response:
     """Active people of the user's divisions, for the assign picker."""
-    me = current().principal
-    mine = sorted(me.divisions)
-    rows = (User.select(User.id, User.display_name, UserDivision.division)
-            .join(UserDivision).where(UserDivision.division.in_(mine),
-                                      User.is_active == True)  # noqa: E712
-            .order_by(User.display_name))
-    return jsonify(agents=[{"id": uid, "name": name, "division_id": div}
-                           for uid, name, div in tuples(rows)])
+    return jsonify(agents=[asdict(a) for a in users.agents_in_scope(current().principal)])
 
 
 @bp.get("/reports/summary")
@@ -329,8 +307,7 @@ def stream() -> Response:
 
     def events() -> Iterator[str]:
         """A reconnect resumes after the last change it saw (the browser sends its id)."""
-        newest = ChangeEvent.select(fn.MAX(ChangeEvent.id)).scalar() or 0
-        since = int(resume) if resume.isdigit() and int(resume) <= newest else newest
+        since = changes.resume_point(resume)
         yield "retry: 3000\n\n"
         try:
             while True:
@@ -338,11 +315,7 @@ def stream() -> Response:
                     yield "event: end\ndata: {}\n\n"
                     return
                 principal = principal_for(User.get_by_id(user_id))  # divisions may change
-                rows = tuples(ChangeEvent.select(ChangeEvent.id, ChangeEvent.conversation,
-                                                 ChangeEvent.kind)
-                              .join(Conversation)
-                              .where(ChangeEvent.id > since, visible(principal))
-                              .order_by(ChangeEvent.id).limit(500))
+                rows = changes.since(principal, since)
                 if rows:
                     since = rows[-1][0]
                     changed = [{"conversation": c, "kind": k} for _, c, k in rows]

@@ -16,10 +16,9 @@ from flask import (
     url_for,
 )
 
-from appliance.auth import login, sessions, totp
+from appliance.auth import login, sessions, totp, users
 from appliance.auth.password_policy import problems, strength
 from appliance.auth.users import change_own_password
-from appliance.store.models import User
 from webui.access import current, public, runtime, signed_in
 from webui.i18n import LANGUAGES
 from webui.notices import notify_new_device
@@ -157,8 +156,8 @@ def language() -> Any:
     chosen = data.get("language", "") if isinstance(data, dict) or hasattr(data, "get") else ""
     if chosen not in LANGUAGES:
         abort(400)
-    User.update(language=chosen).where(User.id == current().user.id).execute()
-    return redirect(request.referrer or url_for("home.index"))
+    users.set_language(current().user.id, chosen)
+    return redirect(url_for("home.index"))  # never a header the client wrote (no-referrer)
 
 
 @bp.get("/account/sessions")

@@ -17,7 +17,7 @@ from appliance.auth.permissions import EXTRA, Principal, require
 from appliance.clock import utcnow
 from appliance.errors import GembokError
 from appliance.runtime import Runtime
-from appliance.store.db import db
+from appliance.store.db import db, tuples
 from appliance.store.models import ROLES, Division, User, UserDivision
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
@@ -221,3 +221,25 @@ def _link(user_id: int, divisions: list[int]) -> None:
                                                                            known))))
     for division_id in wanted:
         UserDivision.create(user=user_id, division=division_id)
+
+
+@dataclass(frozen=True)
+class AgentView:
+    id: int
+    name: str
+    division_id: int
+
+
+def agents_in_scope(principal: Principal) -> list[AgentView]:
+    """Active people of the principal's divisions: whom a conversation may be given to."""
+    require(principal, "conversation.assign")
+    rows = (User.select(User.id, User.display_name, UserDivision.division)
+            .join(UserDivision).where(UserDivision.division.in_(sorted(principal.divisions)),
+                                      User.is_active == True)  # noqa: E712
+            .order_by(User.display_name))
+    return [AgentView(int(uid), str(name), int(div)) for uid, name, div in tuples(rows)]
+
+
+def set_language(user_id: int, language: str) -> None:
+    """The language a person reads Gembok in (their own choice, no audit needed)."""
+    User.update(language=language).where(User.id == user_id).execute()

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from peewee import fn
+
+from appliance.auth.permissions import Principal, visible
 from appliance.clock import utcnow
 from appliance.store.chatroom import ChangeEvent
+from appliance.store.db import tuples
+from appliance.store.models import Conversation
 
 KINDS = ("message", "status", "assigned", "transferred", "resolved", "reopened", "labels",
          "note", "read")
@@ -27,3 +32,18 @@ def record_many(changes: Iterable[tuple[int, str]]) -> None:
             raise ValueError(f"unknown change kind {kind!r}")
     if rows:
         ChangeEvent.insert_many(rows).execute()
+
+
+def resume_point(last_event_id: str) -> int:
+    """Where a reader starts: after the id its browser last saw, else from now on."""
+    newest = int(ChangeEvent.select(fn.MAX(ChangeEvent.id)).scalar() or 0)
+    seen = int(last_event_id) if last_event_id.isdigit() else newest
+    return seen if seen <= newest else newest
+
+
+def since(principal: Principal, after_id: int, limit: int = 500) -> list[tuple[int, int, str]]:
+    """(id, conversation, kind) of the changes after `after_id` in the reader's scope."""
+    return [(int(i), int(c), str(k)) for i, c, k in tuples(
+        ChangeEvent.select(ChangeEvent.id, ChangeEvent.conversation, ChangeEvent.kind)
+        .join(Conversation).where(ChangeEvent.id > after_id, visible(principal))
+        .order_by(ChangeEvent.id).limit(limit))]

@@ -30,6 +30,20 @@ def list_divisions(principal: Principal) -> list[DivisionView]:
     return [DivisionView(d.id, d.name, d.retention_days) for d in query]
 
 
+@dataclass(frozen=True)
+class DivisionName:
+    id: int
+    name: str
+    mine: bool
+
+
+def names(principal: Principal) -> list[DivisionName]:
+    """Every division's name, for transfers and filters: names only, no one's conversations."""
+    require(principal, "conversation.read")
+    return [DivisionName(d.id, d.name, d.id in principal.divisions)
+            for d in Division.select().order_by(Division.name)]
+
+
 def create_division(rt: Runtime, principal: Principal, name: str,
                     retention_days: int | None = None) -> int:
     require(principal, "division.manage")

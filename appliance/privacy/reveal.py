@@ -7,7 +7,7 @@ with the keys reads both: who, what, when, and why.
 
 from __future__ import annotations
 
-from appliance.auth.permissions import Denied, Principal, authorize
+from appliance.auth.permissions import Denied, Principal, authorize, require
 from appliance.crypto.aead import place
 from appliance.crypto.data_keys import customer_keys
 from appliance.errors import GembokError
@@ -39,7 +39,9 @@ def _record(rt: Runtime, principal: Principal, target: str, reason: str, action:
                  detail={"reveal": row.id})
 
 
-def reason_of(rt: Runtime, reveal_id: int) -> str:
+def reason_of(rt: Runtime, principal: Principal, reveal_id: int) -> str:
+    """The reason given for a reveal, for whoever audits it (it may name the customer)."""
+    require(principal, "audit.read")
     row = Reveal.get_by_id(reveal_id)
     return rt.keyring.system.open(bytes(row.reason_sealed),
                                   place("reveal", "reason", row.id)).decode()

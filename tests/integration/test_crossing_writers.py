@@ -10,7 +10,7 @@ from appliance.store.db import connect_raw, db
 from appliance.store.keystate import AppState
 
 
-def test_a_transaction_that_reads_first_still_writes_after_another_process_committed(rt):
+def test_an_agents_note_and_the_workers_delivery_tick_both_land_at_the_same_moment(rt):
     # The worker's connection (another process in real life) writes while the agent's
     # request is between its read and its write
     worker = connect_raw(rt.settings.db_file, rt.keyring.database_key)

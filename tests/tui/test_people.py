@@ -43,7 +43,9 @@ async def test_an_admin_creates_an_agent_of_sales_who_can_then_sign_in(office, a
     browser.get("/login")
     answer = browser.form("/login", {"username": "rina", "password": password})
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/login/next")
-    assert browser.get("/login/next").status_code == 302
+    first_steps = browser.get("/login/next")
+    assert first_steps.status_code == 302
+    assert first_steps.headers["Location"].endswith("/account/password")
     assert AuditEntry.get(AuditEntry.action == "user.created",
                           AuditEntry.target == f"user:{rina.id}").actor == "cli"
 

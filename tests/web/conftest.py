@@ -19,6 +19,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from appliance.auth import sessions
+from appliance.auth.passwords import hash_password
 from appliance.auth.permissions import Principal
 from appliance.auth.users import create_user
 from appliance.bootstrap import initialise
@@ -142,6 +143,20 @@ def world(tmp_path_factory) -> World:
     app = create_app(settings, enqueue=False)
     yield World(app, rt, divisions, users, conversations, customers, messages, media)
     db.close()
+
+
+PASSWORD = "kopi tubruk sore hujan gerimis"
+
+
+def make_user(world: World, name: str, role: str = "agent", password: str = PASSWORD) -> User:
+    """A person of Sales who has signed in before: their password is known, no change due."""
+    user, _ = create_user(world.rt, username=name, display_name=name.title(), role=role,
+                          actor="system", email=f"{name}@toko.example",
+                          divisions=[world.divisions["Sales"]])
+    User.update(password_hash=hash_password(password), must_change_password=False).where(
+        User.id == user.id).execute()
+    world.users[name] = user.id
+    return User.get_by_id(user.id)
 
 
 def sign_in_as(world: World, name: str | None) -> Browser:

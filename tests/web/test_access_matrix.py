@@ -186,7 +186,7 @@ CASES = [(e, role, scope) for e in ROUTES for role in ROLES for scope in SCOPES]
 
 @pytest.mark.parametrize(("endpoint", "role", "scope"), CASES,
                          ids=[f"{e}-{r}-{s}" for e, r, s in CASES])
-def test_the_matrix(world, endpoint, role, scope):
+def test_each_person_reaches_only_what_their_role_and_division_allow(world, endpoint, role, scope):
     route = ROUTES[endpoint]
     browser = sign_in_as(world, None if role == "anonymous" else role)
     path = route.path(world, object_key(role, scope))

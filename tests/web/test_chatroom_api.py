@@ -80,7 +80,7 @@ def test_a_conversation_is_transferred_with_a_note_and_leaves_the_agents_inbox(w
                                       ChangeEvent.kind == "transferred").exists()
 
 
-def test_labels_notes_and_resolving(world):
+def test_an_agent_labels_notes_and_resolves_a_conversation(world):
     convo = world.conversations["sales"]
     dedi = sign_in_as(world, "dedi")
     assert dedi.post(f"/api/conversations/{convo}/labels",

@@ -9,10 +9,10 @@ import time
 from peewee import fn
 
 from appliance.auth import users
-from appliance.auth.permissions import principal_for
+from appliance.auth.permissions import BOX_ADMIN, principal_for
 from appliance.privacy.reveal import reason_of
 from appliance.store.models import AuditEntry, Conversation, Customer, Division, User
-from tests.web.conftest import inbound, sign_in_as
+from tests.web.conftest import PASSWORD, inbound, make_user, sign_in_as
 
 
 def test_an_agent_of_sales_cannot_reach_a_billing_conversation_even_by_guessing(world):
@@ -82,11 +82,11 @@ def test_message_text_is_masked_on_the_server_and_a_reveal_is_audited_with_its_r
     assert (entry.actor, entry.target) == (f"user:{world.users['budi']}",
                                            f"message:{message_id}")
     reveal_id = json.loads(entry.detail)["reveal"]
-    assert reason_of(world.rt, reveal_id) == "pelanggan minta cek NIK untuk klaim"
+    assert reason_of(world.rt, BOX_ADMIN, reveal_id) == "pelanggan minta cek NIK untuk klaim"
     assert "klaim" not in entry.detail  # the reason stays out of the log itself
 
 
-def test_extra_fields_in_a_body_are_ignored(world):
+def test_an_agent_cannot_raise_their_role_or_move_a_conversation_by_adding_fields(world):
     dedi = sign_in_as(world, "dedi")
     convo = world.conversations["sales"]
     resp = dedi.post(f"/api/conversations/{convo}/reply", {
@@ -95,10 +95,15 @@ def test_extra_fields_in_a_body_are_ignored(world):
     assert resp.status_code == 202
     assert Conversation.get_by_id(convo).division_id == world.divisions["Sales"]
     assert User.get_by_id(world.users["dedi"]).role == "agent"
-    # and through a form: the password page does not take a role
-    dedi.form("/account/password", {"current": "x", "new": "y", "role": "admin",
-                                     "is_active": "0"})
-    assert User.get_by_id(world.users["dedi"]).role == "agent"
+    # and through a form: the password page takes the new password, and not a role
+    make_user(world, "dimas")
+    dimas = sign_in_as(world, "dimas")
+    changed = dimas.form("/account/password", {"current": PASSWORD, "role": "admin",
+                                               "new": "teh manis hangat di warung pojok",
+                                               "is_active": "0"})
+    assert changed.status_code == 302
+    assert User.get_by_id(world.users["dimas"]).role == "agent"
+    assert User.get_by_id(world.users["dimas"]).is_active
     # and an admin creating a user cannot set the password or skip the first change
     ayu = sign_in_as(world, "ayu")
     made = ayu.post("/api/admin/users", {"username": "baru1", "display_name": "Baru",
@@ -140,10 +145,7 @@ def test_no_get_changes_anything(world):
 
 
 def test_removing_an_agent_from_a_division_ends_their_live_stream_within_5_seconds(world):
-    user, _ = users.create_user(world.rt, username="lina", display_name="Lina", role="agent",
-                                actor="system", divisions=[world.divisions["Sales"]])
-    User.update(must_change_password=False).where(User.id == user.id).execute()
-    world.users["lina"] = user.id
+    user = make_user(world, "lina")
     lina = sign_in_as(world, "lina")
     resp = lina.get("/api/stream", buffered=False)
     assert resp.status_code == 200
@@ -171,10 +173,7 @@ def test_removing_an_agent_from_a_division_ends_their_live_stream_within_5_secon
 
 
 def test_deactivating_a_user_ends_their_sessions(world):
-    user, _ = users.create_user(world.rt, username="joko", display_name="Joko", role="agent",
-                                actor="system", divisions=[world.divisions["Sales"]])
-    User.update(must_change_password=False).where(User.id == user.id).execute()
-    world.users["joko"] = user.id
+    user = make_user(world, "joko")
     joko = sign_in_as(world, "joko")
     assert joko.get("/api/counts").status_code == 200
     ayu = sign_in_as(world, "ayu")

@@ -12,25 +12,13 @@ import pyotp
 import pytest
 
 from appliance.auth import login, sessions, totp
-from appliance.auth.passwords import hash_password
 from appliance.auth.users import create_user
 from appliance.clock import utcnow
 from appliance.config import load_settings
 from appliance.runtime import Runtime
 from appliance.store.accounts import LoginThrottle, UserSession
 from appliance.store.models import AuditEntry, User
-from tests.web.conftest import Browser, sign_in_as
-
-PASSWORD = "kopi tubruk sore hujan gerimis"
-
-
-def make_user(world, name: str, role: str = "agent", password: str = PASSWORD) -> User:
-    user, _ = create_user(world.rt, username=name, display_name=name.title(), role=role,
-                          actor="system", email=f"{name}@toko.example",
-                          divisions=[world.divisions["Sales"]])
-    User.update(password_hash=hash_password(password), must_change_password=False).where(
-        User.id == user.id).execute()
-    return User.get_by_id(user.id)
+from tests.web.conftest import PASSWORD, Browser, make_user, sign_in_as
 
 
 def sign_in(browser: Browser, name: str, password: str = PASSWORD):
@@ -215,10 +203,11 @@ def test_a_user_sees_and_ends_their_own_sessions_but_not_others(world):
     other = next(s for s in mine if f"/account/sessions/{s.id}/end" in page)
     assert first.form(f"/account/sessions/{other.id}/end", {}).status_code == 302
     assert second.get("/api/counts").status_code == 401
-    stranger = UserSession.get(UserSession.user == world.users["dedi"]) if UserSession.select() \
-        .where(UserSession.user == world.users["dedi"]).exists() else None
-    if stranger is not None:
-        assert first.form(f"/account/sessions/{stranger.id}/end", {}).status_code == 404
+    # Someone else's session cannot be ended from her page
+    sign_in_as(world, "dedi")
+    stranger = (UserSession.select().where(UserSession.user == world.users["dedi"])
+                .order_by(UserSession.id.desc()).first())
+    assert first.form(f"/account/sessions/{stranger.id}/end", {}).status_code == 404
 
 
 def test_a_form_without_its_csrf_token_is_refused(world):

@@ -1,0 +1,24 @@
+"""Provides `answer`: how a JSON view turns a service call into a response.
+
+A refusal the service explains (a GembokError, or a ValueError about the input) becomes a
+422 with its words; Denied goes on to the route's guard, which answers 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+
+from appliance.auth.permissions import Denied
+from appliance.errors import GembokError
+
+
+def answer(call: Any, ok: int = 200) -> Any:
+    try:
+        result = call()
+    except Denied:
+        raise
+    except (GembokError, ValueError) as exc:
+        return jsonify(error=str(exc)), 422
+    return (jsonify(result) if not isinstance(result, Response) else result), ok
