@@ -15,6 +15,7 @@ from typing import Any
 import psutil
 
 from appliance.store.db import db
+from appliance.supervisor.state import read_state
 from tests.conftest import free_port
 
 GEMBOK = [sys.executable, "-m", "appliance"]
@@ -63,6 +64,12 @@ class Running:
     def _drain(stream: object, sink: list[str]) -> None:
         for line in stream:  # type: ignore[attr-defined]
             sink.append(line)
+
+    def tree_now(self) -> dict[str, int]:
+        """Each child's pid as the supervisor last wrote it (a restarted child has a new one)."""
+        state = read_state(Path(self.env["GEMBOK_DATA_DIR"]) / "run")
+        assert state is not None, "gembok run wrote no state"
+        return state.children
 
     def port(self, name: str) -> int:
         return int(self.env[f"GEMBOK_{name}_PORT"])

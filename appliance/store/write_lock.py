@@ -6,10 +6,15 @@ writers in two processes then make seconds-long tails (see the ingest reference)
 `flock` on a file beside the database makes them queue in the kernel instead, and the
 waiter runs the moment the holder commits. Threads of one process queue on a mutex
 first, because flock does not tell threads of the same process apart.
+
+A lock belongs to an open file description, which a fork shares: a child that kept its
+parent's descriptor would hold "the same" lock as its parent and never wait for it. So
+a forked child forgets both the descriptors and the mutex and opens its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import threading
@@ -19,6 +24,18 @@ from pathlib import Path
 
 _mutex = threading.Lock()
 _fds: dict[Path, int] = {}
+
+
+def _forget_after_fork() -> None:
+    global _mutex
+    _mutex = threading.Lock()
+    for fd in _fds.values():
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _fds.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 @contextmanager

@@ -196,6 +196,12 @@ class WriterClient:
 
     def __init__(self, socket_path: Path, timeout: float = 10.0) -> None:
         self.path, self.timeout = socket_path, timeout
+        self._forget()
+        # Built in gunicorn's master, used in its forked workers: a connection must never
+        # be shared by two processes (their frames would interleave on one socket).
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
         self._local = threading.local()
         self._all: set[socket.socket] = set()
         self._lock = threading.Lock()
