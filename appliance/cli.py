@@ -108,6 +108,7 @@ def run(demo: bool) -> None:
         if not supervisor.stopping:
             click.echo(f"\nGembok {__version__} is running (data dir {settings.data_dir}), "
                        f"ready in {ready:.1f} s:\n{supervisor.table()}\n"
+                       + _phone_line(settings)
                        + ("Demo customers are writing in now. " if demo else
                           "Tip: `gembok run --demo` fills a fresh box with demo data. ")
                        + "Press Ctrl-C to stop.")
@@ -118,6 +119,19 @@ def run(demo: bool) -> None:
     finally:
         supervisor.stop()
     click.echo("gembok: stopped; every process has exited", err=True)
+
+
+def _phone_line(settings: Settings) -> str:
+    """The simulator's customer phone, with its control token in the link's fragment."""
+    if not settings.simulator.enabled:
+        return ""
+    from appliance.whatsapp.simulator.access import phone_link
+    from appliance.whatsapp.simulator.config import SimulatorConfigError
+
+    try:
+        return f"A customer's phone (simulator): {phone_link(settings)}\n"
+    except SimulatorConfigError as exc:
+        return f"A customer's phone (simulator): no link ({exc})\n"
 
 
 @cli.command()
@@ -132,10 +146,10 @@ def worker() -> None:
 
 @cli.command()
 def simulator() -> None:
-    """Run the Cloud API simulator alone (`gembok run` starts one); see /_sim/phone."""
+    """Run the Cloud API simulator alone (`gembok run` starts one); prints its phone link."""
     from appliance.whatsapp.simulator.__main__ import main as run_simulator
 
-    run_simulator()
+    run_simulator(announce=True)
 
 
 @cli.command("inbox-writer")

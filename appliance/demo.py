@@ -24,6 +24,7 @@ from appliance.inbox.divisions import create_division
 from appliance.runtime import Runtime
 from appliance.store.db import db
 from appliance.store.models import Conversation, Customer, Division, User
+from appliance.whatsapp.simulator.access import control_headers
 
 log = logging.getLogger(__name__)
 DIVISIONS = ("Sales", "Billing", "Support")
@@ -80,7 +81,8 @@ class CustomersWriting(threading.Thread):
 
     def run(self) -> None:
         try:
-            with httpx.Client(base_url=self.url, timeout=10) as sim:
+            headers = control_headers(self.rt.settings.data_dir)  # the control API's token
+            with httpx.Client(base_url=self.url, headers=headers, timeout=10) as sim:
                 self._write(sim)
         except Exception:  # a demo must never take the appliance down with it
             log.exception("the demo customers stopped")
@@ -89,7 +91,10 @@ class CustomersWriting(threading.Thread):
 
     def _write(self, sim: httpx.Client) -> None:
         for customer in CUSTOMERS:
-            sim.post("/_sim/customers", json={"phone": customer.phone, "name": customer.name})
+            made = sim.post("/_sim/customers", json={"phone": customer.phone,
+                                                     "name": customer.name})
+            if made.status_code != 409:  # 409: there already, from an earlier demo
+                made.raise_for_status()
         turns = [(c, line) for i in range(3) for c in CUSTOMERS if i < len(c.lines)
                  for line in (c.lines[i],)]
         for customer, line in turns:

@@ -59,7 +59,7 @@ def plan(settings: Settings) -> list[Child]:
         sim = f"http://{s.simulator.host}:{s.simulator.port}"
         children.append(Child(
             "simulator", "Cloud API simulator", _python("appliance.whatsapp.simulator"),
-            f"{sim} (a customer's phone: {sim}/_sim/phone)",
+            f"{sim} (a customer's phone: the link below)",
             [Port(s.simulator.host, s.simulator.port, "Cloud API simulator", "simulator.port")],
             health_url=f"{sim}/healthz"))
     children.append(Child(

@@ -2,7 +2,9 @@
 
 On a fresh box the simulator gets a business of its own (random ids and secrets) and
 Gembok gets the same credentials, sealed in its database like an admin's would be, so
-`gembok run` works with no Meta account. Later starts keep both and only re-point the
+`gembok run` works with no Meta account. The simulator's business file (0600) also holds
+the control token that its `/_sim/` API requires (see simulator/access.py; a file from
+before the token gets one here). Later starts keep all of it and only re-point the
 simulator's webhook at the listener if its port moved. A box whose credentials came
 from an admin (or that talks to Meta) is left alone.
 """
@@ -13,11 +15,7 @@ import dataclasses
 
 from appliance.runtime import Runtime
 from appliance.whatsapp.credentials import load_credentials, store_secrets
-from appliance.whatsapp.simulator.config import (
-    load_config,
-    new_config,
-    write_config,
-)
+from appliance.whatsapp.simulator.config import ensure_config, new_config, write_config
 
 
 def wire_simulator(rt: Runtime) -> str | None:
@@ -36,7 +34,7 @@ def wire_simulator(rt: Runtime) -> str | None:
                       app_secret=config.app_secret, verify_token=config.verify_token,
                       phone_number_id=config.phone_number_id, waba_id=config.waba_id)
         return "created a simulated WhatsApp business and gave Gembok its credentials"
-    config = load_config(path)
+    config = ensure_config(path, settings.webhook_url, settings.tls_cert_path)
     if config.webhook_url != settings.webhook_url:
         write_config(path, dataclasses.replace(config, webhook_url=settings.webhook_url,
                                                webhook_ca_file=str(settings.tls_cert_path)))

@@ -24,6 +24,7 @@ from appliance.config import load_settings
 from appliance.runtime import open_runtime
 from appliance.store.db import db
 from appliance.store.models import Message, Outbox, User
+from appliance.whatsapp.simulator.access import control_headers
 from tests.running import GEMBOK, Running, appliance_env
 
 CHROMIUM = "/usr/bin/chromium"
@@ -53,9 +54,10 @@ class Office:
         self.run = run
         self.browser = browser
         self.url = f"https://127.0.0.1:{run.port('WEB')}"
-        self.sim = httpx.Client(base_url=f"http://127.0.0.1:{run.port('SIMULATOR')}", timeout=10)
         self.settings = load_settings({k: v for k, v in run.env.items()
                                        if k.startswith("GEMBOK_")})
+        self.sim = httpx.Client(base_url=f"http://127.0.0.1:{run.port('SIMULATOR')}",
+                                headers=control_headers(self.settings.data_dir), timeout=10)
         self.rt = open_runtime(self.settings)
         self.passwords: dict[str, str] = {}
         self.states: dict[str, Any] = {}

@@ -345,3 +345,40 @@ window.Notification = class extends Real {
 };
 HTMLMediaElement.prototype.play = function () { window.__sounds += 1; return Promise.resolve(); };
 """
+
+
+def test_a_customer_writes_from_the_phone_page_of_the_printed_link_in_office_time(staff, shot):
+    # Given the phone page's link as `gembok run` printed it: the token after the #
+    out = "".join(staff.run.out)
+    link = re.search(r"A customer's phone \(simulator\): (\S+/_sim/phone#t=\S+)", out)[1]
+    context = staff.browser.new_context(viewport={"width": 420, "height": 800})
+    # Opened without it, the page says in plain words where the link is
+    bare = context.new_page()
+    bare.goto(link.split("#", 1)[0])
+    expect(bare.locator("#no-token")).to_be_visible()
+    expect(bare.locator("#no-token")).to_contain_text("gembok run")
+    # When a customer opens the link, makes herself and writes to the business
+    phone = context.new_page()
+    phone.goto(link)
+    expect(phone.locator("#business")).to_contain_text("Toko Gembok")
+    assert "#t=" not in phone.url  # the token leaves the address bar at once
+    phone.click("details summary")
+    phone.fill("#new-name", "Wulan Sari")
+    phone.fill("#new-phone", "+62 812 1000 0099")
+    phone.click("#new-customer button")
+    expect(phone.locator("#customer option:checked")).to_contain_text("Wulan Sari")
+    phone.fill("#text", "Halo dari ponsel")
+    phone.press("#text", "Enter")
+    # Then her bubble shows the office's time (WIB), not the browser's UTC
+    mine = phone.locator(".bubble.from-me", has_text="Halo dari ponsel")
+    expect(mine.locator(".meta")).to_have_text(re.compile(r"^\d\d:\d\d WIB"))
+    expect(phone.locator("#no-token")).to_be_hidden()
+    # And the attachment button is a drawn paperclip, not an emoji Chromium cannot draw
+    clip = phone.locator("label.attach svg").bounding_box()
+    assert clip is not None and clip["width"] >= 16
+    shot(phone, "simulator-phone")
+    # And the message reaches Dedi's Chatroom
+    dedi = staff.chatroom("dedi")
+    expect(row_of(dedi, "Wulan Sari")).to_be_visible(timeout=WAIT_MS)
+    dedi.context.close()
+    context.close()

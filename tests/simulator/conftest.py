@@ -20,6 +20,7 @@ PHONE_ID = "106540352242922"
 WABA_ID = "102290129340398"
 TOKEN = "EAAG-test-token"
 SECRET = "test-app-secret"
+CONTROL_TOKEN = "sim-control-test-token-0123456789"
 
 
 class FakeClock:
@@ -40,6 +41,7 @@ def make_config(**overrides: Any) -> SimulatorConfig:
         "phone_number_id": PHONE_ID, "waba_id": WABA_ID,
         "display_phone_number": "6281100000000", "business_name": "Toko Ayu",
         "access_token": TOKEN, "app_secret": SECRET, "verify_token": "verify-me",
+        "control_token": CONTROL_TOKEN,
         "auto_deliver_seconds": 0.2, "retry_base_seconds": 1.0, "retry_max_attempts": 3,
         "webhook_timeout_seconds": 2.0,
     }
@@ -74,12 +76,14 @@ def sim(make_sim: Callable[..., Simulator]) -> Simulator:
 
 
 class Api:
-    """Calls the simulator the way Gembok does: Graph with the bearer token, control without."""
+    """Calls the simulator the way Gembok and its tests do: Graph with the bearer token,
+    the control API with its own token and JSON bodies."""
 
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
         self.client = Client(sim)
         self.auth = {"Authorization": f"Bearer {sim.config.access_token}"}
+        self.control_auth = {"X-Sim-Token": sim.config.control_token}
 
     def send(self, body: dict[str, Any] | None = None, **fields: Any) -> TestResponse:
         payload = {"messaging_product": "whatsapp", **(body or {}), **fields}
@@ -104,7 +108,10 @@ class Api:
 
     def control(self, method: str, path: str, body: dict[str, Any] | None = None,
                 expect: int | None = None) -> Any:
-        response = self.client.open(f"/_sim/{path}", method=method, json=body)
+        if body is None and method != "GET":
+            body = {}  # a POST or DELETE says application/json even with nothing to say
+        response = self.client.open(f"/_sim/{path}", method=method, json=body,
+                                    headers=self.control_auth)
         if expect is not None:
             assert response.status_code == expect, response.get_data(as_text=True)
         return response.json

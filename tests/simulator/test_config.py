@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from appliance.whatsapp.simulator import SimulatorConfigError, load_config, new_config, write_config
-from appliance.whatsapp.simulator.config import config_from_dict, config_to_dict
+from appliance.whatsapp.simulator.config import config_from_dict, config_to_dict, ensure_config
 
 
 def test_a_new_config_has_random_digit_ids_and_random_secrets():
@@ -86,3 +86,41 @@ def test_unlimited_messaging_is_written_as_null(tmp_path):
     write_config(path, new_config(messaging_limit=None))
     assert json.loads(path.read_text())["messaging_limit"] is None
     assert load_config(path).messaging_limit is None
+
+
+def test_a_new_config_has_its_own_control_token_kept_out_of_its_repr():
+    a, b = new_config(), new_config()
+    assert len(a.control_token) >= 32 and a.control_token != b.control_token
+    assert a.control_token not in repr(a)
+
+
+def test_a_config_from_before_the_control_token_gets_one_once(tmp_path):
+    # Given a business file written before the control API needed a token
+    path = tmp_path / "simulator" / "config.json"
+    raw = config_to_dict(new_config("https://127.0.0.1:8444/webhooks/whatsapp"))
+    del raw["control_token"]
+    write_config(path, config_from_dict(raw))
+    assert load_config(path).control_token == ""
+    # When the simulator (or the quick start) loads it
+    first = ensure_config(path, "ignored", None)
+    # Then it has a token, kept on the next start, and nothing else changed
+    assert len(first.control_token) >= 32
+    assert ensure_config(path, "ignored", None) == first == load_config(path)
+    assert config_to_dict(first) == {**raw, "control_token": first.control_token}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_an_older_file_that_others_can_read_is_still_refused_not_re_moded(tmp_path):
+    path = tmp_path / "config.json"
+    write_config(path, new_config(control_token=""))
+    os.chmod(path, 0o644)
+    with pytest.raises(SimulatorConfigError, match="too open"):
+        ensure_config(path, "ignored", None)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_a_short_control_token_is_refused():
+    raw = config_to_dict(new_config())
+    raw["control_token"] = "guessable"
+    with pytest.raises(SimulatorConfigError, match="control_token must be a string of 16"):
+        config_from_dict(raw)

@@ -66,11 +66,15 @@ def test_it_serves_graph_calls_and_stops_cleanly_on_sigterm(started, receiver):
                          headers={"Authorization": f"Bearer {config.access_token}"})
     assert response.status_code == 200
     assert response.json()["display_phone_number"] == config.display_phone_number
+    # And the control API answers only with the control token from the config file
+    control = {"X-Sim-Token": config.control_token}
+    assert httpx.get(f"{base}/_sim/customers", timeout=5).status_code == 401
     # And the webhook sender, started lazily in the forked worker, delivers signed POSTs
     customer = httpx.post(f"{base}/_sim/customers", json={"phone": "+6281234567890",
-                                                         "name": "Siti"}, timeout=5).json()
+                                                         "name": "Siti"}, headers=control,
+                          timeout=5).json()
     httpx.post(f"{base}/_sim/customers/{customer['user_id']}/messages", timeout=5,
-               json={"type": "text", "text": {"body": "Halo"}})
+               json={"type": "text", "text": {"body": "Halo"}}, headers=control)
     assert receiver.arrived.wait(timeout=10)
     [request] = receiver.requests
     assert request.headers["X-Hub-Signature-256"] == sign(config.app_secret, request.body)

@@ -40,10 +40,11 @@ def client(sim):
 @pytest.fixture
 def conversation(wa_rt, sim):
     """Siti exists on the simulator's side and has just written to us."""
-    control = httpx.Client(transport=httpx.WSGITransport(app=sim), base_url="http://sim.test")
-    control.post("/_sim/customers", json={"phone": "+6281234567890", "name": "Siti"})
+    control = sim_control(sim)
+    control.post("/_sim/customers", json={"phone": "+6281234567890", "name": "Siti"}
+                 ).raise_for_status()
     control.post("/_sim/customers/6281234567890/messages",
-                 json={"type": "text", "text": {"body": "Halo"}})
+                 json={"type": "text", "text": {"body": "Halo"}}).raise_for_status()
     control.close()
     raw = json.dumps(text_message("wamid.IN1", wa_id="6281234567890",
                                   timestamp=str(int(time.time())))).encode()
@@ -51,8 +52,14 @@ def conversation(wa_rt, sim):
     return Conversation.get().id
 
 
+def sim_control(sim) -> httpx.Client:
+    """The simulator's control API, as the tests drive it: on loopback, with its token."""
+    return httpx.Client(transport=httpx.WSGITransport(app=sim), base_url="http://127.0.0.1",
+                        headers={"X-Sim-Token": sim.config.control_token})
+
+
 def inbox(sim) -> list:
-    with httpx.Client(transport=httpx.WSGITransport(app=sim), base_url="http://sim.test") as c:
+    with sim_control(sim) as c:
         return c.get("/_sim/customers/6281234567890/inbox").json()["messages"]
 
 
@@ -74,8 +81,9 @@ def test_a_reply_goes_out_once_even_when_two_workers_get_it(wa_rt, conversation,
 
 def test_a_rate_limited_send_goes_back_to_the_queue(wa_rt, conversation, client, sim):
     outbox_id = outbound.queue_text(wa_rt, conversation, "Baik, kak", actor="user:3")
-    with httpx.Client(transport=httpx.WSGITransport(app=sim), base_url="http://sim.test") as c:
-        c.post("/_sim/faults", json={"path": "messages", "kind": "rate_limit", "count": 10})
+    with sim_control(sim) as c:
+        c.post("/_sim/faults", json={"path": "messages", "kind": "rate_limit", "count": 10}
+               ).raise_for_status()
     with pytest.raises(RateLimited):
         outbound.send_outbox(wa_rt, outbox_id, client)
     assert Outbox.get_by_id(outbox_id).state == "queued"

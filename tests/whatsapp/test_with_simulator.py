@@ -26,6 +26,7 @@ from appliance.runtime import open_runtime
 from appliance.store.db import db
 from appliance.store.models import Conversation, Customer, Media, Message, NumberHealth
 from appliance.whatsapp.media import open_media
+from appliance.whatsapp.simulator.access import control_headers
 from tests.running import appliance_env, eventually
 
 pytestmark = pytest.mark.slow
@@ -40,12 +41,17 @@ def appliance(tmp_path, start, smtpd):
                         GEMBOK_SMTP_PORT=str(smtpd.port), GEMBOK_SMTP_CA_FILE=str(smtpd.ca_file),
                         GEMBOK_ALERTS_EMAILS="it@toko.example", GEMBOK_ALERTS_PHONES=ADMIN_PHONE)
     del env["GEMBOK_WHATSAPP_API_BASE_URL"]  # the quick start's own wiring to the simulator
-    start(env)
+    run = start(env)
     settings = load_settings({k: v for k, v in env.items() if k.startswith("GEMBOK_")})
     rt = open_runtime(settings)
     broker = RedisBroker(url=settings.broker_url)
     tasks.bind(broker)
-    sim = httpx.Client(base_url=f"http://127.0.0.1:{env['GEMBOK_SIMULATOR_PORT']}", timeout=10)
+    # The control API wants the token of the quick start's business file; `gembok run`
+    # printed the phone page's link with the same token in its fragment
+    headers = control_headers(settings.data_dir)
+    assert f"/_sim/phone#t={headers['X-Sim-Token']}" in "".join(run.out)
+    sim = httpx.Client(base_url=f"http://127.0.0.1:{env['GEMBOK_SIMULATOR_PORT']}",
+                       headers=headers, timeout=10)
     yield rt, sim
     sim.close()
     broker.close()

@@ -12,18 +12,24 @@ import sys
 
 from appliance.config import load_settings
 from appliance.errors import GembokError
+from appliance.whatsapp.simulator.access import simulator_url
 from appliance.whatsapp.simulator.app import Simulator, load_default_config
 from appliance.whatsapp.simulator.config import CONFIG_ENV
 from appliance.wsgi_server import Listener, serve
 
 
-def main() -> None:
+def main(*, announce: bool = False) -> None:
+    """Serves until stopped; `announce` prints the phone page's link (`gembok simulator`)."""
     try:
         settings = load_settings({k: v for k, v in os.environ.items() if k != CONFIG_ENV})
         config = load_default_config()
+        if announce:
+            print(f"A customer's phone (simulator): {simulator_url(settings)}/_sim/phone"
+                  f"#t={config.control_token}", flush=True)
 
         def factory() -> Simulator:
-            return Simulator(config)
+            return Simulator(config, listen_host=settings.simulator.host,
+                             office_zone=settings.timezone)
 
         serve(factory, Listener("gembok-simulator", settings.simulator.host,
                                 settings.simulator.port, workers=1, threads=8))

@@ -2,7 +2,8 @@
 
 Written on werkzeug alone (Flask's base), so the core package stays free of Flask.
 Graph paths (`/vNN.N/…`), the control API (`/_sim/…`), media downloads (`/_media/…`)
-and `/healthz` are told apart here and handed to the module that owns each.
+and `/healthz` are told apart here and handed to the module that owns each; every
+`/_sim/` request passes the gate of access.py first, before it is even routed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import random
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
@@ -21,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 
 from appliance.config import load_settings
 from appliance.whatsapp.simulator import graph, phone
+from appliance.whatsapp.simulator.access import Gate
 from appliance.whatsapp.simulator.config import SimulatorConfig, config_path, ensure_config
 from appliance.whatsapp.simulator.control import Control, ControlError, reply
 from appliance.whatsapp.simulator.errors import unknown_object
@@ -45,16 +48,23 @@ class _Request(Request):
 
 
 class Simulator:
-    """The WSGI app, plus what tests reach for: `state`, `webhooks`, `flush()`, `close()`."""
+    """The WSGI app, plus what tests reach for: `state`, `webhooks`, `flush()`, `close()`.
+
+    `listen_host` is the address it serves on (settings' `simulator.host`), the one host
+    besides loopback that the control API answers to; `office_zone` (settings' `timezone`)
+    is the zone of the times the phone page shows.
+    """
 
     def __init__(self, config: SimulatorConfig, *, clock: Clock | None = None,
-                 rng: random.Random | None = None, background: bool = True) -> None:
+                 rng: random.Random | None = None, background: bool = True,
+                 listen_host: str = "127.0.0.1", office_zone: str = "Asia/Jakarta") -> None:
         self.config = config
+        self.gate = Gate(config.control_token, listen_host)
         self.clock = SimClock(clock)
         self.state = State(config, self.clock)
         self.webhooks = WebhookSender(config, self.clock, rng or random.Random(),  # noqa: S311 - jitter, not secrets
                                       background=background)
-        self.control = Control(self.state, self.webhooks)
+        self.control = Control(self.state, self.webhooks, ZoneInfo(office_zone))
         rules = [Rule("/healthz", endpoint=self._healthz, methods=["GET"]),
                  Rule("/_media/<token>", endpoint=self._download, methods=["GET"]),
                  Rule("/_sim/phone", endpoint=phone.page, methods=["GET"]),
@@ -80,6 +90,10 @@ class Simulator:
         self.webhooks.close()
 
     def _respond(self, request: _Request) -> Response:
+        if request.path.startswith("/_sim/"):
+            refused = self.gate.refuse(request)
+            if refused is not None:
+                return refused
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             endpoint, args = adapter.match()
@@ -112,7 +126,9 @@ class Simulator:
 
 
 def create_simulator(config: SimulatorConfig | None = None, *, clock: Clock | None = None,
-                     rng: random.Random | None = None, background: bool = True) -> Simulator:
+                     rng: random.Random | None = None, background: bool = True,
+                     listen_host: str = "127.0.0.1",
+                     office_zone: str = "Asia/Jakarta") -> Simulator:
     """The app factory. Without a config it loads the one `__main__` would (and creates it).
 
     Starts no thread: under gunicorn's preload the factory runs in the master before it
@@ -120,7 +136,8 @@ def create_simulator(config: SimulatorConfig | None = None, *, clock: Clock | No
     """
     if config is None:
         config = load_default_config()
-    return Simulator(config, clock=clock, rng=rng, background=background)
+    return Simulator(config, clock=clock, rng=rng, background=background,
+                     listen_host=listen_host, office_zone=office_zone)
 
 
 def load_default_config(env: dict[str, str] | None = None) -> SimulatorConfig:

@@ -1,8 +1,9 @@
 """Provides `SimulatorConfig`: the simulated business, its secrets and knobs, in a JSON file.
 
-The file holds the access token and app secret that Gembok must also know, so it is
-treated like an ssh key: written 0600 atomically, refused when group or others can read
-it, and parsed strictly (an unknown key is a typo, never silently ignored).
+The file holds the access token and app secret that Gembok must also know, and the
+control token that opens the simulator's own `/_sim/` API, so it is treated like an ssh
+key: written 0600 atomically, refused when group or others can read it, and parsed
+strictly (an unknown key is a typo, never silently ignored).
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ class SimulatorConfig:
     access_token: str
     app_secret: str
     verify_token: str
+    # Opens the control API (`/_sim/…`, see access.py). Empty only in a file written before
+    # it existed: `ensure_config` then adds one, and until then every control call is refused.
+    control_token: str = field(default="", repr=False)
     webhook_url: str = ""
     webhook_ca_file: str | None = None
     api_version: str = "v25.0"
@@ -81,6 +85,8 @@ def _check(c: SimulatorConfig) -> str | None:
     for name in ("business_name", "access_token", "app_secret", "verify_token"):
         if not isinstance(getattr(c, name), str) or not getattr(c, name):
             return f"{name} must be a non-empty string"
+    if not isinstance(c.control_token, str) or 0 < len(c.control_token) < 16:
+        return "control_token must be a string of 16 characters or more"
     if c.webhook_url and not re.fullmatch(r"https?://\S+", c.webhook_url):
         return f"webhook_url must be an http(s) URL or empty, not {c.webhook_url!r}"
     if c.webhook_ca_file is not None and not isinstance(c.webhook_ca_file, str):
@@ -108,12 +114,17 @@ def _check(c: SimulatorConfig) -> str | None:
 def new_config(webhook_url: str = "", webhook_ca_file: str | Path | None = None,
                **overrides: Any) -> SimulatorConfig:
     """A fresh business with random ids and secrets: nothing guessable, nothing shared."""
+    overrides.setdefault("control_token", new_control_token())
     return SimulatorConfig(
         phone_number_id=_digits(15), waba_id=_digits(15),
         display_phone_number="6281100000000", business_name="Toko Gembok (simulator)",
         access_token="EAAG" + secrets.token_urlsafe(48), app_secret=secrets.token_hex(16),
         verify_token=secrets.token_urlsafe(24), webhook_url=webhook_url,
         webhook_ca_file=str(webhook_ca_file) if webhook_ca_file else None, **overrides)
+
+
+def new_control_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 def _digits(n: int) -> str:
@@ -179,12 +190,20 @@ def config_path(env: Mapping[str, str], data_dir: Path) -> Path:
 
 
 def ensure_config(path: Path, webhook_url: str, webhook_ca_file: Path | None) -> SimulatorConfig:
-    """Loads the config, creating it first on a fresh box so `gembok run` works out of the box."""
+    """Loads the config, creating it first on a fresh box so `gembok run` works out of the box.
+
+    A file from before the control API needed a token gets one (after the strict load, so
+    a file that others can read is still refused, never silently re-moded).
+    """
     if not path.exists():
         write_config(path, new_config(webhook_url, webhook_ca_file))
-    return load_config(path)
+    config = load_config(path)
+    if not config.control_token:
+        config = dataclasses.replace(config, control_token=new_control_token())
+        write_config(path, config)
+    return config
 
 
 __all__ = ["CONFIG_ENV", "SimulatorConfig", "SimulatorConfigError", "config_from_dict",
            "config_path", "config_to_dict", "ensure_config", "load_config", "new_config",
-           "write_config"]
+           "new_control_token", "write_config"]

@@ -2,8 +2,9 @@
 
 Tests and the demo phone page drive the simulator through it: create customers, make
 them write, read, tap buttons and opt out; disconnect or flag the number; inject
-faults; choose how awkwardly webhooks arrive; move the clock. JSON in, JSON out, no
-token: it listens on the box's loopback only, like every simulator port.
+faults; choose how awkwardly webhooks arrive; move the clock. JSON in, JSON out; the
+gate in access.py (a token, JSON bodies only, loopback host names) has been passed
+before any handler here runs.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Request, Response
 
 from appliance.whatsapp.simulator import health, inbound, payloads
+from appliance.whatsapp.simulator.phone import clock_time
 from appliance.whatsapp.simulator.send import emit_status
 from appliance.whatsapp.simulator.state import Customer, Fault, Inbound, Outbound, State
 from appliance.whatsapp.simulator.templates import STATUSES
@@ -23,6 +26,7 @@ from appliance.whatsapp.simulator.webhooks import WebhookSender
 FAULT_PATHS = ("messages", "media", "any")
 FAULT_KINDS = ("http_500", "http_503", "timeout", "rate_limit", "token_expired")
 Handler = Callable[..., Response]
+JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 class ControlError(Exception):
@@ -38,9 +42,11 @@ def reply(body: Any, status: int = 200) -> Response:
 class Control:
     """The `/_sim/` handlers over one simulator's state and webhook sender."""
 
-    def __init__(self, state: State, hooks: WebhookSender) -> None:
+    def __init__(self, state: State, hooks: WebhookSender,
+                 zone: ZoneInfo = JAKARTA) -> None:
         self.state = state
         self.hooks = hooks
+        self.zone = zone  # the office's, for the times the phone page shows
 
     def routes(self) -> list[tuple[str, tuple[str, ...], Handler]]:
         return [
@@ -72,7 +78,8 @@ class Control:
         cfg = self.state.config
         return reply({"phone_number_id": cfg.phone_number_id, "waba_id": cfg.waba_id,
                       "display_phone_number": cfg.display_phone_number,
-                      "business_name": cfg.business_name, "api_version": cfg.api_version})
+                      "business_name": cfg.business_name, "api_version": cfg.api_version,
+                      "timezone": self.zone.key})
 
     def list_customers(self, request: Request) -> Response:
         with self.state.lock:
@@ -126,7 +133,7 @@ class Control:
             return reply({"messages": rows})
 
     def thread(self, request: Request, key: str) -> Response:
-        """Both directions, for the phone page."""
+        """Both directions, for the phone page, each with its time on the office's clock."""
         with self.state.lock:
             customer = self._customer(key)
             now = self.state.now()
@@ -134,8 +141,8 @@ class Control:
                                               *self.state.inbound.values()]
             mine = sorted((m for m in both if m.user_id == customer.user_id),
                           key=lambda m: m.seq)
-            rows = [{"direction": "out" if isinstance(m, Outbound) else "in", **m.public()}
-                    for m in mine]
+            rows = [{"direction": "out" if isinstance(m, Outbound) else "in", **m.public(),
+                     "time": clock_time(m.created_at, self.zone)} for m in mine]
             return reply({"customer": customer.public(now), "messages": rows,
                           "typing": customer.typing_until > now})
 

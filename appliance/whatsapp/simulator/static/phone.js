@@ -1,22 +1,45 @@
 // The customer phone: polls the simulator's control API every second and shows the chat.
+// The control API wants its token in a header. `gembok run` prints this page's link with
+// the token in the URL fragment (#t=…), which never reaches a server or a log; it is kept
+// in this tab's sessionStorage (other sites cannot read it) and taken off the address bar.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
+const TOKEN_KEY = "gembok-sim-token";
 let current = null; // the selected customer's user_id
 let lastRendered = "";
 
+function takeToken() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.get("t")) {
+    sessionStorage.setItem(TOKEN_KEY, fragment.get("t"));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+const token = takeToken();
+
+class NoToken extends Error {}
+
 async function api(method, path, body) {
-  const response = await fetch(path, {
-    method,
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  if (!token) throw new NoToken();
+  const headers = { "X-Sim-Token": token };
+  const init = { method, headers, cache: "no-store" };
+  if (method !== "GET") {
+    headers["Content-Type"] = "application/json"; // the control API takes JSON only
+    init.body = JSON.stringify(body === undefined ? {} : body);
+  }
+  const response = await fetch(path, init);
+  if (response.status === 401) throw new NoToken();
   const data = await response.json();
   if (!response.ok) throw new Error(data.error || response.statusText);
   return data;
 }
 
 function showError(error) {
+  $("no-token").hidden = !(error instanceof NoToken);
+  if (error instanceof NoToken) error = null;
   $("error").textContent = error ? String(error.message || error) : "";
   $("error").hidden = !error;
 }
@@ -29,7 +52,8 @@ function el(tag, className, text) {
 }
 
 function ticks(status) {
-  return { accepted: "🕓", sent: "✓", delivered: "✓✓", read: "✓✓", failed: "⚠" }[status] || "";
+  // Only glyphs Debian's Chromium draws with its default fonts (DejaVu): no emoji.
+  return { accepted: "◷", sent: "✓", delivered: "✓✓", read: "✓✓", failed: "⚠" }[status] || "";
 }
 
 function reply(message, interactive, context) {
@@ -49,7 +73,7 @@ function bodyOf(m) {
   }
   if (m.type === "button") return "↩ " + x.button.text;
   if (m.type === "reaction") return (x.reaction || x).emoji || "(reaksi dihapus / reaction removed)";
-  if (m.type === "location") { const l = x.location || x; return `📍 ${l.name || ""} ${l.latitude}, ${l.longitude}`; }
+  if (m.type === "location") { const l = x.location || x; return `Lokasi (Location): ${l.name || ""} ${l.latitude}, ${l.longitude}`; }
   const media = m.direction === "in" ? x[m.type] : x;
   if (media && ["image", "video", "audio", "document", "sticker"].includes(m.type)) {
     return `[${m.type}] ${media.caption || media.filename || ""}`;
@@ -96,8 +120,8 @@ function render(thread) {
     const bubble = el("div", `bubble ${m.direction === "out" ? "from-business" : "from-me"} ${m.status}`);
     bubble.append(el("div", "text", bodyOf(m)));
     bubble.append(actions(m));
-    const when = new Date(m.timestamp * 1000).toLocaleTimeString("id-ID", { hour: "2-digit", minute: "2-digit" });
-    bubble.append(el("div", "meta", `${when} ${m.direction === "in" ? ticks(m.status) : ""}`));
+    // The office's time, formatted by the simulator ("14:05 WIB"): this browser may run in UTC.
+    bubble.append(el("div", "meta", `${m.time} ${m.direction === "in" ? ticks(m.status) : ""}`));
     if (m.status === "failed") bubble.append(el("div", "meta", `gagal (failed) #${m.error_code}`));
     chat.append(bubble);
   }
@@ -143,7 +167,7 @@ function readFile(file) {
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
-  const business = await api("GET", "/_sim/business").catch(() => null);
+  const business = await api("GET", "/_sim/business").catch((error) => { showError(error); return null; });
   if (business) $("business").textContent = `${business.business_name} (+${business.display_phone_number})`;
   $("customer").addEventListener("change", (e) => { current = e.target.value; lastRendered = ""; refresh(); });
   $("new-customer").addEventListener("submit", async (e) => {
