@@ -132,6 +132,12 @@ def _redis_url(value: str) -> str | None:
     return None if ok else 'empty (embedded Redis) or a unix://, redis:// or rediss:// URL'
 
 
+def _unix_socket(value: Path) -> str | None:
+    # sun_path holds 108 bytes with its NUL: a longer path fails deep inside bind()
+    ok = len(os.fsencode(value)) <= 107
+    return None if ok else "the path of a unix socket, at most 107 bytes long"
+
+
 @dataclass(frozen=True)
 class WebSettings:
     """The staff web UI, for the office LAN only."""
@@ -145,6 +151,14 @@ class WebSettings:
     allowed_networks: tuple[str, ...] = setting(
         PRIVATE_NETWORKS, "Source networks the web UI answers (loopback always); others get a "
         "403 before any page code runs.", check=_networks)
+    socket: Path | None = setting(None, "Unix socket the web UI binds instead of host:port, "
+                                        "for a front on this box (nginx on an installed box, "
+                                        "which serves web.port itself); none: TCP.",
+                                  check=_unix_socket)
+    behind_proxy: bool = setting(False, "Behind one trusted front that terminates TLS: speak "
+                                        "plain HTTP and take the client address and scheme "
+                                        "from its X-Forwarded-For and X-Forwarded-Proto alone; "
+                                        "false: serve TLS, ignore those headers.")
 
 
 @dataclass(frozen=True)
@@ -160,6 +174,13 @@ class WebhookSettings:
     cert_file: Path | None = setting(None, "PEM certificate Meta sees, publicly trusted "
                                            "(default: the web UI's, tls.cert_file).")
     key_file: Path | None = setting(None, "Its private key (default: tls.key_file).")
+    socket: Path | None = setting(None, "Unix socket the webhook binds instead of host:port, "
+                                        "for a front on this box (which serves webhook.port "
+                                        "itself); none: TCP.", check=_unix_socket)
+    behind_proxy: bool = setting(False, "Behind one trusted front that terminates TLS: speak "
+                                        "plain HTTP (webhook.tls then says what the front "
+                                        "serves) and take the client address from its "
+                                        "X-Forwarded-For alone.")
 
 
 @dataclass(frozen=True)
@@ -215,6 +236,9 @@ class InboxSettings:
 
     default_division: str = setting("", "Division new conversations land in (empty: the "
                                         "first division made).")
+    failed_days: int = setting(7, "Days a webhook that could not be applied is kept (sealed) "
+                                  "for a look, then purged; applied ones keep no body at all.",
+                               check=_at_least(1, 30))
 
 
 @dataclass(frozen=True)

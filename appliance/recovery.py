@@ -44,7 +44,8 @@ def dry_run(settings: Settings, folder: Path) -> backup.BackupInfo:
 def restore(settings: Settings, folder: Path, *, actor: str) -> RestoreReport:
     backup.ensure_stopped(settings)
     info = dry_run(settings, folder)
-    db.close()
+    if not db.deferred:  # the CLI never opened it (a close would raise, and did)
+        db.close()
     aside = backup.put_in_place(settings, folder)
     rt = open_runtime(settings)
     again = erasure.reapply(rt)

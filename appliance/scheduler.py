@@ -52,6 +52,7 @@ class Scheduler:
         self.jobs = [
             Job("audit checkpoint", 60.0, lambda: checkpoint(rt)),
             Job("nightly backup", 60.0, lambda: run_nightly(rt)),
+            Job("inbox purge", 600.0, lambda: purge_inbox(rt)),
         ]
         if enqueue is not None:
             self.jobs += [
@@ -117,6 +118,16 @@ def poll_health(rt: Runtime, enqueue_alert: Callable[[int], object]) -> int | No
     if row_id is not None:
         enqueue_alert(row_id)
     return row_id
+
+
+def purge_inbox(rt: Runtime) -> tuple[int, int]:
+    """Raw webhooks past their time: failed ones after `inbox.failed_days`, applied ones
+    (a digest only, kept against replays) after a day."""
+    failed, applied = inbox.purge(rt.settings.inbox.failed_days)
+    if failed:
+        log.info("purged %d webhook events that could not be applied (older than %d days)",
+                 failed, rt.settings.inbox.failed_days)
+    return failed, applied
 
 
 def sweep_inbox(rt: Runtime, enqueue_events: Callable[[list[int]], object]) -> int:

@@ -45,6 +45,7 @@ class WebhookApp:
         if enqueue:
             tasks.bind(tasks.redis_broker(self.settings))
         self.writer = WriterClient(self.settings.inbox_writer_socket)
+        self.fingerprint = inbox.fingerprint_key(self.rt.keyring.current("system"))
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
@@ -61,8 +62,8 @@ class WebhookApp:
     def app_secret(self) -> str:
         return load_credentials(self.rt).app_secret
 
-    def seal(self, raw: bytes) -> tuple[str, bytes]:
-        return inbox.seal_event(self.rt.keyring.system, raw)
+    def seal(self, raw: bytes) -> inbox.SealedEvent:
+        return inbox.seal_event(self.rt.keyring.system, raw, self.fingerprint)
 
     def handshake(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         args = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", ""),
@@ -87,14 +88,15 @@ class WebhookApp:
                         "%d so far)", environ.get("REMOTE_ADDR"), len(raw),
                         self.rejected["signature"])
             return 401
-        uid, sealed = self.seal(raw)
+        event = self.seal(raw)
         try:
-            self.writer.store(uid, sealed)  # committed in a group; the writer queues the id
+            # committed in a group; the writer queues the id (0: a replay, not stored again)
+            self.writer.store(event.uid, event.body, event.digest)
             return 200
         except WriterUnavailable:
             pass  # no writer (tests, a restart): commit it here, one fsync of our own
-        event_id = inbox.store_sealed(uid, sealed)
-        if self.enqueue:
+        event_id = inbox.store_sealed(event)
+        if self.enqueue and event_id:
             try:
                 tasks.process_events.send([event_id])
             except Exception as exc:  # Redis down: stored and committed, the sweeper re-queues

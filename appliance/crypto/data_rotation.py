@@ -56,6 +56,10 @@ TABLES = (
           "SELECT d.id, v.customer_id, d.content_sealed FROM media d"
           " JOIN message m ON m.id = d.message_id JOIN conversation v"
           " ON v.id = m.conversation_id WHERE d.id > ? ORDER BY d.id LIMIT ?"),
+    Table("reveal", ("reason_sealed",),
+          "SELECT r.id, r.customer_id, r.reason_sealed FROM reveal r"
+          " WHERE r.id > ? AND r.customer_id IS NOT NULL AND length(r.reason_sealed) > 0"
+          " ORDER BY r.id LIMIT ?"),
 )
 STEPS = ("new_keys", *(t.name for t in TABLES), "retire")
 

@@ -67,15 +67,19 @@ def find_by_phone(rt: Runtime, phone: str) -> int | None:
 
 def read_customer(rt: Runtime, customer_id: int, *, actor: str) -> CustomerRecord:
     """Opens a customer's fields and records who looked (the auditor's "who saw this?")."""
-    row = Customer.get_by_id(customer_id)
-    keys = customer_keys(rt.master, customer_id)
-    record = CustomerRecord(
-        id=customer_id,
-        name=open_text(keys, Customer, "name", customer_id, row.name_sealed),
-        phone=open_text(keys, Customer, "phone", customer_id, row.phone_sealed),
-        wa_user_id=open_text(keys, Customer, "wa_user", customer_id, row.wa_user_sealed))
+    record = customer_record(rt, Customer.get_by_id(customer_id))
     rt.audit(actor=actor, action="customer.read", target=f"customer:{customer_id}")
     return record
+
+
+def customer_record(rt: Runtime, row: Customer) -> CustomerRecord:
+    """A customer's fields opened for a service's own work (no person reads them here)."""
+    keys = customer_keys(rt.master, row.id)
+    return CustomerRecord(
+        id=row.id,
+        name=open_text(keys, Customer, "name", row.id, row.name_sealed),
+        phone=open_text(keys, Customer, "phone", row.id, row.phone_sealed),
+        wa_user_id=open_text(keys, Customer, "wa_user", row.id, row.wa_user_sealed))
 
 
 def whatsapp_e164(wa_id: str) -> str:

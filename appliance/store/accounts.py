@@ -81,7 +81,9 @@ class LoginEvent(BaseModel):
 class Reveal(BaseModel):
     """A deliberate look at masked data: who, what, when, and why (the reason sealed).
 
-    The audit log links to it by id (the log itself holds no free text).
+    The audit log links to it by id (the log itself holds no free text). The reason may
+    name the customer, so it is sealed under the customer's own key and dies with it
+    (rows from before that are sealed under the system key; erasure blanks them).
     """
 
     id = AutoField()
@@ -89,3 +91,4 @@ class Reveal(BaseModel):
     target = CharField(max_length=64)  # customer:42/phone, message:17
     at = DateTimeField(default=utcnow)
     reason_sealed = BlobField()
+    customer_id = IntegerField(null=True, index=True)

@@ -162,12 +162,16 @@ class InboxEvent(BaseModel):
 
     `uid` is the stable id in the sealed body's associated data: it is chosen by the
     request before the row exists, so that sealing stays out of the single writer.
+    The body lives only until the event is applied (it names customers under the system
+    key, which erasure cannot destroy); `digest`, a keyed hash of the body, stays a day
+    longer so that a replayed body is acknowledged without being stored again.
     """
 
     id = AutoField()
     uid = CharField(max_length=32, unique=True)
     received_at = DateTimeField(default=utcnow)
-    body_sealed = BlobField()
+    body_sealed = BlobField(null=True)
+    digest = BlobField(null=True, unique=True)
     state = CharField(max_length=12, default="new", index=True)  # new, done, failed
     attempts = IntegerField(default=0)
     processed_at = DateTimeField(null=True)

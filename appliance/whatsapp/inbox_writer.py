@@ -9,8 +9,10 @@ its row id. Nothing is acknowledged to Meta before its row is durable. Sealing s
 the requests (spread over the web workers' cores); the writer only inserts.
 
 Frame, both ways: 4-byte big-endian length, then the payload. Request payload: the
-32-character uid, then the sealed body. Answer payload: the row id as 8 bytes (signed;
--1 when the batch could not be written, and the request answers 503 so Meta retries).
+32-character uid, the body's 32-byte digest (zeros: none), then the sealed body. Answer
+payload: the row id as 8 bytes (signed; 0 when the digest was already stored, a replay
+acknowledged without storing it again; -1 when the batch could not be written, and the
+request answers 503 so Meta retries).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 _LEN = struct.Struct(">I")
 _ID = struct.Struct(">q")
 UID_BYTES = 32
+DIGEST_BYTES = 32
+_NO_DIGEST = bytes(DIGEST_BYTES)
 MAX_FRAME = 8 * 2**20
 MAX_BATCH = 2000  # rows per INSERT: 4 parameters each, far under SQLite's 32,766
 
@@ -47,6 +51,9 @@ class _Peer:
         self.sock = sock
         self.inbuf = bytearray()
         self.outbuf = bytearray()
+
+
+_Pending = tuple[_Peer, str, bytes | None, bytes]  # peer, uid, digest, sealed body
 
 
 def serve(socket_path: Path, connect: Callable[[], Any],
@@ -74,7 +81,7 @@ def serve(socket_path: Path, connect: Callable[[], Any],
     ready()
     try:
         while not should_stop():
-            pending: list[tuple[_Peer, str, bytes]] = []
+            pending: list[_Pending] = []
             timeout, first_at = 0.5, 0.0
             while True:
                 for key, _ in sel.select(timeout=timeout):
@@ -94,7 +101,7 @@ def serve(socket_path: Path, connect: Callable[[], Any],
                 batch, pending = pending[:MAX_BATCH], pending[MAX_BATCH:]
                 with lock():
                     ids = _insert(conn, batch)
-                for (peer, _, _), row_id in zip(batch, ids, strict=True):
+                for (peer, _, _, _), row_id in zip(batch, ids, strict=True):
                     peer.outbuf += _LEN.pack(_ID.size) + _ID.pack(row_id)
                 _flush_all(batch, sel, peers)
                 committed = [i for i in ids if i > 0]
@@ -127,7 +134,7 @@ def _drop(peer: _Peer, sel: selectors.BaseSelector, peers: dict[int, _Peer]) -> 
 
 
 def _read(peer: _Peer, sel: selectors.BaseSelector, peers: dict[int, _Peer],
-          pending: list[tuple[_Peer, str, bytes]]) -> None:
+          pending: list[_Pending]) -> None:
     try:
         chunk = peer.sock.recv(1 << 20)
     except (BlockingIOError, InterruptedError):
@@ -140,7 +147,7 @@ def _read(peer: _Peer, sel: selectors.BaseSelector, peers: dict[int, _Peer],
     peer.inbuf += chunk
     while len(peer.inbuf) >= _LEN.size:
         (length,) = _LEN.unpack_from(peer.inbuf)
-        if length > MAX_FRAME or length <= UID_BYTES:
+        if length > MAX_FRAME or length <= UID_BYTES + DIGEST_BYTES:
             log.error("inbox writer: malformed frame from a client; closing it")
             _drop(peer, sel, peers)
             return
@@ -148,18 +155,25 @@ def _read(peer: _Peer, sel: selectors.BaseSelector, peers: dict[int, _Peer],
             return
         frame = bytes(peer.inbuf[_LEN.size:_LEN.size + length])
         del peer.inbuf[:_LEN.size + length]
-        pending.append((peer, frame[:UID_BYTES].decode("ascii", "replace"), frame[UID_BYTES:]))
+        digest = frame[UID_BYTES:UID_BYTES + DIGEST_BYTES]
+        pending.append((peer, frame[:UID_BYTES].decode("ascii", "replace"),
+                        None if digest == _NO_DIGEST else digest,
+                        frame[UID_BYTES + DIGEST_BYTES:]))
 
 
-def _insert(conn: Any, batch: list[tuple[_Peer, str, bytes]]) -> list[int]:
-    """One statement, one transaction, one fsync for the whole batch; ids in batch order."""
+def _insert(conn: Any, batch: list[_Pending]) -> list[int]:
+    """One statement, one transaction, one fsync for the whole batch; ids in batch order.
+
+    A body whose digest is already stored (a replay, or Meta's own duplicate) is skipped
+    by the statement itself and answered 0: acknowledged, not stored again.
+    """
     now = utcnow().isoformat(sep=" ")
-    rows = ",".join(["(?, ?, ?, 'new', 0, '')"] * len(batch))  # placeholders only
-    statement = ("INSERT INTO inbox_event (uid, received_at, body_sealed, state, attempts, error) "
-                 "VALUES " + rows + " RETURNING id, uid")
+    rows = ",".join(["(?, ?, ?, ?, 'new', 0, '')"] * len(batch))  # placeholders only
+    head = "INSERT INTO inbox_event (uid, received_at, body_sealed, digest, state, attempts, error)"
+    statement = f"{head} VALUES {rows} ON CONFLICT (digest) DO NOTHING RETURNING id, uid"
     params: list[object] = []
-    for _, uid, blob in batch:
-        params += [uid, now, blob]
+    for _, uid, digest, blob in batch:
+        params += [uid, now, blob, digest]
     try:
         cursor = conn.execute(statement, params)
         by_uid = {uid: row_id for row_id, uid in cursor.fetchall()}
@@ -168,12 +182,12 @@ def _insert(conn: Any, batch: list[tuple[_Peer, str, bytes]]) -> list[int]:
         with contextlib.suppress(Exception):
             conn.rollback()
         return [-1] * len(batch)
-    return [by_uid.get(uid, -1) for _, uid, _ in batch]
+    return [by_uid.get(uid, 0) for _, uid, _, _ in batch]
 
 
-def _flush_all(batch: list[tuple[_Peer, str, bytes]], sel: selectors.BaseSelector,
+def _flush_all(batch: list[_Pending], sel: selectors.BaseSelector,
                peers: dict[int, _Peer]) -> None:
-    for peer in {id(p): p for p, _, _ in batch}.values():
+    for peer in {id(p): p for p, _, _, _ in batch}.values():
         try:
             while peer.outbuf:
                 sent = peer.sock.send(peer.outbuf)
@@ -213,10 +227,11 @@ class WriterClient:
                 sock.close()
             self._all.clear()
 
-    def store(self, uid: str, sealed: bytes) -> int:
-        if len(uid) != UID_BYTES:
-            raise ValueError("a uid is 32 characters")
-        frame = uid.encode("ascii") + sealed
+    def store(self, uid: str, sealed: bytes, digest: bytes | None = None) -> int:
+        """The row id once committed; 0 when the digest was stored already (a replay)."""
+        if len(uid) != UID_BYTES or (digest is not None and len(digest) != DIGEST_BYTES):
+            raise ValueError("a uid is 32 characters, a digest 32 bytes")
+        frame = uid.encode("ascii") + (digest or _NO_DIGEST) + sealed
         for attempt in (1, 2):  # a stale connection (writer restarted) gets one fresh retry
             sock = self._socket()
             try:

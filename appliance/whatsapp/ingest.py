@@ -343,12 +343,16 @@ class _Batch:
             changes.record_many({(r[6], "status") for r in current.values() if r[5]})
 
     def _finish(self, events: list[tuple[int, Parsed]]) -> None:
+        """Marks the events applied and, in the same transaction, drops their bodies: what
+        a customer wrote now lives only under their own key, which erasure destroys. One
+        that cannot be applied keeps its body for `inbox.failed_days`, then the purge."""
         now = str(utcnow())
         db.cursor().executemany(
             "UPDATE inbox_event SET state = ?, error = ?, attempts = attempts + 1, "
-            "processed_at = ? WHERE id = ?",
-            [("failed" if FATAL_PROBLEMS & set(p.problems) else "done",
-              ",".join(sorted(set(p.problems)))[:64], now, eid) for eid, p in events])
+            "processed_at = ?, body_sealed = CASE WHEN ? THEN body_sealed END WHERE id = ?",
+            [("failed" if failed else "done", ",".join(sorted(set(p.problems)))[:64], now,
+              failed, eid)
+             for eid, p in events for failed in [bool(FATAL_PROBLEMS & set(p.problems))]])
 
 
 def _as_datetime(value: Any) -> datetime:

@@ -11,7 +11,7 @@ from werkzeug.test import Client
 
 from appliance.store.db import connect_raw
 from appliance.store.models import InboxEvent
-from appliance.whatsapp.inbox import open_event, seal_event
+from appliance.whatsapp.inbox import fingerprint_key, open_event, seal_event
 from appliance.whatsapp.inbox_writer import WriterClient, WriterUnavailable, serve
 from tests.whatsapp.conftest import signed, text_message
 from webui.webhook_app import create_webhook_app
@@ -39,8 +39,8 @@ def test_concurrent_requests_each_get_their_own_committed_row(wa_rt, wa_settings
     bodies = [f'{{"n": {n}}}'.encode() for n in range(200)]
 
     def store(body: bytes) -> tuple[int, bytes]:
-        uid, sealed = seal_event(wa_rt.keyring.system, body)
-        return client.store(uid, sealed), body
+        event = seal_event(wa_rt.keyring.system, body, fingerprint_key(b"k" * 32))
+        return client.store(event.uid, event.body, event.digest), body
 
     with ThreadPoolExecutor(16) as pool:
         results = list(pool.map(store, bodies))
@@ -62,6 +62,31 @@ def test_the_listener_hands_events_to_the_writer_when_it_runs(wa_rt, wa_settings
     while not writer and time.monotonic() < deadline:
         time.sleep(0.01)
     assert writer == [[InboxEvent.get().id]]
+
+
+def test_a_replayed_body_is_acknowledged_but_not_stored_again(wa_rt, wa_settings, writer):
+    # Given a signed webhook the listener has stored
+    app = create_webhook_app(wa_settings, enqueue=False)
+    raw, headers = signed(text_message("wamid.REPLAY"))
+    assert Client(app).post("/webhooks/whatsapp", data=raw, headers=headers).status_code == 200
+
+    # When someone who captured it sends it again and again (a signature has no time)
+    for _ in range(3):
+        assert Client(app).post("/webhooks/whatsapp", data=raw, headers=headers
+                                ).status_code == 200
+    app.writer.close()
+
+    # Then it is stored once
+    assert InboxEvent.select().count() == 1
+
+
+def test_a_replay_is_not_stored_again_without_the_writer_either(wa_rt, wa_settings):
+    app = create_webhook_app(wa_settings, enqueue=False)
+    raw, headers = signed(text_message("wamid.REPLAY2"))
+    for _ in range(3):
+        assert Client(app).post("/webhooks/whatsapp", data=raw, headers=headers
+                                ).status_code == 200
+    assert InboxEvent.select().count() == 1
 
 
 def test_without_a_writer_the_client_says_so(wa_settings):
