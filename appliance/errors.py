@@ -9,3 +9,11 @@ class GembokError(Exception):
     """
 
     exit_code = 2
+
+
+class TooSoon(GembokError):
+    """Asked too often: the message says how long to wait (the web answers 429)."""
+
+    def __init__(self, message: str, wait_seconds: int) -> None:
+        super().__init__(message)
+        self.wait_seconds = wait_seconds

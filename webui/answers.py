@@ -1,7 +1,8 @@
 """Provides `answer`: how a JSON view turns a service call into a response.
 
 A refusal the service explains (a GembokError, or a ValueError about the input) becomes a
-422 with its words; Denied goes on to the route's guard, which answers 404.
+422 with its words (429 with Retry-After when asked too often); Denied goes on to the
+route's guard, which answers 404.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from flask import Response, jsonify
 
 from appliance.auth.permissions import Denied
-from appliance.errors import GembokError
+from appliance.errors import GembokError, TooSoon
 
 
 def answer(call: Any, ok: int = 200) -> Any:
@@ -19,6 +20,8 @@ def answer(call: Any, ok: int = 200) -> Any:
         result = call()
     except Denied:
         raise
+    except TooSoon as exc:
+        return jsonify(error=str(exc)), 429, {"Retry-After": str(exc.wait_seconds)}
     except (GembokError, ValueError) as exc:
         return jsonify(error=str(exc)), 422
     return (jsonify(result) if not isinstance(result, Response) else result), ok

@@ -187,11 +187,12 @@ def export(conversation_id: int) -> Response:
 
 @bp.post("/search")
 @permission("conversation.read")
-def search() -> Response:
+def search() -> Any:
     """A POST so that a name or number typed into the search box never sits in a URL
     (URLs end up in proxies' logs and browsers' histories); it changes nothing."""
-    rows = conversations.search(runtime(), current().principal, _text(_body(), "q"))
-    return jsonify(conversations=[asdict(r) for r in rows])
+    query = _text(_body(), "q")
+    return answer(lambda: {"conversations": [asdict(r) for r in conversations.search(
+        runtime(), current().principal, query)]})
 
 
 @bp.get("/counts")

@@ -14,11 +14,13 @@ from datetime import datetime, timedelta
 
 from peewee import fn
 
+from appliance.auth import rate_limit
 from appliance.auth.permissions import Denied, Principal, authorize, require, visible
 from appliance.clock import utcnow
 from appliance.crypto.blind_index import InvalidPhoneNumber
 from appliance.crypto.data_keys import customer_keysets
-from appliance.inbox.search_tokens import query_tokens
+from appliance.errors import GembokError, TooSoon
+from appliance.inbox.search_tokens import TAIL, number_query, query_tokens
 from appliance.inbox.work import NoteView, labels_of, notes_of
 from appliance.privacy.masking import mask_phone, mask_text
 from appliance.runtime import Runtime
@@ -177,19 +179,36 @@ def open_conversation(rt: Runtime, principal: Principal, conversation_id: int,
     return Thread(summaries(rt, principal, [convo])[0], lines, notes_of(rt, convo), has_more)
 
 
+SEARCHES_PER_MINUTE = 20  # a person types far fewer; a script trying numbers far more
+MAX_QUERY = 200
+
+
+class SearchError(GembokError):
+    """A search that cannot be run as typed; the message says what to type instead."""
+
+
 def search(rt: Runtime, principal: Principal, query: str) -> list[Summary]:
-    """By name (every word), whole number, or the number's last 4+ digits; scoped."""
+    """By name (every word), the whole number, or exactly its last four digits; scoped,
+    throttled per user, and audited (that a search happened, never what was typed)."""
     require(principal, "conversation.read")
     query = query.strip()
     if not query:
         return []
+    if len(query) > MAX_QUERY:
+        raise SearchError(f"a search is at most {MAX_QUERY} characters")
+    wait = rate_limit.take(f"search:{principal.user_id}", SEARCHES_PER_MINUTE)
+    if wait:
+        raise TooSoon(f"too many searches in a minute: try again in {wait} s", wait)
+    rt.audit_read(actor=principal.actor, action="inbox.searched", target="")
     customers: set[int] = set()
-    try:
-        whole = rt.index.phone(query, rt.settings.region)
+    digits = number_query(query)
+    if digits is not None and len(digits) > TAIL:
+        try:
+            whole = rt.index.phone(query, rt.settings.region)
+        except InvalidPhoneNumber:
+            raise SearchError("type the whole number, or only its last four digits") from None
         customers |= {c.id for c in Customer.select(Customer.id).where(
             Customer.phone_index == whole)}
-    except InvalidPhoneNumber:
-        pass
     tokens = query_tokens(rt, query)
     if tokens:
         matches = (CustomerToken.select(CustomerToken.customer)

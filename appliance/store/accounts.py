@@ -65,6 +65,15 @@ class LoginThrottle(BaseModel):
     blocked_until = DateTimeField(null=True)
 
 
+class RateWindow(BaseModel):
+    """How many times a key (a user's searches) acted in the current minute."""
+
+    id = AutoField()
+    key = CharField(max_length=80, unique=True)
+    window_start = DateTimeField(default=utcnow)
+    count = IntegerField(default=0)
+
+
 class LoginEvent(BaseModel):
     """One sign-in attempt's outcome, for the new-device e-mail and the admin's review."""
 

@@ -6,6 +6,7 @@ from appliance.store.accounts import (
     KnownDevice,
     LoginEvent,
     LoginThrottle,
+    RateWindow,
     RecoveryCode,
     Reveal,
     UserSession,
@@ -43,4 +44,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     UserDivision, Customer, CustomerKey, Conversation, Message, Media, InboxEvent,
     PendingStatus, Outbox, NumberHealth, SecretSetting, Label, ConversationLabel, Note,
     QuickReply, ConversationRead, CustomerToken, ChangeEvent, AppState, KeyJob, AuditEntry,
+    RateWindow,
 ]

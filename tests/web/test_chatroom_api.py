@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from appliance.clock import utcnow
+from appliance.store.accounts import RateWindow
 from appliance.store.chatroom import ChangeEvent, Note
 from appliance.store.models import AuditEntry, Conversation, Customer, Message, Outbox
 from tests.web.conftest import inbound, sign_in_as
@@ -22,6 +23,43 @@ def test_an_agent_finds_a_customer_by_a_word_of_her_name_or_the_last_digits(worl
     assert dedi.post("/api/search", {"q": "3333"}).get_json() == {"conversations": []}
     # a word that is only part of a word does not match (whole words only)
     assert dedi.post("/api/search", {"q": "Sit"}).get_json() == {"conversations": []}
+
+
+def test_a_masked_number_cannot_be_completed_by_searching_digit_by_digit(world):
+    # Given Dedi sees Siti's number masked as +62 811-****-1111
+    dedi = sign_in_as(world, "dedi")
+    # When he tries the digits to the left of the tail he can see, one search each
+    answers = [dedi.post("/api/search", {"q": f"{d}1111"}) for d in "0123456789"]
+    # Then no search tells him more than the mask shows: each says what to type instead
+    assert {a.status_code for a in answers} == {422}
+    assert all("last four digits" in a.get_json()["error"] for a in answers)
+    assert dedi.post("/api/search", {"q": "111111111"}).status_code == 422
+
+
+def test_a_search_is_audited_without_what_was_typed(world):
+    dedi = sign_in_as(world, "dedi")
+    before = AuditEntry.select().where(AuditEntry.action == "inbox.searched").count()
+    dedi.post("/api/search", {"q": "Siti"})
+    world.rt.read_audit and world.rt.read_audit.flush()
+    entries = list(AuditEntry.select().where(AuditEntry.action == "inbox.searched")
+                   .order_by(AuditEntry.seq))
+    assert len(entries) == before + 1
+    assert "Siti" not in entries[-1].target + entries[-1].detail
+    assert entries[-1].actor == f"user:{world.users['dedi']}"
+
+
+def test_searches_are_throttled_per_user(world):
+    # Given an agent (or a script in her browser) searching far faster than a person types
+    RateWindow.delete().execute()  # the other stories of this office searched too
+    sari, dedi = sign_in_as(world, "sari"), sign_in_as(world, "dedi")
+    answers = [sari.post("/api/search", {"q": f"nama{n}"}) for n in range(25)]
+    # Then after twenty in a minute she is told to wait, and how long
+    assert [a.status_code for a in answers[:20]] == [200] * 20
+    assert answers[20].status_code == 429
+    assert int(answers[20].headers["Retry-After"]) > 0
+    assert "try again in" in answers[20].get_json()["error"]
+    # And her colleague searches on as usual
+    assert dedi.post("/api/search", {"q": "Siti"}).status_code == 200
 
 
 def test_unread_counts_are_per_user_and_clear_when_read(world):
