@@ -176,6 +176,13 @@ def _footprint(settings: Settings) -> Iterator[Result]:
         return
     yield Result("info", "startup", f"all ports answered {state.ready_seconds:.2f} s after "
                                     "`gembok run` started")
+    restarted = {name: n for name, n in state.restarts.items() if n}
+    if restarted:
+        yield Result("warn", "restarts", "restarted after dying: " + ", ".join(
+            f"{name} {n}x" for name, n in sorted(restarted.items()))
+            + "; the output of `gembok run` says why")
+    else:
+        yield Result("ok", "restarts", "no process has died since `gembok run` started")
     procs = _tree(state.supervisor_pid)
     rss = sum(_safe(lambda p: p.memory_info().rss, p) for p in procs)
     pss = sum(_safe(lambda p: p.memory_full_info().pss, p) for p in procs)

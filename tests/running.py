@@ -78,8 +78,8 @@ class Running:
         self.proc.send_signal(sig)
         return self.wait()
 
-    def wait(self) -> int:
-        code = self.proc.wait(timeout=30)
+    def wait(self, timeout: float = 30) -> int:
+        code = self.proc.wait(timeout=timeout)
         for thread in self.drains:
             thread.join(timeout=10)
         self.stderr = "".join(self.err)

@@ -4,6 +4,11 @@ Children run in their own process groups (so a Ctrl-C reaches the supervisor alo
 it stops them in order: worker first, Redis last) and die with the supervisor if it is
 killed (PR_SET_PDEATHSIG). Nothing is left behind: a child group that ignores SIGTERM
 for too long gets SIGKILL.
+
+A child that dies is started again after a back-off, as systemd's `Restart=` does for
+the units: the first version stopped the whole appliance instead, and the webhook
+listener then refused Meta until someone noticed (an outside review, issue 11). Only a
+child that cannot stay up (`MAX_RESTARTS` within `RESTART_WINDOW`) stops everything.
 """
 
 from __future__ import annotations
@@ -32,6 +37,10 @@ from appliance.supervisor.state import RunState, clear_state, write_state
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
+MAX_RESTARTS = 5  # within RESTART_WINDOW: more, and the child cannot stay up
+RESTART_WINDOW = 120.0
+FIRST_BACKOFF = 0.5  # doubled at each restart within the window
+MAX_BACKOFF = 10.0
 _PR_SET_PDEATHSIG = 1
 
 
@@ -55,6 +64,9 @@ class Supervisor:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.stopping = False
         self._lock: IO[str] | None = None
+        self._env: dict[str, str] = {}
+        self._ready = 0.0
+        self.restarts: dict[str, list[float]] = {}  # monotonic times of each child's restarts
 
     # -- start -------------------------------------------------------------------------
     def start(self) -> float:
@@ -66,21 +78,28 @@ class Supervisor:
         for path in (self.settings.redis_socket, self.settings.run_dir / "worker.ready"):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
-        env = {**os.environ, "GEMBOK_DATA_DIR": str(self.settings.data_dir),
-               "PYTHONUNBUFFERED": "1"}
+        self._env = {**os.environ, "GEMBOK_DATA_DIR": str(self.settings.data_dir),
+                     "PYTHONUNBUFFERED": "1"}
         for child in self.children:
             if self.stopping:
                 break
-            self.procs[child.name] = subprocess.Popen(
-                child.argv, env=env, process_group=0, preexec_fn=_die_with_parent,
-                stdin=subprocess.DEVNULL)
+            self._spawn(child)
             if child.name == "redis":  # the others need it before they can start
                 self._wait_ready([child])
         self._wait_ready([c for c in self.children if c.name != "redis"])
-        ready = _process_age()
+        self._ready = _process_age()
+        self._write_state()
+        return self._ready
+
+    def _spawn(self, child: Child) -> None:
+        self.procs[child.name] = subprocess.Popen(
+            child.argv, env=self._env, process_group=0, preexec_fn=_die_with_parent,
+            stdin=subprocess.DEVNULL)
+
+    def _write_state(self) -> None:
         write_state(self.settings.run_dir, RunState(
-            os.getpid(), round(ready, 2), {n: p.pid for n, p in self.procs.items()}))
-        return ready
+            os.getpid(), round(self._ready, 2), {n: p.pid for n, p in self.procs.items()},
+            {n: len(times) for n, times in self.restarts.items()}))
 
     def _take_lock(self) -> None:
         self.settings.run_dir.mkdir(mode=0o700, exist_ok=True)
@@ -114,10 +133,8 @@ class Supervisor:
             return
         label = next(c.label for c in self.children if c.name == name)
         when = "while starting" if starting else "unexpectedly"
-        how = (f"killed by {signal.Signals(-proc.returncode).name}" if proc.returncode < 0
-               else f"exit code {proc.returncode}")
-        raise StartError(f"{label} (pid {proc.pid}) exited {when} ({how}); its own message, "
-                         "if any, is above. Everything else was stopped")
+        raise StartError(f"{label} (pid {proc.pid}) exited {when} ({_how(proc)}); its own "
+                         "message, if any, is above. Everything else was stopped")
 
     # -- run ---------------------------------------------------------------------------
     def table(self) -> str:
@@ -129,12 +146,48 @@ class Supervisor:
                          .rstrip() for r in rows)
 
     def watch(self) -> None:
-        """Runs the scheduler and watches the children until a stop is asked or one dies."""
+        """Runs the scheduler and watches the children until a stop is asked; a child that
+        dies is started again (`revive`)."""
         while not self.stopping:
-            for name in self.procs:
-                self._check_alive(name)
+            for child in self.children:
+                proc = self.procs.get(child.name)
+                if proc is not None and proc.poll() is not None and not self.stopping:
+                    self.revive(child)
             self.scheduler.tick()
             time.sleep(0.2)
+
+    def revive(self, child: Child) -> None:
+        """Starts a dead child again after a back-off; gives up (everything stops) when it
+        cannot stay up. One line each time, for the admin reading the output."""
+        while not self.stopping:
+            proc = self.procs[child.name]
+            now = time.monotonic()
+            recent = [t for t in self.restarts.get(child.name, []) if now - t < RESTART_WINDOW]
+            if len(recent) >= MAX_RESTARTS:
+                raise StartError(f"{child.label} died {len(recent) + 1} times within "
+                                 f"{RESTART_WINDOW:.0f} s (last: {_how(proc)}); it cannot stay "
+                                 "up, so everything was stopped: its own message, if any, is "
+                                 "above")
+            delay = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** len(recent))
+            self.say(f"gembok: {child.label} (pid {proc.pid}) died ({_how(proc)}); "
+                     f"restarting it in {delay:.1f} s")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # what is left of its group (workers)
+            deadline = time.monotonic() + delay
+            while time.monotonic() < deadline and not self.stopping:
+                time.sleep(0.05)
+            if self.stopping:
+                return
+            self.restarts[child.name] = [*recent, time.monotonic()]
+            self._spawn(child)
+            try:
+                self._wait_ready([child])
+            except StartError:
+                continue  # it died again while starting: count it, back off, try again
+            self._write_state()
+            self.say(f"gembok: {child.label} is back (pid {self.procs[child.name].pid}, "
+                     f"restart {len(self.restarts[child.name])})")
+            return
 
     # -- stop --------------------------------------------------------------------------
     def request_stop(self, *_: object) -> None:
@@ -160,6 +213,12 @@ class Supervisor:
             clear_state(self.settings.run_dir)
             if self._lock is not None:
                 self._lock.close()
+
+
+def _how(proc: subprocess.Popen[bytes]) -> str:
+    code = proc.returncode
+    return f"killed by {signal.Signals(-code).name}" if code is not None and code < 0 \
+        else f"exit code {code}"
 
 
 def _process_age() -> float:

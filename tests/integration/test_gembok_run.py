@@ -82,13 +82,18 @@ def test_doctor_reports_every_check_and_the_footprint_while_running(tmp_path, st
     assert "FAIL" not in done.stdout
 
 
-def test_a_child_that_dies_stops_everything_with_a_clear_error(tmp_path, start):
+def test_a_child_that_cannot_stay_up_stops_everything_with_a_clear_error(tmp_path, start):
+    # Given the appliance up, and then its keyring damaged on disk
     run = start(appliance_env(tmp_path / "var"))
+    (tmp_path / "var" / "keyring.json").write_text("{}\n")
+    # When the web UI dies, and every restart dies while starting
     web = next(p for p in psutil.Process(run.proc.pid).children()
                if "web" in " ".join(p.cmdline()) and "webhook" not in " ".join(p.cmdline()))
     web.kill()
-    assert run.wait() == 2
-    assert "web UI" in run.stderr and "exited unexpectedly" in run.stderr
+    # Then the supervisor tries a few times with a back-off, then stops everything
+    assert run.wait(timeout=90) == 2
+    assert "restarting it in" in run.stderr
+    assert "web UI (staff, LAN) died 6 times" in run.stderr and "cannot stay up" in run.stderr
     assert run.survivors() == []
 
 

@@ -8,6 +8,8 @@ by the fork of the one users run (the read audit, issue 11).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import signal
 import subprocess
@@ -24,6 +26,7 @@ from appliance.config import load_settings
 from appliance.runtime import Runtime, open_runtime
 from appliance.store.db import db
 from appliance.store.models import AuditEntry, Conversation, Customer, User
+from appliance.whatsapp.credentials import load_credentials
 from tests.running import GEMBOK, Running, appliance_env, eventually
 from tests.simulator_access import sim_client
 
@@ -131,6 +134,16 @@ class Office:
         master = psutil.Process(self.run.tree_now()["web"])
         return master.children()
 
+    def post_webhook(self, body: bytes, timeout: float = 5) -> int:
+        """Meta's POST, signed with the app secret the quick start gave the simulator."""
+        secret = load_credentials(self.rt).app_secret
+        signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        url = f"https://127.0.0.1:{self.run.port('WEBHOOK')}/webhooks/whatsapp"
+        with httpx.Client(verify=False, timeout=timeout) as client:  # noqa: S501 - our cert
+            return client.post(url, content=body, headers={
+                "X-Hub-Signature-256": signature,
+                "Content-Type": "application/json"}).status_code
+
     def close(self) -> None:
         for person in self.people:
             person.close()
@@ -139,8 +152,11 @@ class Office:
 
 
 @pytest.fixture(scope="module")
-def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
-    env = appliance_env(tmp_path_factory.mktemp("office") / "var")
+def office(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
+    """A module's own appliance; a module may set `OFFICE_ENV` (GEMBOK_* settings)."""
+    env = appliance_env(tmp_path_factory.mktemp("office") / "var",
+                        **getattr(request.module, "OFFICE_ENV", {}))
     del env["GEMBOK_WHATSAPP_API_BASE_URL"]  # the quick start wires its simulator itself
     run = Running(env)
     try:

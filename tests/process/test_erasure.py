@@ -8,16 +8,11 @@ the system key, out of erasure's reach, and reveal reasons that named the custom
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import re
 from pathlib import Path
 
-import httpx
-
 from appliance.store.db import db
 from appliance.store.models import InboxEvent, Media, Message
-from appliance.whatsapp.credentials import load_credentials
 from tests.keys_on_the_box import leaks
 from tests.process.conftest import Office
 from tests.running import eventually
@@ -28,15 +23,6 @@ NIK = "3174091203870007"
 TEXT = f"Halo, saya {NAME}, NIK {NIK}, alamat Jl. Cempaka Putih 12"
 PICTURE = b"\xff\xd8\xff\xe0" + b"KTP-RINA-CANARY-SCAN" * 50
 REASON = "Ibu Rina Kusumawati Canary minta ditelepon balik"
-
-
-def _post_signed(office: Office, raw: bytes) -> int:
-    secret = load_credentials(office.rt).app_secret
-    signature = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    url = f"https://127.0.0.1:{office.run.port('WEBHOOK')}/webhooks/whatsapp"
-    with httpx.Client(verify=False, timeout=10) as client:  # noqa: S501 - our own cert
-        return client.post(url, content=raw, headers={
-            "X-Hub-Signature-256": signature, "Content-Type": "application/json"}).status_code
 
 
 def test_after_erasure_no_key_on_the_box_opens_what_the_customer_wrote(office: Office) -> None:
@@ -59,7 +45,7 @@ def test_after_erasure_no_key_on_the_box_opens_what_the_customer_wrote(office: O
     broken = (b'{"object": "whatsapp_business_account", "entry": [{"changes": [{"value": '
               b'{"contacts": [{"wa_id": "' + PHONE.encode() + b'", "profile": {"name": "'
               + NAME.encode() + b'"}}], "messages": [')  # cut short: it cannot be applied
-    assert _post_signed(office, broken) == 200
+    assert office.post_webhook(broken) == 200
     eventually(lambda: InboxEvent.get_or_none(InboxEvent.state == "failed"), timeout=30)
     applied = InboxEvent.select().where(InboxEvent.state == "done")
     assert applied.count() >= 2 and all(e.body_sealed is None for e in applied)
