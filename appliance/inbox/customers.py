@@ -13,6 +13,7 @@ from appliance.runtime import Runtime
 from appliance.store.db import db
 from appliance.store.models import Customer
 from appliance.store.sealed import open_text, seal_text
+from appliance.whatsapp.webhook_parse import InboundMessage
 
 
 @dataclass(frozen=True, repr=False)
@@ -148,3 +149,42 @@ def update_phone(rt: Runtime, principal: Principal, customer_id: int, phone: str
         reindex(rt, row.id, open_text(keys, Customer, "name", row.id, row.name_sealed), e164)
         rt.audit(actor=principal.actor, action="customer.changed", target=f"customer:{row.id}",
                  detail={"field": "phone"})
+
+
+NUMBER_CHANGED = "number_changed"  # the kind of the line that says so, with no number
+
+
+def changed_number(m: InboundMessage) -> str | None:
+    """The new WhatsApp id of a `system` / `user_changed_number` message, else None.
+
+    Meta's body reads "User A changed from 6281... to 6285...": both whole numbers, which
+    every agent of the division would have read. The line shown instead names neither.
+    """
+    if m.kind != "system":
+        return None
+    system = m.payload.get("system")
+    if not isinstance(system, dict) or system.get("type") != "user_changed_number":
+        return None
+    wa_id = system.get("wa_id") or system.get("new_wa_id")
+    if not isinstance(wa_id, str) or not wa_id.isascii() or not wa_id.isdigit():
+        return None
+    return wa_id
+
+
+def move_number(rt: Runtime, customer_id: int, e164: str) -> bool:
+    """Gives the customer a new number (WhatsApp told us they changed it); False when
+    another customer already has that number (left as it is: a merge decides)."""
+    index = rt.index("phone", e164)
+    if Customer.select().where(Customer.phone_index == index,
+                               Customer.id != customer_id).exists():
+        rt.audit(actor="webhook", action="customer.number_change_held",
+                 target=f"customer:{customer_id}")
+        return False
+    row = Customer.get_by_id(customer_id)
+    keys = customer_keys(rt.master, customer_id)
+    Customer.update(phone_sealed=seal_text(keys, Customer, "phone", customer_id, e164),
+                    phone_index=index).where(Customer.id == customer_id).execute()
+    reindex(rt, customer_id, open_text(keys, Customer, "name", customer_id, row.name_sealed),
+            e164)
+    rt.audit(actor="webhook", action="customer.number_changed", target=f"customer:{customer_id}")
+    return True

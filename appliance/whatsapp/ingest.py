@@ -18,7 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +26,13 @@ from appliance.clock import utcnow
 from appliance.crypto.aead import KeySet
 from appliance.crypto.data_keys import customer_keysets
 from appliance.inbox import changes
-from appliance.inbox.customers import find_or_create_from_whatsapp, whatsapp_e164
+from appliance.inbox.customers import (
+    NUMBER_CHANGED,
+    changed_number,
+    find_or_create_from_whatsapp,
+    move_number,
+    whatsapp_e164,
+)
 from appliance.inbox.routing import division_for_new_conversation
 from appliance.runtime import Runtime
 from appliance.store.db import db, execute
@@ -261,6 +267,10 @@ class _Batch:
             return
         self.wamids.add(m.wamid)
         cid = self._customer(m)
+        new_number = changed_number(m)
+        if new_number is not None:  # a fixed line for everyone; the number itself moves
+            self._number_changed(cid, new_number)
+            m = replace(m, kind=NUMBER_CHANGED, text=None)
         at = m.timestamp or utcnow()
         if cid not in self.last_inbound or self.last_inbound[cid] < at:
             self.last_inbound[cid] = at
@@ -283,6 +293,12 @@ class _Batch:
         if m.media_id:
             self.media.append((message_id, m.media_id[:64], (m.media_mime or "")[:100]))
         self.out.messages += 1
+
+    def _number_changed(self, cid: int, wa_id: str) -> None:
+        """The customer's number becomes the new one (sealed, blind index, search tokens),
+        unless another customer already has it: then nothing moves (a supervisor merges)."""
+        if move_number(self.rt, cid, whatsapp_e164(wa_id)):
+            self.customer_at[self.rt.index("phone", whatsapp_e164(wa_id))] = cid
 
     def _account(self, name: str, value: dict[str, Any]) -> None:
         self.out.account_updates += 1

@@ -199,3 +199,40 @@ def test_the_parser_never_raises_on_any_bytes(raw):
 
 def test_a_hostile_nesting_depth_is_refused_without_recursion():
     assert parse(b"[" * 100_000 + b"]" * 100_000).problems == ["too_deep"]
+
+
+def _number_change(wamid: str, old: str, new: str) -> dict:
+    return envelope({"contacts": [{"profile": {"name": "Siti Rahayu"}, "wa_id": old}],
+                     "messages": [{"from": old, "id": wamid, "timestamp": "1764000300",
+                                   "type": "system", "system": {
+                                       "body": f"User Siti Rahayu changed from {old} to {new}",
+                                       "wa_id": new, "type": "user_changed_number"}}]})
+
+
+def test_a_number_change_moves_the_customer_and_shows_no_number(wa_rt):
+    # Given Siti, who wrote from her old number
+    deliver(wa_rt, text_message("wamid.N1"))
+    siti = find_by_phone(wa_rt, "+6281234567890")
+    # When WhatsApp says she changed it
+    deliver(wa_rt, _number_change("wamid.N2", "6281234567890", "6285711112222"))
+    # Then she is found by the new number only, and the line agents read names neither
+    assert find_by_phone(wa_rt, "+6285711112222") == siti
+    assert find_by_phone(wa_rt, "+6281234567890") is None
+    line = Message.get(Message.wamid == "wamid.N2")
+    assert (line.kind, line.body_sealed) == ("number_changed", None)
+    # ... and her next message, from the new number, joins the same conversation
+    deliver(wa_rt, text_message("wamid.N3", wa_id="6285711112222", user_id=None))
+    assert Conversation.get_by_id(Message.get(Message.wamid == "wamid.N3").conversation_id
+                                  ).customer_id == siti
+
+
+def test_a_number_change_to_a_number_another_customer_has_moves_nothing(wa_rt):
+    deliver(wa_rt, text_message("wamid.O1"))
+    deliver(wa_rt, text_message("wamid.O2", wa_id="6285711112222", user_id="ID.2002",
+                                name="Budi"))
+    siti = find_by_phone(wa_rt, "+6281234567890")
+    budi = find_by_phone(wa_rt, "+6285711112222")
+    deliver(wa_rt, _number_change("wamid.O3", "6281234567890", "6285711112222"))
+    assert find_by_phone(wa_rt, "+6281234567890") == siti
+    assert find_by_phone(wa_rt, "+6285711112222") == budi
+    assert Message.get(Message.wamid == "wamid.O3").kind == "number_changed"

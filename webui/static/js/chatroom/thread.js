@@ -20,7 +20,7 @@ const MEDIA = new Set(["image", "sticker"]);
 const FILES = new Set(["document", "audio", "video"]);
 const SAID = { location: "kind_location", contacts: "kind_contacts",
                interactive: "kind_choice", button: "kind_choice", reaction: "kind_reaction",
-               template: "kind_template" };
+               template: "kind_template", number_changed: "kind_number_changed" };
 
 function tick(m) {
   const [mark, word] = TICKS[m.status] || ["", ""];
