@@ -341,6 +341,45 @@ def user_deactivate(username: str) -> None:
     click.echo(f"{username} deactivated; their sessions ended")
 
 
+@user.command("grant-content")
+@click.argument("username")
+@_one_line_errors
+def user_grant_content(username: str) -> None:
+    """Let an admin read every division's conversations; every admin is e-mailed."""
+    from appliance.auth.permissions import BOX_ADMIN
+    from appliance.auth.users import grant_content
+    from appliance.notify.content_granted import send_content_granted_email
+    from appliance.notify.email import EmailError
+
+    rt, user_id = _rt_and_find(username)
+    grants: list[int] = []
+    if not grant_content(rt, BOX_ADMIN, user_id, tell_admins=grants.append):
+        click.echo(f"{username} already had content")
+        return
+    click.echo(f"{username} may now read every division's conversations; their sessions ended")
+    try:
+        told = send_content_granted_email(rt, grants[0])
+    except EmailError as exc:
+        click.echo(f"gembok: warning: the admins were not e-mailed: {exc}", err=True)
+        return
+    click.echo(f"e-mailed the admins: {', '.join(told)}" if told else
+               "no admin was e-mailed (no smtp.host, or no admin has an e-mail address)")
+
+
+@user.command("revoke-content")
+@click.argument("username")
+@_one_line_errors
+def user_revoke_content(username: str) -> None:
+    """Take content back from an admin; their sessions end."""
+    from appliance.auth.permissions import BOX_ADMIN
+    from appliance.auth.users import revoke_content
+
+    rt, user_id = _rt_and_find(username)
+    had = revoke_content(rt, BOX_ADMIN, user_id)
+    click.echo(f"{username} no longer has content; their sessions ended" if had else
+               f"{username} did not have content")
+
+
 @cli.group()
 def division() -> None:
     """Divisions: the walls between agents' inboxes."""
@@ -546,6 +585,43 @@ def customer_erase(customer_id: int, yes: bool) -> None:
         click.confirm(f"Erase customer {customer_id} for good?", abort=True)
     erase_customer(open_runtime(_settings()), BOX_ADMIN, customer_id)
     click.echo(f"customer {customer_id} erased (and recorded in the erasure ledger)")
+
+
+@customer.command("merges")
+@_one_line_errors
+def customer_merges() -> None:
+    """Number changes waiting for a merge of two customer records (ids only)."""
+    from appliance.auth.permissions import BOX_ADMIN
+    from appliance.inbox.number_change import pending_merges
+    from appliance.runtime import open_runtime
+
+    open_runtime(_settings())
+    rows = pending_merges(BOX_ADMIN)
+    for row in rows:
+        other = f"customer {row.other_id}" if row.other_id else "no other record any more"
+        click.echo(f"change {row.change_id}: customer {row.customer_id} asked for the number "
+                   f"of {other} (by user {row.asked_by}, {row.at} UTC)")
+    if not rows:
+        click.echo("no number change waits for a merge")
+
+
+@customer.command("merge")
+@click.argument("change_id", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_one_line_errors
+def customer_merge(change_id: int, yes: bool) -> None:
+    """Merge the record that holds a number into the customer who asked for it."""
+    from appliance.auth.permissions import BOX_ADMIN
+    from appliance.inbox.number_change import merge
+    from appliance.runtime import open_runtime
+
+    rt = open_runtime(_settings())
+    if not yes:
+        click.confirm(f"Merge for change {change_id}? The other record's conversations move "
+                      "over and that record is closed for good", abort=True)
+    gone = merge(rt, BOX_ADMIN, change_id)
+    click.echo(f"change {change_id} done" + (f"; customer {gone} merged into it" if gone
+                                               else ""))
 
 
 @cli.group()

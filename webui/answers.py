@@ -24,4 +24,6 @@ def answer(call: Any, ok: int = 200) -> Any:
         return jsonify(error=str(exc)), 429, {"Retry-After": str(exc.wait_seconds)}
     except (GembokError, ValueError) as exc:
         return jsonify(error=str(exc)), 422
-    return (jsonify(result) if not isinstance(result, Response) else result), ok
+    if isinstance(result, Response):  # the service's own answer, with its own status
+        return result
+    return jsonify(result), ok

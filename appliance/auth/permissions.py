@@ -19,18 +19,18 @@ from appliance.errors import GembokError
 from appliance.store.models import Conversation, Customer, Media, Message, User, UserDivision
 
 CONVERSATION = {"conversation.read", "conversation.reply", "conversation.assign",
-                "conversation.export", "customer.read", "customer.edit",
+                "conversation.export", "customer.read", "customer.change_phone",
                 "customer.reveal_phone", "message.reveal", "report.read",
                 "quick_reply.manage"}
 ADMINISTRATION = {"user.manage", "division.manage", "audit.read", "keys.rotate",
-                  "settings.manage", "customer.erase", "backup.manage"}
+                  "settings.manage", "customer.erase", "customer.merge", "backup.manage"}
 PERMISSIONS = frozenset(CONVERSATION | ADMINISTRATION)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "agent": frozenset({"conversation.read", "conversation.reply", "conversation.assign",
-                        "customer.read", "customer.edit"}),
+                        "customer.read"}),
     "supervisor": frozenset({"conversation.read", "conversation.reply", "conversation.assign",
-                             "conversation.export", "customer.read", "customer.edit",
+                             "conversation.export", "customer.read", "customer.change_phone",
                              "customer.reveal_phone", "message.reveal", "report.read",
                              "quick_reply.manage"}),
     "admin": frozenset(ADMINISTRATION),

@@ -60,6 +60,9 @@ TABLES = (
           "SELECT r.id, r.customer_id, r.reason_sealed FROM reveal r"
           " WHERE r.id > ? AND r.customer_id IS NOT NULL AND length(r.reason_sealed) > 0"
           " ORDER BY r.id LIMIT ?"),
+    Table("customer_change", ("reason_sealed", "value_sealed"),
+          "SELECT c.id, c.customer_id, c.reason_sealed, c.value_sealed FROM customer_change c"
+          " WHERE c.id > ? ORDER BY c.id LIMIT ?"),
 )
 STEPS = ("new_keys", *(t.name for t in TABLES), "retire")
 

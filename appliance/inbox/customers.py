@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from appliance.auth.permissions import Denied, Principal, authorize, require
 from appliance.crypto.blind_index import InvalidPhoneNumber, normalise_phone
 from appliance.crypto.data_keys import create_customer_keys, customer_keys
-from appliance.errors import GembokError
 from appliance.inbox.search_tokens import reindex
 from appliance.runtime import Runtime
 from appliance.store.db import db
@@ -119,36 +117,6 @@ def find_or_create_from_whatsapp(rt: Runtime, *, phone: str | None, user_id: str
         reindex(rt, row.id, open_text(keys, Customer, "name", row.id, row.name_sealed),
                 open_text(keys, Customer, "phone", row.id, row.phone_sealed))
     return int(row.id)
-
-
-class CustomerEditError(GembokError):
-    """A change to a customer that cannot be made; the message never names anyone else."""
-
-
-def update_phone(rt: Runtime, principal: Principal, customer_id: int, phone: str) -> None:
-    """Corrects a customer's number (UU PDP: the right to correction).
-
-    A number that belongs to another customer is refused without saying whose, or in
-    which division: that would leak what the user may not see.
-    """
-    require(principal, "customer.edit")
-    row = Customer.get_or_none(Customer.id == customer_id)
-    if row is None:
-        raise Denied()
-    authorize(principal, "customer.edit", row)
-    e164 = normalise_phone(phone, rt.settings.region)
-    index = rt.index("phone", e164)
-    taken = Customer.select().where(Customer.phone_index == index, Customer.id != row.id)
-    if taken.exists():
-        raise CustomerEditError("this number already belongs to another customer: check it, "
-                                "or ask a supervisor to merge the two")
-    keys = customer_keys(rt.master, row.id)
-    with db.atomic():
-        Customer.update(phone_sealed=seal_text(keys, Customer, "phone", row.id, e164),
-                        phone_index=index).where(Customer.id == row.id).execute()
-        reindex(rt, row.id, open_text(keys, Customer, "name", row.id, row.name_sealed), e164)
-        rt.audit(actor=principal.actor, action="customer.changed", target=f"customer:{row.id}",
-                 detail={"field": "phone"})
 
 
 NUMBER_CHANGED = "number_changed"  # the kind of the line that says so, with no number

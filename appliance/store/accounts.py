@@ -13,7 +13,7 @@ from peewee import (
 )
 
 from appliance.clock import utcnow
-from appliance.store.models import BaseModel, User
+from appliance.store.models import BaseModel, Customer, User
 
 
 class RecoveryCode(BaseModel):
@@ -63,6 +63,25 @@ class LoginThrottle(BaseModel):
     failures = IntegerField(default=0)
     last_failure_at = DateTimeField(default=utcnow)
     blocked_until = DateTimeField(null=True)
+
+
+class CustomerChange(BaseModel):
+    """A change of a customer's number by staff: who, when, why (sealed under the customer's
+    key, like the new number), and whether it is done or waits for a merge because another
+    customer record has that number."""
+
+    id = AutoField()
+    customer = ForeignKeyField(Customer, backref="changes", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="customer_changes", null=True, on_delete="SET NULL")
+    field = CharField(max_length=16)  # phone
+    state = CharField(max_length=16, index=True)  # done, merge_pending, merged, dropped
+    at = DateTimeField(default=utcnow)
+    reason_sealed = BlobField(null=True)
+    value_sealed = BlobField(null=True)
+    value_index = BlobField(null=True)
+    settled_at = DateTimeField(null=True)
+    customer_id: int
+    user_id: int | None
 
 
 class RateWindow(BaseModel):

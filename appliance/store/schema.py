@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from appliance.store.accounts import (
+    CustomerChange,
     KnownDevice,
     LoginEvent,
     LoginThrottle,
@@ -44,5 +45,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     UserDivision, Customer, CustomerKey, Conversation, Message, Media, InboxEvent,
     PendingStatus, Outbox, NumberHealth, SecretSetting, Label, ConversationLabel, Note,
     QuickReply, ConversationRead, CustomerToken, ChangeEvent, AppState, KeyJob, AuditEntry,
-    RateWindow,
+    RateWindow, CustomerChange,
 ]

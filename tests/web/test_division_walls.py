@@ -113,16 +113,42 @@ def test_an_agent_cannot_raise_their_role_or_move_a_conversation_by_adding_field
     assert user.must_change_password and "one_time_password" in made
 
 
-def test_a_phone_that_belongs_to_another_divisions_customer_is_refused_without_a_name(world):
-    dedi = sign_in_as(world, "dedi")
-    resp = dedi.post(f"/api/customers/{world.customers['sales']}/phone",
-                     {"phone": "0813-3333-3333"})  # Tono's, in Billing
-    assert resp.status_code == 422
-    message = resp.get_json()["error"]
-    assert "another customer" in message
-    assert "Tono" not in message and "Billing" not in message and "3333" not in message
+def test_a_number_another_divisions_customer_holds_waits_for_a_merge_without_a_name(world):
+    # Given Budi, supervisor of Sales, correcting Siti's number to one that is Tono's,
+    # a customer of Billing he may not see
+    budi = sign_in_as(world, "budi")
+    resp = budi.post(f"/api/customers/{world.customers['sales']}/phone",
+                     {"phone": "0813-3333-3333", "reason": "Siti minta ganti nomor"})
+    # Then the change waits for a merge, and nothing in the answer names the other record
+    assert resp.status_code == 202, resp.get_data(as_text=True)
+    text = resp.get_data(as_text=True)
+    assert "merge" in resp.get_json()["message"]
+    assert "Tono" not in text and "Billing" not in text and "3333" not in text
+    assert str(world.customers["billing"]) not in text
     customer = Customer.get_by_id(world.customers["sales"])
     assert customer.phone_index == world.rt.index.phone("+6281111111111")
+
+
+def test_an_agent_cannot_repoint_a_customers_number(world):
+    dedi = sign_in_as(world, "dedi")
+    resp = dedi.post(f"/api/customers/{world.customers['sales']}/phone",
+                     {"phone": "0857-1234-0000", "reason": "pelanggan minta"})
+    assert resp.status_code in (403, 404)
+    customer = Customer.get_by_id(world.customers["sales"])
+    assert customer.phone_index == world.rt.index.phone("+6281111111111")
+
+
+def test_a_number_change_needs_a_reason_and_is_audited(world):
+    budi = sign_in_as(world, "budi")
+    path = f"/api/customers/{world.customers['sales']}/phone"
+    refused = budi.post(path, {"phone": "0857-4444-0001", "reason": ""})
+    assert refused.status_code == 422 and "reason" in refused.get_json()["error"]
+    done = budi.post(path, {"phone": "0857-4444-0001", "reason": "nomor lama hilang"})
+    assert done.status_code == 200
+    entry = AuditEntry.select().where(AuditEntry.action == "customer.phone_changed").order_by(
+        AuditEntry.seq.desc()).get()
+    assert entry.actor == f"user:{world.users['budi']}"
+    assert "hilang" not in entry.detail
 
 
 def test_no_get_changes_anything(world):
