@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, jsonify, request, stream_with_cont
 from appliance.auth import sessions, users
 from appliance.auth.permissions import principal_for
 from appliance.inbox import changes, conversations, divisions, outbound, reports, work
-from appliance.inbox.customers import update_phone
+from appliance.inbox.number_change import change_phone
 from appliance.privacy.reveal import reveal_message, reveal_phone
 from appliance.store.db import db
 from appliance.store.models import User
@@ -217,11 +217,20 @@ def customer(customer_id: int) -> Response:
 
 
 @bp.post("/customers/<int:customer_id>/phone")
-@permission("customer.edit")
+@permission("customer.change_phone")
 def edit_phone(customer_id: int) -> Any:
-    phone = _text(_body(), "phone")
-    return answer(lambda: update_phone(runtime(), current().principal, customer_id, phone)
-                or {"changed": True})
+    """A supervisor's change of number, with a reason; a number another record holds waits
+    for a merge (202), without a word about that record."""
+    data = _body()
+    phone, reason = _text(data, "phone"), _text(data, "reason")
+
+    def change() -> Response:
+        done = change_phone(runtime(), current().principal, customer_id, phone, reason)
+        resp = jsonify(state=done.state, message=done.message, change=done.change_id)
+        resp.status_code = 200 if done.state == "done" else 202
+        return resp
+
+    return answer(change)
 
 
 @bp.post("/customers/<int:customer_id>/reveal-phone")
