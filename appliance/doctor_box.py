@@ -1,4 +1,5 @@
-"""Provides `gembok doctor`'s checks of an installed box: units, credential, modes, Redis, TLS.
+"""Provides `gembok doctor`'s checks of an installed box: units, credential, modes, Redis, the
+front (nginx) and the TLS it serves.
 
 They run where systemd knows Gembok's units (the Ansible install), as the service user,
 through the root `gembok` wrapper that hands the master key credential over exactly as
@@ -7,10 +8,13 @@ it does to the services. Each says what it looked at and, when it fails, what to
 
 from __future__ import annotations
 
+import http.client
 import os
+import shutil
 import socket
 import ssl
 import stat
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +31,7 @@ CREDSTORE = Path("/etc/credstore.encrypted")
 # Files beside the config file that hold secrets by the role's naming: never the service's.
 SECRET_SUFFIXES = (".env", ".acl", ".password")
 _RAM_FILESYSTEMS = ("ramfs", "tmpfs")
+FRONT_UNIT = "nginx.service"
 
 
 def box_checks(settings: Settings, units: list[UnitState]) -> list[Result]:
@@ -36,11 +41,75 @@ def box_checks(settings: Settings, units: list[UnitState]) -> list[Result]:
     results.extend(_config_and_secrets())
     if settings.redis.url:
         results.extend(_redis_acl(settings.redis.url))
-    results.append(_served_certificate("web UI", settings.web.host, settings.web.port))
-    if settings.webhook.tls:
-        results.append(_served_certificate("webhook", settings.webhook.host,
-                                           settings.webhook.port))
+    web, hook = settings.web, settings.webhook
+    if web.behind_proxy or hook.behind_proxy:
+        results.append(_front_unit(front_state()))
+    if web.behind_proxy:
+        results.append(front_serves("web UI", "gembok-web", web.host, web.port, web.socket))
+    results.append(_served_certificate("web UI", web.host, web.port))
+    if hook.behind_proxy:
+        results.append(front_serves("webhook", "gembok-webhook", hook.host, hook.port,
+                                    hook.socket))
+    if hook.tls:  # behind the front: what nginx serves there
+        results.append(_served_certificate("webhook", hook.host, hook.port))
     return results
+
+
+def front_state() -> str:
+    """nginx's state as systemd sees it, e.g. "active (running)"."""
+    if shutil.which("systemctl") is None:
+        return "unknown (no systemctl)"
+    try:
+        done = subprocess.run(["systemctl", "show", "--property=LoadState,ActiveState,SubState",
+                               FRONT_UNIT], capture_output=True, text=True, timeout=5,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unknown ({type(exc).__name__})"
+    fields = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    if fields.get("LoadState") != "loaded":
+        return "not installed"
+    return f"{fields.get('ActiveState')} ({fields.get('SubState')})"
+
+
+def _front_unit(state: str) -> Result:
+    name = "front (nginx)"
+    if state.startswith("active "):
+        return Result("ok", name, f"{FRONT_UNIT} {state}")
+    return Result("FAIL", name, f"{FRONT_UNIT} is {state}: nothing serves the web UI and the "
+                                "webhook; see `systemctl status nginx` and "
+                                "/var/log/nginx/error.log")
+
+
+def front_serves(label: str, unit: str, host: str, port: int, sock: Path | None) -> Result:
+    """That nginx, not something else, answers on the face's port and reaches the app."""
+    name = f"front {label}"
+    target = _local(host)
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the path through nginx is checked, not its name
+    conn = http.client.HTTPSConnection(target, port, timeout=3, context=context)
+    try:
+        conn.request("GET", "/healthz")
+        reply = conn.getresponse()
+        status, server = reply.status, reply.getheader("Server", "")
+    except (OSError, http.client.HTTPException) as exc:
+        return Result("FAIL", name, f"nothing answers HTTPS on {target}:{port} ({exc}): is "
+                                    "nginx running? `systemctl status nginx`")
+    finally:
+        conn.close()
+    if server.partition("/")[0] != "nginx":  # "nginx", or "nginx/1.22.1" with server_tokens
+        return Result("FAIL", name, f"port {port} is served by {server or 'an unnamed server'}, "
+                                    f"not nginx: the {label} faces its clients without the front")
+    if status != 200:
+        return Result("FAIL", name, f"nginx on port {port} answers {status}: the {label} behind "
+                                    f"it does not; see `journalctl -u {unit}` and "
+                                    "/var/log/nginx/error.log")
+    return Result("ok", name, f"nginx on port {port} passes requests to "
+                              f"{f'unix:{sock}' if sock else unit}")
+
+
+def _local(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
 
 
 def _unit(unit: UnitState) -> Result:
@@ -173,7 +242,7 @@ def without_credentials(url: str) -> str:
 def _served_certificate(label: str, host: str, port: int) -> Result:
     """What a browser or Meta is actually shown, whichever file it came from."""
     name = f"TLS {label} (served)"
-    target = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    target = _local(host)
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE  # only its dates are read here
@@ -181,6 +250,7 @@ def _served_certificate(label: str, host: str, port: int) -> Result:
         with socket.create_connection((target, port), timeout=3) as raw, \
                 context.wrap_socket(raw) as tls:
             der = tls.getpeercert(binary_form=True)
+            version = tls.version()
     except OSError as exc:
         return Result("FAIL", name, f"nothing answers TLS on {target}:{port} ({exc})")
     if der is None:
@@ -188,5 +258,5 @@ def _served_certificate(label: str, host: str, port: int) -> Result:
     cert = x509.load_der_x509_certificate(der)
     days = (cert.not_valid_after_utc - datetime.now(UTC)).days
     status = "FAIL" if days < 0 else "warn" if days < 30 else "ok"
-    return Result(status, name, f"port {port}: {cert.subject.rfc4514_string()}, expires "
-                                f"{cert.not_valid_after_utc:%Y-%m-%d} ({days} days)")
+    return Result(status, name, f"port {port}, {version}: {cert.subject.rfc4514_string()}, "
+                                f"expires {cert.not_valid_after_utc:%Y-%m-%d} ({days} days)")

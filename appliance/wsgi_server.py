@@ -3,6 +3,15 @@
 gunicorn is driven from Python rather than its own command line so that every listener
 (web UI, webhook, simulator) takes its options from the validated `Settings`, and
 systemd units and the quick start run the very same entry points.
+
+gunicorn is not a front for the internet: a gthread worker spends a thread on each TLS
+handshake and first read, with no timeout, so 32 idle connections held the webhook's
+threads for as long as they stayed open (150 s seen; issue 11). On an installed box nginx
+faces the clients and gunicorn serves a unix socket that systemd made for nginx alone
+(`gembok-web.socket`) and hands over at start: gunicorn takes it from LISTEN_FDS and binds
+nothing itself (it could not give the socket nginx's group: the unit has a private user
+namespace, and chown is outside its system-call filter). Where no systemd hands one
+over, gunicorn binds the socket itself, mode 0666: its directory decides who enters.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ class Listener:
     threads: int = 8
     certfile: Path | None = None
     keyfile: Path | None = None
+    socket: Path | None = None  # this unix socket instead of host:port
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -51,7 +61,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 def serve(factory: Callable[[], WSGIApp], listener: Listener) -> None:
     options: dict[str, Any] = {
-        "bind": [f"{listener.host}:{listener.port}"],
+        "bind": [f"unix:{listener.socket}" if listener.socket
+                 else f"{listener.host}:{listener.port}"],
         "workers": listener.workers,
         "worker_class": "gthread",
         "threads": listener.threads,
@@ -62,6 +73,8 @@ def serve(factory: Callable[[], WSGIApp], listener: Listener) -> None:
         "loglevel": "warning",
         "accesslog": None,  # URLs carry no personal data, but staff IPs need not pile up
     }
+    if listener.socket:
+        options["umask"] = 0o111  # when gunicorn binds it: 0666, its directory decides
     if listener.certfile and listener.keyfile:
         options.update(certfile=str(listener.certfile), keyfile=str(listener.keyfile))
     _Gunicorn(factory, options).run()

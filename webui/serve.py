@@ -1,4 +1,9 @@
-"""Provides `gembok-serve web|webhook`: the web UI or the webhook listener under gunicorn."""
+"""Provides `gembok-serve web|webhook`: the web UI or the webhook listener under gunicorn.
+
+Alone (the quick start), each serves TLS on host:port itself. Behind the installed box's
+nginx (`behind_proxy`), each speaks plain HTTP on its unix socket and takes the client
+address from the front alone, outside the LAN-only check, which then sees the real one.
+"""
 
 from __future__ import annotations
 
@@ -19,24 +24,28 @@ def main(argv: list[str] | None = None) -> None:
         settings = load_settings()
         if args == ["web"]:
             from webui import create_app
-            from webui.lan_only import LanOnly
+            from webui.lan_only import lan_only
 
-            listener = Listener("gembok-web", settings.web.host, settings.web.port,
-                                settings.web.workers, settings.web.threads,
-                                settings.tls_cert_path, settings.tls_key_path)
-            serve(lambda: LanOnly(create_app(settings), settings.web.allowed_networks),
-                  listener)
+            web = settings.web
+            tls = not web.behind_proxy  # behind the front, nginx holds the certificate
+            listener = Listener("gembok-web", web.host, web.port, web.workers, web.threads,
+                                settings.tls_cert_path if tls else None,
+                                settings.tls_key_path if tls else None, web.socket)
+            serve(lambda: lan_only(create_app(settings), web.allowed_networks,
+                                   behind_proxy=web.behind_proxy), listener)
         else:
+            from webui.lan_only import behind_front
             from webui.webhook_app import create_webhook_app
 
-            tls = settings.webhook.tls
+            hook = settings.webhook
+            tls = hook.tls and not hook.behind_proxy
             if tls:
                 _both_or_neither(settings)
-            listener = Listener("gembok-webhook", settings.webhook.host, settings.webhook.port,
-                                settings.webhook.workers, settings.webhook.threads,
-                                settings.webhook_cert_path if tls else None,
-                                settings.webhook_key_path if tls else None)
-            serve(lambda: create_webhook_app(settings), listener)
+            listener = Listener("gembok-webhook", hook.host, hook.port, hook.workers,
+                                hook.threads, settings.webhook_cert_path if tls else None,
+                                settings.webhook_key_path if tls else None, hook.socket)
+            serve(lambda: behind_front(create_webhook_app(settings), hook.behind_proxy),
+                  listener)
     except GembokError as exc:
         print(f"gembok: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)

@@ -4,7 +4,9 @@ Both are network namespaces and veth pairs the test makes itself; the host chang
 nothing else (no forwarding, no NAT, its own firewall untouched):
     host  10.213.0.1 (dt-h0)  <- LAN ->  10.213.0.2 (host0)  box
     "internet" netns dt-inet 10.213.1.1 (inet0) -> 10.213.1.2 (wan0)  box
-The host plays a staff PC and the Ansible controller; dt-inet plays Meta and everyone else.
+The host plays a staff PC and the Ansible controller; dt-inet plays Meta (10.213.1.1, its
+first address) and everyone else: the addresses of a siege (10.213.1.10 and on) are more
+addresses of inet0, so the box sees each as a different client.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ LAN = "10.213.0.0/24"
 HOST_IP, BOX_IP = "10.213.0.1", "10.213.0.2"
 INTERNET_IP, BOX_WAN_IP = "10.213.1.1", "10.213.1.2"
 BOX_NS, INTERNET_NS, HOST_IF = "dt-gembok", "dt-inet", "dt-h0"
+ATTACKERS = [f"10.213.1.{n}" for n in range(10, 30)]  # twenty clients, one siege
+GREEDY = "10.213.1.30"  # one client that wants more than its share
 
 
 def _ip(*args: str) -> None:
@@ -34,6 +38,8 @@ def up() -> None:
     _ip("-n", INTERNET_NS, "link", "add", "inet0", "type", "veth", "peer", "name", "wan0",
         "netns", BOX_NS)
     _ip("-n", INTERNET_NS, "addr", "add", f"{INTERNET_IP}/24", "dev", "inet0")
+    for address in (*ATTACKERS, GREEDY):
+        _ip("-n", INTERNET_NS, "addr", "add", f"{address}/24", "dev", "inet0")
     _ip("-n", INTERNET_NS, "link", "set", "inet0", "up")
     _ip("-n", INTERNET_NS, "link", "set", "lo", "up")
     _ip("-n", BOX_NS, "addr", "add", f"{BOX_WAN_IP}/24", "dev", "wan0")

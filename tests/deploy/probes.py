@@ -1,15 +1,21 @@
 """Provides what the stories ask of the box from outside: a page over TLS from the LAN, a
-port probe and a signed webhook from the internet, and a look into the database as the
-service user (with the sealed master key, as the services get it)."""
+port probe and a signed webhook from the internet, the idle and slow clients of a siege,
+and a look into the database as the service user (with the sealed master key, as the
+services get it)."""
 
 from __future__ import annotations
 
 import json
 import socket
 import ssl
+import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from cryptography import x509
 
@@ -53,6 +59,29 @@ except urllib.error.HTTPError as exc:
 """
 
 
+_POSTS = """
+import json, ssl, sys, time, urllib.error, urllib.request
+plan = json.load(sys.stdin)
+context = ssl._create_unverified_context()
+out = []
+for i, (body, signature) in enumerate(plan["posts"]):
+    time.sleep(max(0.0, plan["start"] + i * plan["every"] - time.time()))
+    request = urllib.request.Request(plan["url"], data=body.encode(), method="POST", headers={
+        "Content-Type": "application/json", "X-Hub-Signature-256": signature})
+    started = time.monotonic()
+    try:  # a fresh connection each time, TLS handshake and all, as Meta may open one
+        with urllib.request.urlopen(request, timeout=10, context=context) as reply:
+            status = reply.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except OSError as exc:
+        status = repr(exc)
+    out.append([status, round(time.monotonic() - started, 3)])
+print(json.dumps(out))
+"""
+SIEGE = Path(__file__).with_name("siege.py")
+
+
 def _unverified() -> ssl.SSLContext:
     # The box's certificate is self-signed (no gembok__tls_cert in the test inventory).
     return ssl._create_unverified_context()
@@ -65,6 +94,39 @@ def get_from_lan(url: str) -> tuple[int, str]:
             return reply.status, reply.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
+
+
+def timed_get_from_lan(url: str, headers: dict[str, str] | None = None
+                       ) -> tuple[int, float, str]:
+    """Status, seconds to the whole answer, and the Server header, from the LAN."""
+    request = urllib.request.Request(url, headers=headers or {})
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=10, context=_unverified()) as reply:
+            reply.read()
+            status, server = reply.status, reply.headers.get("Server", "")
+    except urllib.error.HTTPError as exc:
+        status, server = exc.code, exc.headers.get("Server", "")
+    return status, time.monotonic() - started, server
+
+
+_GET = """
+import ssl, sys, urllib.error, urllib.request
+request = urllib.request.Request(sys.argv[1], headers=dict(h.split(": ", 1) for h in sys.argv[2:]))
+try:
+    with urllib.request.urlopen(request, timeout=10,
+                                context=ssl._create_unverified_context()) as reply:
+        print(reply.status)
+except urllib.error.HTTPError as exc:
+    print(exc.code)
+except OSError as exc:
+    print(type(exc).__name__)
+"""
+
+
+def get_from_internet(url: str, *headers: str) -> str:
+    """The status a client on the internet gets for a GET (or the error's name)."""
+    return network.from_internet(sys.executable, "-c", _GET, url, *headers).stdout.strip()
 
 
 def served_certificate(host: str, port: int) -> tuple[str, str]:
@@ -89,6 +151,57 @@ def webhook_from_internet(app_secret: str, body: dict) -> int:
         f"https://{network.BOX_WAN_IP}:8444/webhooks/whatsapp", sign(app_secret, raw),
         input=raw.decode())
     return int(done.stdout.strip() or 0)
+
+
+def webhooks_from_internet(app_secret: str, bodies: list[dict], every: float
+                           ) -> list[tuple[int | str, float]]:
+    """Meta's calls, one every `every` seconds, each on a new connection: per call, the
+    status (or the error) and the seconds from connect to the answer."""
+    posts = []
+    for body in bodies:
+        raw = json.dumps(body)
+        posts.append([raw, sign(app_secret, raw.encode())])
+    plan = {"url": f"https://{network.BOX_WAN_IP}:8444/webhooks/whatsapp", "posts": posts,
+            "every": every, "start": time.time() + 0.2}
+    done = network.from_internet(sys.executable, "-c", _POSTS, input=json.dumps(plan),
+                                 timeout=60 + every * len(bodies))
+    assert done.returncode == 0, done.stderr
+    return [(status, seconds) for status, seconds in json.loads(done.stdout)]
+
+
+class Siege:
+    """Idle and slow clients (siege.py) running from the internet namespace or the LAN."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+        self.report: dict = {}
+
+
+@contextmanager
+def siege(port: int, sources: list[str], *, from_internet: bool = True,
+          **plan: float | int | bool) -> Iterator[Siege]:
+    """Opens the connections, yields once they are all open, and on leaving waits for the
+    script's report (the server drops what is left, within `drain` seconds)."""
+    host = network.BOX_WAN_IP if from_internet else network.BOX_IP
+    spec = json.dumps({"host": host, "port": port, "sources": sources, **plan})
+    where = ["ip", "netns", "exec", network.INTERNET_NS] if from_internet else []
+    proc = subprocess.Popen([*where, sys.executable, str(SIEGE), spec], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    running = Siege(proc)
+    try:
+        assert proc.stdout is not None
+        ready = proc.stdout.readline()
+        assert ready.startswith("ready "), f"{ready}{proc.stderr.read() if proc.stderr else ''}"
+        running.report["ready"] = json.loads(ready.removeprefix("ready "))
+        yield running
+        out, err = proc.communicate(timeout=float(plan.get("hold", 15))
+                                    + float(plan.get("drain", 20)) + 60)
+        assert proc.returncode == 0, err
+        running.report.update(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def message_bodies(box: Box, wamid: str) -> list[str]:

@@ -18,7 +18,8 @@ SUITE = "bookworm"
 # the container has no route to a package mirror (by design), so the playbook's apt
 # step finds everything installed, as on a box provisioned from a local mirror.
 PACKAGES = ("systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "python3-apt",
-            "python3-venv", "nftables", "iproute2", "ca-certificates", "tzdata", "redis-server")
+            "python3-venv", "nftables", "iproute2", "ca-certificates", "tzdata", "redis-server",
+            "nginx")
 HOSTNAME = "gembokbox"
 
 

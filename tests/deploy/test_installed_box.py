@@ -1,6 +1,7 @@
 """An IT admin installs Gembok on a Debian 12 server with one Ansible command, and the box
-serves, keeps its keys, faces the internet with the webhook only, survives a rotation,
-an upgrade and a reboot, and a second run of the playbook changes nothing.
+serves, keeps its keys, faces the internet with the webhook only (behind nginx, which
+holds a thousand idle and slow clients while Meta still gets through), survives a
+rotation, an upgrade and a reboot, and a second run of the playbook changes nothing.
 
 One box for the whole story (booting and installing it is most of the cost), so the
 tests run in this order and each one leaves the box as the next expects it.
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import re
 import shutil
+import statistics
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -20,12 +23,16 @@ from appliance import __version__
 from tests.deploy import network
 from tests.deploy.conftest import figure
 from tests.deploy.probes import (
+    get_from_internet,
     get_from_lan,
     internet_reaches,
     message_bodies,
     served_certificate,
+    siege,
     text_message,
+    timed_get_from_lan,
     webhook_from_internet,
+    webhooks_from_internet,
 )
 
 pytestmark = [pytest.mark.deploy, pytest.mark.timeout(1800)]
@@ -34,6 +41,10 @@ UNITS = ("gembok-redis", "gembok-inbox-writer", "gembok-web", "gembok-webhook",
          "gembok-worker", "gembok-scheduler")
 APP_SECRET = "deploy-test-app-secret-5f1c"
 WEB = f"https://{network.BOX_IP}:8443"
+HOOK = f"https://{network.BOX_WAN_IP}:8444"
+# nginx's timeouts (the role's defaults): the handshake and whole header, a pause in a
+# webhook's body. A dropped client must be gone within these and a little slack.
+HEADER_TIMEOUT, HOOK_BODY_TIMEOUT, SLACK = 10, 4, 4
 
 
 def units_active(box) -> dict[str, str]:
@@ -87,6 +98,17 @@ def test_the_web_ui_answers_staff_over_tls_on_the_lan(installed):
     assert get_from_lan(f"{WEB}/login")[0] == 200
     version, subject = served_certificate(network.BOX_IP, 8443)
     assert version in ("TLSv1.2", "TLSv1.3") and "Gembok on gembokbox" in subject
+    # nginx serves it (without its version), gunicorn listens on a socket nginx alone reaches
+    assert timed_get_from_lan(f"{WEB}/login")[2] == "nginx"
+    sockets = installed.ssh("stat -c '%A %U %G %n' /run/gembok /run/gembok/web.sock "
+                            "/run/gembok/webhook.sock").stdout.splitlines()
+    assert sockets == ["drwxr-x--- root gembok-front /run/gembok",
+                       "srw-rw---- root gembok-front /run/gembok/web.sock",
+                       "srw-rw---- root gembok-front /run/gembok/webhook.sock"], sockets
+    listening = installed.ssh("ss -Hltnp").stdout
+    assert "gunicorn" not in listening and "gembok" not in listening, listening
+    assert installed.ssh("runuser -u gembok-redis -- stat /run/gembok/web.sock",
+                         check=False).returncode  # Redis's user cannot even see it
 
 
 def test_a_signed_webhook_from_the_internet_becomes_a_message_in_the_database(installed):
@@ -104,6 +126,19 @@ def test_the_internet_reaches_the_webhook_but_not_the_web_ui(installed):
     assert internet_reaches(8444)
     assert not internet_reaches(8443)
     assert not internet_reaches(6379)  # no Redis port at all: it is a unix socket
+    assert not internet_reaches(80)  # Debian's default site is off
+    # On the webhook's port, nginx passes on Meta's path and the health check alone
+    assert get_from_internet(f"{HOOK}/healthz") == "200"
+    assert get_from_internet(f"{HOOK}/webhooks/whatsapp?hub.mode=subscribe") == "403"
+    assert get_from_internet(f"{HOOK}/webhooks/whatsapp?hub.mode=subscribe&hub.challenge=42"
+                             "&hub.verify_token=deploy-verify-token") == "200"
+    for path in ("/login", "/api/stream", "/webhooks/whatsapp/../../login", "/static/app.js"):
+        assert get_from_internet(f"{HOOK}{path}") == "404", path
+    # and its log keeps the path of each call, never the verify token of the handshake
+    logs = installed.ssh("cat /var/log/nginx/*.log").stdout
+    assert '"GET /webhooks/whatsapp" 200' in logs and "deploy-verify-token" not in logs, logs
+    assert installed.ssh("stat -c '%a %U %G' /var/log/nginx/gembok-webhook.log"
+                         ).stdout.strip() == "640 www-data adm"
 
 
 def test_the_web_ui_refuses_a_source_outside_the_lan_even_past_the_firewall(installed):
@@ -111,6 +146,23 @@ def test_the_web_ui_refuses_a_source_outside_the_lan_even_past_the_firewall(inst
     # through: the app's own check (web.allowed_networks) is what answers 403.
     code = installed.ssh("python3 -", input=_SELF_CALL.format(ip=network.BOX_WAN_IP)).stdout
     assert code.strip() == "403"
+
+
+def test_a_forged_forwarded_for_from_the_internet_does_not_pass_the_lan_check(installed):
+    # Given the firewall flushed by mistake: the internet reaches the web UI's port
+    installed.ssh("systemctl stop gembok-firewall.service")
+    try:
+        assert internet_reaches(8443)
+        # When a client there claims to be a staff PC on the LAN
+        status = get_from_internet(f"https://{network.BOX_WAN_IP}:8443/login",
+                                   "X-Forwarded-For: 10.213.0.5", "X-Real-IP: 10.213.0.5")
+        # Then the app, which believes nginx alone, saw its real address and refused it
+        assert status == "403"
+        log = installed.ssh("journalctl -u gembok-web --no-pager -o cat -n 20").stdout
+        assert f"web UI request from {network.INTERNET_IP} refused" in log, log
+    finally:
+        installed.ssh("systemctl start gembok-firewall.service")
+    assert not internet_reaches(8443)
 
 
 _SELF_CALL = """
@@ -121,6 +173,99 @@ try:
 except urllib.error.HTTPError as exc:
     print(exc.code)
 """
+
+
+def _held_on_the_box(box, port: int) -> int:
+    return len(box.ssh(f"ss -Htn state established '( sport = :{port} )'").stdout.splitlines())
+
+
+def test_a_thousand_idle_and_slow_clients_from_the_internet_do_not_keep_meta_out(installed):
+    # Given twenty addresses on the internet that open 1,000 connections to the webhook's
+    # port and hold them: 400 idle (not even a TLS hello), 500 that send their header a byte
+    # every 5 s, 100 that send a whole header and then their body a byte every 5 s; each
+    # one dropped is opened again at once, for 20 s
+    wamids = [f"wamid.siege{uuid.uuid4().hex[:16]}" for _ in range(7)]
+    bodies = [text_message(w, f"Selama serbuan {i}") for i, w in enumerate(wamids)]
+    with siege(8444, network.ATTACKERS, idle=400, slow_header=500, slow_body=100,
+               interval=5.0, hold=20.0, drain=HEADER_TIMEOUT + 2 * SLACK) as attack, \
+            ThreadPoolExecutor(1) as pool:
+        assert attack.report["ready"] == {"open": 1000, "refused": 0, "failed": 0}
+        # When Meta posts a signed webhook every 2.5 s, and staff open the sign-in page
+        meta = pool.submit(webhooks_from_internet, APP_SECRET, bodies, 2.5)
+        held, staff = [], []
+        while not meta.done():
+            held.append(_held_on_the_box(installed, 8444))
+            staff.append(timed_get_from_lan(f"{WEB}/login")[:2])
+            time.sleep(1.5)
+        answers = meta.result()
+    # Then every webhook was answered 200 within a second, and the web UI too
+    figure(f"siege of 1,000 idle and slow connections: the box held {max(held)} on 8444; "
+           f"{len(answers)} signed webhooks answered in "
+           f"{', '.join(f'{s:.2f}' for _, s in answers)} s; the sign-in page in at most "
+           f"{max(s for _, s in staff):.2f} s")
+    assert [status for status, _ in answers] == [200] * len(bodies), answers
+    assert max(seconds for _, seconds in answers) < 1.0, answers
+    assert all(status == 200 and seconds < 1.0 for status, seconds in staff), staff
+    assert max(held) >= 900, held  # they really were open, at nginx
+    # And nginx dropped each client within its timeouts, none lasted
+    report = attack.report
+    assert report["still_open"] == 0 and report["failed"] == 0, report
+    limits = {"idle": HEADER_TIMEOUT, "slow_header": HEADER_TIMEOUT,
+              "slow_body": HOOK_BODY_TIMEOUT}
+    for kind, limit in limits.items():
+        lasted = [s["dropped_after"] for s in report["first"] if s["kind"] == kind]
+        assert None not in lasted and max(lasted) <= limit + SLACK, (kind, sorted(lasted))
+        figure(f"  {kind}: {len(lasted)} dropped by nginx after {min(lasted):.1f}-"
+               f"{max(lasted):.1f} s (median {statistics.median(lasted):.1f} s)")
+    figure(f"  {report['opened']} connections opened in {report['seconds']} s, "
+           f"at most {report['peak']} at once")
+    # And the messages are in the database, as any other
+    assert stored(installed, wamids[-1], "Selama serbuan 6")
+
+
+def test_the_web_ui_answers_staff_while_200_idle_connections_from_the_lan_wait(installed):
+    with siege(8443, [network.HOST_IP], from_internet=False, idle=200, hold=12.0,
+               drain=HEADER_TIMEOUT + 2 * SLACK) as held:
+        assert held.report["ready"] == {"open": 200, "refused": 0, "failed": 0}
+        answers = []
+        for _ in range(6):
+            answers.append(timed_get_from_lan(f"{WEB}/login")[:2])
+            time.sleep(1.5)
+    figure(f"200 idle connections from the LAN: the sign-in page in at most "
+           f"{max(s for _, s in answers):.2f} s")
+    assert all(status == 200 and seconds < 1.0 for status, seconds in answers), answers
+    lasted = [s["dropped_after"] for s in held.report["first"]]
+    assert held.report["still_open"] == 0 and max(lasted) <= HEADER_TIMEOUT + SLACK, lasted
+
+
+def test_one_address_cannot_hold_more_than_its_share_of_the_webhook(installed):
+    # The firewall resets an address's connections beyond 100 open at once
+    with siege(8444, [network.GREEDY], idle=150, reopen=False, hold=1.0,
+               drain=HEADER_TIMEOUT + 2 * SLACK) as greedy:
+        ready = greedy.report["ready"]
+        assert 90 <= ready["open"] <= 100 and ready["open"] + ready["refused"] == 150, ready
+    # nginx answers 503 at once to an address's requests beyond 20 in progress
+    with siege(8444, [network.GREEDY], slow_body=30, reopen=False, hold=1.0,
+               drain=HOOK_BODY_TIMEOUT + 2 * SLACK) as slow:
+        pass
+    answers = [s["answer"] for s in slow.report["first"]]
+    assert sum(a.startswith("HTTP/1.1 503") for a in answers) == 10, answers
+    # while Meta, from its own address, is answered as ever
+    wamid = f"wamid.share{uuid.uuid4().hex[:16]}"
+    assert webhooks_from_internet(APP_SECRET, [text_message(wamid, "Selama serbuan 7")],
+                                  0)[0][0] == 200
+
+
+def test_meta_waits_through_a_restart_of_the_webhook_instead_of_failing(installed):
+    # Given the webhook listener restarting on its own (an admin, a crash, Restart=)
+    wamid = f"wamid.restart{uuid.uuid4().hex[:16]}"
+    installed.ssh("systemctl restart --no-block gembok-webhook.service")
+    # When Meta calls meanwhile, then nginx's request waits in the socket systemd holds
+    [(status, seconds)] = webhooks_from_internet(
+        APP_SECRET, [text_message(wamid, "Selama restart")], 0)
+    figure(f"a webhook posted while gembok-webhook restarted: {status} in {seconds:.2f} s")
+    assert status == 200
+    assert stored(installed, wamid, "Selama restart")
 
 
 def test_the_master_key_is_in_no_file_the_service_users_can_read(installed):
@@ -170,7 +315,9 @@ def test_gembok_doctor_finds_the_installed_box_healthy(installed):
     done = installed.ssh("/usr/local/sbin/gembok doctor", check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     for line in ("unit gembok-webhook", "master key credential", "data dir modes",
-                 "secrets on disk", "redis ACL", "redis password", "TLS webhook (served)"):
+                 "secrets on disk", "redis ACL", "redis password", "front (nginx)",
+                 "front web UI", "front webhook", "TLS web UI (served)",
+                 "TLS webhook (served)"):
         assert re.search(rf"^ok\s+{re.escape(line)}", done.stdout, re.M), done.stdout
     assert "gembok:***@" in done.stdout  # the Redis password is never printed
 
@@ -178,6 +325,8 @@ def test_gembok_doctor_finds_the_installed_box_healthy(installed):
 def test_every_unit_is_hardened_and_scores_ok_or_better(installed):
     verify = installed.ssh("systemd-analyze verify /etc/systemd/system/gembok.target "
                            "/etc/systemd/system/gembok-firewall.service "
+                           "/etc/systemd/system/gembok-web.socket "
+                           "/etc/systemd/system/gembok-webhook.socket "
                            + " ".join(f"/etc/systemd/system/{u}.service" for u in UNITS),
                            check=False)
     assert verify.returncode == 0 and verify.stderr.strip() == "", verify.stderr
@@ -303,5 +452,6 @@ def test_nothing_a_customer_wrote_or_is_called_reaches_the_journal(installed):
     journal = installed.ssh("journalctl --no-pager -o cat", timeout=120).stdout
     assert "gembok" in journal  # it is the right journal, and it has Gembok's lines
     for canary in ("Siti Rahayu", "6281234567890", "+62 812", "pesanan saya", "Sebelum rotasi",
-                   "Sesudah rotasi", "Setelah reboot", "Sebelum pindah"):
+                   "Sesudah rotasi", "Setelah reboot", "Sebelum pindah", "Selama serbuan",
+                   "Selama restart"):
         assert canary not in journal, f"the journal holds {canary!r}"

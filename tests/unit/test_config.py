@@ -74,6 +74,11 @@ def test_a_bad_file_names_the_key_the_line_and_what_is_allowed(name, expected):
     ({"GEMBOK_REDIS_URL": "localhost:6379"}, "unix://, redis:// or rediss:// URL"),
     ({"GEMBOK_WEB_PROT": "1"}, "unknown environment variable GEMBOK_WEB_PROT"),
     ({"GEMBOK_DATA_DIR": "  "}, "expected a file or directory path"),
+    ({"GEMBOK_WEB_SOCKET": "/run/gembok/" + "w" * 100 + ".sock"},
+     "expected the path of a unix socket, at most 107 bytes long"),
+    ({"GEMBOK_WEBHOOK_BEHIND_PROXY": "nginx"}, "setting webhook.behind_proxy = 'nginx' (from "
+                                               "environment variable GEMBOK_WEBHOOK_BEHIND_PROXY)"
+                                               " is not valid: expected true or false"),
 ])
 def test_a_bad_variable_names_itself_and_what_is_allowed(env, expected):
     with pytest.raises(ConfigError, match=None) as caught:
@@ -100,3 +105,18 @@ def test_secrets_never_show_in_the_settings_repr():
     s = load_settings({"GEMBOK_WHATSAPP_APP_SECRET": "shh-app-secret"})
     assert s.whatsapp.app_secret == "shh-app-secret"
     assert "shh-app-secret" not in repr(s)
+
+
+def test_the_quick_start_binds_tcp_and_believes_no_forwarded_header():
+    s = load_settings({})
+    assert (s.web.socket, s.web.behind_proxy) == (None, False)
+    assert (s.webhook.socket, s.webhook.behind_proxy) == (None, False)
+
+
+def test_behind_the_front_each_face_binds_a_unix_socket(tmp_path):
+    path = tmp_path / "gembok.toml"
+    path.write_text('[web]\nsocket = "/run/gembok/web.sock"\nbehind_proxy = true\n'
+                    '[webhook]\nsocket = "/run/gembok/webhook.sock"\nbehind_proxy = true\n')
+    s = load_settings({}, path)
+    assert s.web.socket == Path("/run/gembok/web.sock") and s.web.behind_proxy is True
+    assert s.webhook.socket == Path("/run/gembok/webhook.sock") and s.webhook.behind_proxy

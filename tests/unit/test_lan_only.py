@@ -7,7 +7,7 @@ import pytest
 from appliance.config import PRIVATE_NETWORKS, ConfigError
 from appliance.doctor import redacted
 from tests.conftest import settings_for
-from webui.lan_only import LanOnly
+from webui.lan_only import LanOnly, lan_only
 
 
 def hello(environ, start_response):
@@ -41,6 +41,51 @@ def test_a_refused_request_never_reaches_the_app():
     app = LanOnly(lambda e, s: reached.append(e) or [], ["192.168.1.0/24"])
     status, body = call(app, "198.51.100.7")
     assert status == "403 Forbidden" and b"office network" in body and reached == []
+
+
+def through(app, peer, forwarded_for=None, proto=None):
+    """A request as gunicorn hands it over: from `peer` (nginx's unix socket: ""), with the
+    headers the front (or a client) set."""
+    environ = {"REMOTE_ADDR": peer, "wsgi.url_scheme": "http"}
+    if forwarded_for is not None:
+        environ["HTTP_X_FORWARDED_FOR"] = forwarded_for
+    if proto is not None:
+        environ["HTTP_X_FORWARDED_PROTO"] = proto
+    seen = {}
+    app(environ, lambda status, headers: seen.update(status=status))
+    return seen["status"]
+
+
+@pytest.mark.parametrize(("forwarded_for", "status"), [
+    ("192.168.1.20", "200 OK"),                 # a staff PC, as nginx saw it
+    ("203.0.113.9", "403 Forbidden"),           # the internet, as nginx saw it
+    ("192.168.1.5, 203.0.113.9", "403 Forbidden"),  # a client's own header before nginx's
+    (None, "403 Forbidden"),                    # no word from the front: the socket is no one
+])
+def test_behind_the_front_it_checks_the_address_the_front_saw(forwarded_for, status):
+    app = lan_only(hello, ["192.168.1.0/24"], behind_proxy=True)
+    assert through(app, "", forwarded_for) == status
+
+
+def test_behind_the_front_the_app_sees_the_real_client_and_scheme():
+    seen = {}
+
+    def page(environ, start_response):
+        seen.update(addr=environ["REMOTE_ADDR"], scheme=environ["wsgi.url_scheme"])
+        return hello(environ, start_response)
+
+    app = lan_only(page, ["192.168.1.0/24"], behind_proxy=True)
+    assert through(app, "", "192.168.1.20", "https") == "200 OK"
+    assert seen == {"addr": "192.168.1.20", "scheme": "https"}
+
+
+@pytest.mark.parametrize(("peer", "forwarded_for", "status"), [
+    ("203.0.113.9", "192.168.1.5", "403 Forbidden"),  # the internet, claiming the LAN
+    ("192.168.1.20", "203.0.113.9", "200 OK"),        # the header is nobody's word here
+])
+def test_without_a_front_a_forwarded_header_is_never_believed(peer, forwarded_for, status):
+    app = lan_only(hello, ["192.168.1.0/24"], behind_proxy=False)
+    assert through(app, peer, forwarded_for) == status
 
 
 def test_by_default_it_answers_the_private_ranges(tmp_path):
