@@ -21,7 +21,7 @@ from appliance.store.models import Conversation, Customer, Media, Message, User,
 CONVERSATION = {"conversation.read", "conversation.reply", "conversation.assign",
                 "conversation.export", "customer.read", "customer.change_phone",
                 "customer.reveal_phone", "message.reveal", "report.read",
-                "quick_reply.manage"}
+                "quick_reply.manage", "template.marketing"}
 ADMINISTRATION = {"user.manage", "division.manage", "audit.read", "keys.rotate",
                   "settings.manage", "customer.erase", "customer.merge", "backup.manage"}
 PERMISSIONS = frozenset(CONVERSATION | ADMINISTRATION)
@@ -32,7 +32,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "supervisor": frozenset({"conversation.read", "conversation.reply", "conversation.assign",
                              "conversation.export", "customer.read", "customer.change_phone",
                              "customer.reveal_phone", "message.reveal", "report.read",
-                             "quick_reply.manage"}),
+                             "quick_reply.manage", "template.marketing"}),
     "admin": frozenset(ADMINISTRATION),
 }
 # What `content` adds to an admin: reading, across every division, and nothing else.

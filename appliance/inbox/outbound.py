@@ -26,6 +26,7 @@ from appliance.store.models import Conversation, Customer, Media, Message, Outbo
 from appliance.store.sealed import open_text, seal_text
 from appliance.whatsapp.client import CloudApiClient, GraphError, TokenError
 from appliance.whatsapp.media import where as media_where
+from appliance.whatsapp import templates
 from appliance.whatsapp.statuses import apply_pending, callback_for
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,15 @@ def queue_template(rt: Runtime, principal: Principal, conversation_id: int, name
     if convo is None:
         raise Denied()
     authorize(principal, "conversation.reply", convo)
-    if not name or len(parameters) > 20 or any(len(p) > 1000 for p in parameters):
-        raise ValueError("a template needs a name and at most 20 values of 1,000 characters")
+    template = templates.find(rt, name, language)
+    if template is None:
+        raise ValueError(f"there is no approved template {name!r} in {language!r}: pick one "
+                         "from the list (it is read from WhatsApp; try again in a minute if "
+                         "the list is empty)")
+    if template.category.upper() == "MARKETING" and not principal.can("template.marketing"):
+        raise ValueError("a marketing template goes out only from a supervisor: ask one, or "
+                         "pick a utility template")
+    templates.check_values(template, parameters)
     components = [{"type": "body", "parameters": [{"type": "text", "text": p}
                                                   for p in parameters]}] if parameters else []
     payload = {"type": "template", "template": {"name": name, "language": {"code": language},

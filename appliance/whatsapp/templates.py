@@ -50,3 +50,27 @@ def approved(rt: Runtime) -> list[TemplateView]:
     views.sort(key=lambda v: (v.name, v.language))
     _cache["t"] = (time.monotonic(), views)
     return views
+
+
+def find(rt: Runtime, name: str, language: str) -> TemplateView | None:
+    return next((t for t in approved(rt) if (t.name, t.language) == (name, language)), None)
+
+
+MAX_VALUE = 1000
+_REFUSED_BY_META = re.compile(r"[\n\t]| {5,}")  # Meta answers 132018 to these
+
+
+def check_values(template: TemplateView, values: list[str]) -> None:
+    """The values a body needs, each one Meta accepts: checked here, in words, rather than
+    sent and refused later with error 132018 on the message."""
+    if len(values) != template.parameters:
+        raise ValueError(f"template {template.name!r} needs {template.parameters} value(s), "
+                         f"not {len(values)}")
+    for number, value in enumerate(values, 1):
+        if not value.strip():
+            raise ValueError(f"value {number} is empty: fill it in")
+        if len(value) > MAX_VALUE:
+            raise ValueError(f"value {number} is over {MAX_VALUE:,} characters")
+        if _REFUSED_BY_META.search(value):
+            raise ValueError(f"value {number} has a line break, a tab or five spaces in a "
+                             "row, which WhatsApp refuses in a template: write it on one line")

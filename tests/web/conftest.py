@@ -27,7 +27,7 @@ from appliance.crypto.data_keys import customer_keys
 from appliance.inbox.divisions import create_division
 from appliance.store.db import db
 from appliance.store.models import Conversation, Media, Message, User
-from appliance.whatsapp import ingest
+from appliance.whatsapp import ingest, templates
 from appliance.whatsapp.inbox import store
 from tests.conftest import settings_for
 from webui import create_app
@@ -141,8 +141,16 @@ def world(tmp_path_factory) -> World:
         row.save()
         media[key] = row.id
     app = create_app(settings, enqueue=False)
+    templates._cache["t"] = (float("inf"), APPROVED)  # what Meta approved for this business
     yield World(app, rt, divisions, users, conversations, customers, messages, media)
+    templates._cache.clear()
     db.close()
+
+
+APPROVED = [templates.TemplateView("order_update", "id", "UTILITY",
+                                   "Halo {{1}}, pesanan {{2}} sudah dikirim.", 2),
+            templates.TemplateView("promo_lebaran", "id", "MARKETING",
+                                   "Diskon Lebaran untuk {{1}}!", 1)]
 
 
 PASSWORD = "kopi tubruk sore hujan gerimis"
@@ -157,6 +165,20 @@ def make_user(world: World, name: str, role: str = "agent", password: str = PASS
         User.id == user.id).execute()
     world.users[name] = user.id
     return User.get_by_id(user.id)
+
+
+@pytest.fixture
+def mailbox(world: World, smtpd: Any) -> Any:
+    """E-mail switched on, through the test SMTP server: what lands in the staff's inboxes."""
+    from appliance.config import load_settings
+    from appliance.runtime import Runtime
+
+    settings = load_settings({"GEMBOK_DATA_DIR": str(world.rt.settings.data_dir),
+                              "GEMBOK_SMTP_HOST": "127.0.0.1", "GEMBOK_SMTP_PORT": str(smtpd.port),
+                              "GEMBOK_SMTP_CA_FILE": str(smtpd.ca_file)})
+    world.app.extensions["gembok"] = Runtime(settings, world.rt.keyring, world.rt.index)
+    yield smtpd.handler.messages
+    world.app.extensions["gembok"] = world.rt
 
 
 def sign_in_as(world: World, name: str | None) -> Browser:

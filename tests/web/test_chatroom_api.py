@@ -236,3 +236,32 @@ def test_a_failed_reply_says_why_in_the_readers_language(world):
         assert "24 hours" in reason()
     finally:
         User.update(language="").where(User.id == world.users["budi"]).execute()
+
+
+def test_template_values_whatsapp_would_refuse_are_caught_here_in_words(world):
+    budi = sign_in_as(world, "budi")
+    convo = world.conversations["sales"]
+    for values, words in ((["Siti\nRahayu", "INV-9"], "line break"),
+                          (["Siti", "INV\t9"], "tab"),
+                          (["Siti", "INV      9"], "five spaces"),
+                          (["Siti"], "needs 2 value"),
+                          (["Siti", " "], "empty")):
+        refused = budi.post(f"/api/conversations/{convo}/template",
+                            {"name": "order_update", "language": "id", "parameters": values})
+        assert refused.status_code == 422 and words in refused.get_json()["error"], values
+
+
+def test_only_a_supervisor_sends_a_marketing_template(world):
+    convo = world.conversations["sales"]
+    body = {"name": "promo_lebaran", "language": "id", "parameters": ["Siti"]}
+    refused = sign_in_as(world, "dedi").post(f"/api/conversations/{convo}/template", body)
+    assert refused.status_code == 422 and "supervisor" in refused.get_json()["error"]
+    assert sign_in_as(world, "budi").post(f"/api/conversations/{convo}/template", body
+                                          ).status_code == 202
+
+
+def test_a_template_that_is_not_approved_is_refused(world):
+    refused = sign_in_as(world, "budi").post(
+        f"/api/conversations/{world.conversations['sales']}/template",
+        {"name": "made_up", "language": "id", "parameters": []})
+    assert refused.status_code == 422 and "no approved template" in refused.get_json()["error"]
