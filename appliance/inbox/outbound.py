@@ -24,9 +24,9 @@ from appliance.runtime import Runtime
 from appliance.store.db import db
 from appliance.store.models import Conversation, Customer, Media, Message, Outbox
 from appliance.store.sealed import open_text, seal_text
+from appliance.whatsapp import templates
 from appliance.whatsapp.client import CloudApiClient, GraphError, TokenError
 from appliance.whatsapp.media import where as media_where
-from appliance.whatsapp import templates
 from appliance.whatsapp.statuses import apply_pending, callback_for
 
 log = logging.getLogger(__name__)
