@@ -210,13 +210,31 @@ def message_bodies(box: Box, wamid: str) -> list[str]:
     return list(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def text_message(wamid: str, body: str) -> dict:
+_READ_AUDITS = """
+import sys
+from appliance.config import load_settings
+from appliance.runtime import open_runtime
+from appliance.store.models import AuditEntry
+open_runtime(load_settings())
+print(AuditEntry.select().where(AuditEntry.action == sys.argv[1],
+                                AuditEntry.target == sys.argv[2]).count())
+"""
+
+
+def audited(box: Box, action: str, target: str) -> int:
+    """How many entries of the box's audit chain record `action` on `target`."""
+    done = box.ssh(AS_SERVICE + f"/opt/gembok/venv/bin/python - {action} {target}",
+                   input=_READ_AUDITS)
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+def text_message(wamid: str, body: str, wa_id: str = "6281234567890") -> dict:
     """A customer's text as Meta sends it (one entry, one change, one message)."""
     return {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398",
             "changes": [{"field": "messages", "value": {
                 "messaging_product": "whatsapp",
                 "metadata": {"display_phone_number": "6281100000000",
                              "phone_number_id": "106540352242922"},
-                "contacts": [{"profile": {"name": "Siti Rahayu"}, "wa_id": "6281234567890"}],
-                "messages": [{"from": "6281234567890", "id": wamid, "timestamp": "1764000000",
+                "contacts": [{"profile": {"name": "Siti Rahayu"}, "wa_id": wa_id}],
+                "messages": [{"from": wa_id, "id": wamid, "timestamp": "1764000000",
                               "type": "text", "text": {"body": body}}]}}]}]}

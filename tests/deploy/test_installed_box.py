@@ -23,6 +23,7 @@ from appliance import __version__
 from tests.deploy import network
 from tests.deploy.conftest import figure
 from tests.deploy.probes import (
+    audited,
     get_from_internet,
     get_from_lan,
     internet_reaches,
@@ -34,6 +35,7 @@ from tests.deploy.probes import (
     webhook_from_internet,
     webhooks_from_internet,
 )
+from tests.staff_client import StaffClient
 
 pytestmark = [pytest.mark.deploy, pytest.mark.timeout(1800)]
 
@@ -120,6 +122,36 @@ def test_a_signed_webhook_from_the_internet_becomes_a_message_in_the_database(in
     # Then the worker has stored it, sealed, in the customer's conversation
     assert stored(installed, wamid, "Halo, pesanan saya belum sampai")
     assert message_bodies(installed, wamid) == ["Halo, pesanan saya belum sampai"]
+
+
+def test_an_agents_reads_on_the_installed_box_are_in_the_audit_chain(installed):
+    # Given a division, an agent of it, and a customer who writes to it
+    installed.ssh("/usr/local/sbin/gembok division create Sales")
+    made = installed.ssh("/usr/local/sbin/gembok user create rina --role agent "
+                         "--division Sales").stdout
+    password = made.rsplit("one-time password:", 1)[1].strip()
+    wamid = f"wamid.deploy{uuid.uuid4().hex[:16]}"
+    assert wait_for(lambda: webhook_from_internet(APP_SECRET, text_message(
+        wamid, "Mau tanya ongkir", wa_id="6281399990001")) == 200, timeout=30)
+    assert stored(installed, wamid, "Mau tanya ongkir")
+    # When she signs in from the LAN and opens the conversation, under the systemd units
+    rina = StaffClient(WEB, "rina", password).sign_in()
+    try:
+        rows = rina.get("/api/conversations").json()["conversations"]
+        convo = rows[0]["id"]
+        for _ in range(3):
+            assert rina.get(f"/api/conversations/{convo}").status_code == 200
+        target = f"conversation:{convo}"
+        # Then every read is in the chain within seconds (gunicorn forked the web worker)
+        assert wait_for(lambda: audited(installed, "conversation.read", target) == 3,
+                        timeout=15), audited(installed, "conversation.read", target)
+        # ... also the reads made just before the web service restarts
+        assert rina.get(f"/api/conversations/{convo}").status_code == 200
+        installed.ssh("systemctl restart gembok-web.service")
+        assert wait_for(lambda: audited(installed, "conversation.read", target) == 4,
+                        timeout=15)
+    finally:
+        rina.close()
 
 
 def test_the_internet_reaches_the_webhook_but_not_the_web_ui(installed):

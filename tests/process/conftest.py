@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import signal
 import subprocess
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import psutil
-import pyotp
 import pytest
 
 from appliance.auth import totp
@@ -29,54 +26,7 @@ from appliance.store.models import AuditEntry, Conversation, Customer, User
 from appliance.whatsapp.credentials import load_credentials
 from tests.running import GEMBOK, Running, appliance_env, eventually
 from tests.simulator_access import sim_client
-
-GOOD_PASSWORD = "kopi tubruk sore hujan gerimis"
-
-
-class Staff:
-    """A person at a browser: signs in through the real pages, then calls the JSON API."""
-
-    def __init__(self, office: Office, username: str) -> None:
-        self.office = office
-        self.username = username
-        self.http = httpx.Client(base_url=office.url, verify=False, timeout=30,  # noqa: S501
-                                 follow_redirects=True)
-        self.token = ""
-
-    def sign_in(self) -> Staff:
-        page = self.http.get("/login")
-        resp = self.http.post("/login", data={
-            "csrf_token": _hidden(page.text), "username": self.username,
-            "password": self.office.passwords[self.username]})
-        if resp.url.path == "/account/second-factor":
-            resp = self.http.post("/account/second-factor", data={"csrf_token": _hidden(resp.text)})
-            db.close()
-            secret = totp._secret(self.office.rt, User.get(User.username == self.username))
-            resp = self.http.post("/account/second-factor", data={
-                "csrf_token": _hidden(resp.text), "step": "confirm",
-                "code": pyotp.TOTP(secret).now()})
-            resp = self.http.get("/login/next")
-        if resp.url.path == "/account/password":
-            resp = self.http.post("/account/password", data={
-                "csrf_token": _hidden(resp.text), "current": self.office.passwords[self.username],
-                "new": GOOD_PASSWORD})
-            self.office.passwords[self.username] = GOOD_PASSWORD
-        assert resp.url.path == "/", f"{self.username} did not reach the Chatroom: {resp.url}"
-        self.token = re.search(r'name="csrf-token" content="([^"]+)"', resp.text).group(1)
-        return self
-
-    def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.http.get(path, **kwargs)
-
-    def post(self, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
-        return self.http.post(path, json=body or {}, headers={"X-CSRFToken": self.token})
-
-    def close(self) -> None:
-        self.http.close()
-
-
-def _hidden(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+from tests.staff_client import StaffClient
 
 
 class Office:
@@ -89,8 +39,7 @@ class Office:
                                        if k.startswith("GEMBOK_")})
         self.rt: Runtime = open_runtime(self.settings)
         self.sim = sim_client(self.settings)
-        self.passwords: dict[str, str] = {}
-        self.people: list[Staff] = []
+        self.people: list[StaffClient] = []
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*GEMBOK, *args], env=self.run.env, capture_output=True,
@@ -99,10 +48,15 @@ class Office:
     def division(self, name: str) -> None:
         self.cli("division", "create", name)
 
-    def staff(self, username: str, division: str, role: str = "agent") -> Staff:
+    def staff(self, username: str, division: str, role: str = "agent") -> StaffClient:
         out = self.cli("user", "create", username, "--role", role, "--division", division).stdout
-        self.passwords[username] = out.rsplit("one-time password:", 1)[1].strip()
-        self.people.append(Staff(self, username))
+        password = out.rsplit("one-time password:", 1)[1].strip()
+
+        def secret() -> str:
+            db.close()
+            return str(totp._secret(self.rt, User.get(User.username == username)))
+
+        self.people.append(StaffClient(self.url, username, password, secret))
         return self.people[-1].sign_in()
 
     def customer_writes(self, phone: str, name: str, text: str) -> int:
