@@ -11,6 +11,7 @@ from appliance.auth import users
 from appliance.inbox import divisions
 from webui.access import current, permission, runtime
 from webui.answers import answer
+from webui.notices import notify_content_granted
 
 bp = Blueprint("admin", __name__, url_prefix="/api/admin")
 
@@ -77,7 +78,8 @@ def update_user(user_id: int) -> Any:
             extra = data["extra_permissions"]
             if not isinstance(extra, list) or not all(isinstance(e, str) for e in extra):
                 abort(400)
-            users.set_extra_permissions(rt, me, user_id, extra)
+            users.set_extra_permissions(rt, me, user_id, extra,
+                                        tell_admins=notify_content_granted)
         if data.get("reset_password") is True:
             changed["one_time_password"] = users.reset_password(rt, me, user_id)
         if data.get("reset_second_factor") is True:

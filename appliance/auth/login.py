@@ -5,6 +5,11 @@ An unknown name costs the same argon2 verification as a wrong password and earns
 same reply, so neither the answer nor its timing tells which names exist. A session is
 made after the password; it can only finish the second factor (or enrol one, or change
 a one-time password) until `second_factor_done`.
+
+The owner hears of a new browser once per attempt, as early as the attempt proves
+anything: at sign-in without a second factor, and at the password step with one. A
+thief who has the password learns it is right from the second-factor page, so the owner
+must learn it too, then, not after a second factor the thief may never pass (issue 11).
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ from peewee import fn
 from appliance.auth import sessions, throttle, totp
 from appliance.auth.passwords import hash_password, needs_rehash, verify_password
 from appliance.runtime import Runtime
-from appliance.store.accounts import KnownDevice, LoginEvent
+from appliance.store.accounts import KnownDevice, LoginEvent, UserSession
 from appliance.store.db import db
 from appliance.store.models import User
 
 SECOND_FACTOR_ROLES = ("admin", "supervisor")
+FACTOR_OWED = "password_ok"  # a LoginEvent: right password, second factor still owed
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,7 @@ class Outcome:
     next_step: str = ""  # "", "totp", "enrol_totp" (then "change_password" if due)
     wait_seconds: int = 0
     login_event_id: int | None = None
-    new_device: bool = False
+    new_device: bool = False  # e-mail the owner about `login_event_id` (not yet told)
 
 
 @lru_cache(maxsize=1)
@@ -89,6 +95,10 @@ def sign_in(rt: Runtime, attempt: Attempt) -> Outcome:
     second = needs_second_factor(rt, user)
     token = sessions.create(user, rt.settings.auth, ip=attempt.ip,
                             user_agent=attempt.user_agent, second_factor_done=not second)
+    if second and user.totp_enabled and not known:
+        event_id = _event(user, attempt, FACTOR_OWED, new_device=True)
+        return Outcome(ok=True, token=token, next_step="totp", login_event_id=event_id,
+                       new_device=True)
     if second:
         return Outcome(ok=True, token=token,
                        next_step="totp" if user.totp_enabled else "enrol_totp")
@@ -111,8 +121,23 @@ def second_factor(rt: Runtime, session_id: int, user: User, code: str,
     throttle.succeed(keys)
     sessions.mark_second_factor(session_id)
     event_id, new = complete(rt, user, attempt)
-    return Outcome(ok=True, login_event_id=event_id, new_device=new,
+    return Outcome(ok=True, login_event_id=event_id,
+                   new_device=new and not _told_at_password_step(user.id, session_id),
                    next_step="change_password" if user.must_change_password else "")
+
+
+def _told_at_password_step(user_id: int, session_id: int) -> bool:
+    """Whether this session's own password step already e-mailed the owner.
+
+    The session row is the attempt: made at the password step from its address and
+    browser, just before that step's LoginEvent.
+    """
+    started = UserSession.get_by_id(session_id)
+    return bool(LoginEvent.select().where(
+        LoginEvent.user == user_id, LoginEvent.outcome == FACTOR_OWED,
+        LoginEvent.new_device == True,  # noqa: E712
+        LoginEvent.at >= started.created_at, LoginEvent.ip == started.ip,
+        LoginEvent.user_agent == started.user_agent).exists())
 
 
 def complete(rt: Runtime, user: User, attempt: Attempt) -> tuple[int, bool]:

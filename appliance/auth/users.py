@@ -4,10 +4,16 @@ Every change that narrows what someone may see (role, divisions, deactivation) o
 replaces their secret (password, second factor) ends all their sessions at once, so a
 stolen or outdated session cannot outlive the decision. Each call is authorised here
 and audited here; the web, TUI and CLI only pass the arguments through.
+
+Nobody adds a permission to their own account: an admin without `content` could
+otherwise read every conversation after one API call (issue 11). `content` is granted
+by another admin or on the box (`BOX_ADMIN`), and every admin hears of it by e-mail:
+the caller passes `tell_admins`, which gets the grant's audit entry once it is committed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from appliance.auth import sessions, totp
@@ -84,10 +90,13 @@ def set_role(rt: Runtime, principal: Principal, user_id: int, role: str) -> None
     if user.id == principal.user_id and role != "admin":
         raise AccountError("you cannot take away your own admin role; ask another admin")
     with db.atomic():
-        User.update(role=role).where(User.id == user.id).execute()
+        # Extras belong to admins: they go with the role, so that `content` is never
+        # regained by a round trip through another role, past the grant and its e-mail.
+        extras = user.extra_permissions if role == "admin" else ""
+        User.update(role=role, extra_permissions=extras).where(User.id == user.id).execute()
         sessions.revoke_all(user.id, "role_changed")
         rt.audit(actor=principal.actor, action="user.role_changed", target=f"user:{user.id}",
-                 detail={"role": role})
+                 detail={"role": role, "extras_dropped": extras != user.extra_permissions})
 
 
 def set_divisions(rt: Runtime, principal: Principal, user_id: int, divisions: list[int]) -> None:
@@ -104,19 +113,66 @@ def set_divisions(rt: Runtime, principal: Principal, user_id: int, divisions: li
                  target=f"user:{user.id}", detail={"count": len(set(divisions))})
 
 
-def set_extra_permissions(rt: Runtime, principal: Principal, user_id: int,
-                          extra: list[str]) -> None:
+def set_extra_permissions(rt: Runtime, principal: Principal, user_id: int, extra: list[str],
+                          *, tell_admins: Callable[[int], object]) -> None:
+    """Sets an admin's extra permissions; a gained `content` is told to every admin.
+
+    `tell_admins(audit_seq)` hands the grant to the e-mail path (a queue on the web, at
+    once on the box); it is required so that no caller can forget it.
+    """
+    require(principal, "user.manage")
+    seq = _set_extras(rt, principal, _get(user_id), set(extra))
+    if seq is not None:
+        tell_admins(seq)
+
+
+def grant_content(rt: Runtime, principal: Principal, user_id: int, *,
+                  tell_admins: Callable[[int], object]) -> bool:
+    """Lets an admin read every division's conversations; False if they already could."""
     require(principal, "user.manage")
     user = _get(user_id)
-    if set(extra) - EXTRA or (extra and user.role != "admin"):
+    if "content" in extras_of(user):
+        return False
+    seq = _set_extras(rt, principal, user, extras_of(user) | {"content"})
+    if seq is not None:
+        tell_admins(seq)
+    return True
+
+
+def revoke_content(rt: Runtime, principal: Principal, user_id: int) -> bool:
+    """Takes `content` back (their sessions end); False if they did not have it."""
+    require(principal, "user.manage")
+    user = _get(user_id)
+    if "content" not in extras_of(user):
+        return False
+    _set_extras(rt, principal, user, extras_of(user) - {"content"})
+    return True
+
+
+def extras_of(user: User) -> set[str]:
+    return {p for p in user.extra_permissions.split(",") if p}
+
+
+def _set_extras(rt: Runtime, principal: Principal, user: User, extra: set[str]) -> int | None:
+    """The audit seq of a `content` grant when this call gave it, else None."""
+    if extra - EXTRA or (extra and user.role != "admin"):
         raise AccountError("only an admin can be given an extra permission, and only: "
                            + ", ".join(sorted(EXTRA)))
+    before = extras_of(user)
+    if extra - before and user.id == principal.user_id:
+        rt.audit(actor=principal.actor, action="user.self_grant_refused",
+                 target=f"user:{user.id}", detail={"content": "content" in extra - before})
+        raise AccountError("you cannot give yourself a permission: another admin can, or "
+                           "the IT admin on the box with `gembok user grant-content`")
+    granted = "content" in extra - before
     with db.atomic():
-        User.update(extra_permissions=",".join(sorted(set(extra)))).where(
+        User.update(extra_permissions=",".join(sorted(extra))).where(
             User.id == user.id).execute()
         sessions.revoke_all(user.id, "permissions_changed")
-        rt.audit(actor=principal.actor, action="user.permissions_changed",
-                 target=f"user:{user.id}", detail={"content": "content" in extra})
+        entry = rt.audit(actor=principal.actor,
+                         action="user.content_granted" if granted else "user.permissions_changed",
+                         target=f"user:{user.id}", detail={"content": "content" in extra})
+    return int(entry.seq) if granted else None
 
 
 def set_active(rt: Runtime, principal: Principal, user_id: int, active: bool) -> None:

@@ -14,7 +14,8 @@
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": token },
         body: JSON.stringify({ password: input.value })
-      }).then(function (r) { return r.json(); }).then(function (answer) {
+      }).then(function (r) { return r.ok ? r.json() : null; }).then(function (answer) {
+        if (!answer) { return; }  // refused (over 256 characters, signed out): keep the last word
         meter.value = answer.score;
         text.textContent = answer.problems.length ? answer.problems.join(" ") : (answer.warning || "");
       });
