@@ -5,22 +5,50 @@ from __future__ import annotations
 import atexit
 import hashlib
 import hmac
+import io
 import secrets
 from datetime import timedelta
+from typing import IO
 
-from flask import Flask, Response, request
-from flask_babel import Babel
+from flask import Flask, Request, Response, jsonify, request
+from flask_babel import Babel, gettext
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from appliance import tasks
 from appliance.config import Settings, load_settings
+from appliance.inbox.outbound import MAX_ATTACHMENT
 from appliance.privacy.audit_queue import AuditQueue
 from appliance.runtime import Runtime, open_runtime
 from appliance.store.db import db
-from webui import access, admin, api, auth, chatroom, home, i18n
+from webui import access, admin, api, auth, chatroom, home, i18n, inputs
 from webui.security_headers import install_security_headers
 
 DEVICE_COOKIE_DAYS = 400
+MAX_REQUEST = 2**20  # a reply, a note, a form: far less
+MAX_UPLOAD_REQUEST = MAX_ATTACHMENT + 2**20  # an attachment, its caption and the form around it
+
+
+class InMemoryRequest(Request):
+    """A request whose files stay in memory: never a temporary file, never on disk in clear.
+
+    werkzeug spools a file part over 500 KB to a deleted temporary file under $TMPDIR: an
+    agent's photo of a customer's ID card sat there unencrypted for as long as its upload
+    took (issue 11). Memory is bounded instead: a body is refused (413) past MAX_REQUEST,
+    or MAX_UPLOAD_REQUEST on the attachment route, before it is read. The form is parsed
+    before anyone is known (the CSRF check reads it), so only that route may hold more.
+    """
+
+    @property
+    def max_content_length(self) -> int:
+        if self.url_rule is not None and self.url_rule.endpoint == "api.attach":
+            return MAX_UPLOAD_REQUEST
+        return MAX_REQUEST
+
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None,
+                         content_length: int | None = None) -> IO[bytes]:
+        return io.BytesIO()
 
 
 
@@ -28,6 +56,9 @@ def create_app(settings: Settings | None = None, *, enqueue: bool = True) -> Fla
     settings = settings or load_settings()
     rt = open_runtime(settings)
     app = Flask(__name__)
+    app.request_class = InMemoryRequest
+    app.json = inputs.JSONProvider(app)
+    app.url_map.converters["int"] = inputs.RowId  # before any route is added
     app.config.update(
         SECRET_KEY=_derived_key(rt, "flask-session"),
         SESSION_COOKIE_NAME="gembok_session",
@@ -35,7 +66,7 @@ def create_app(settings: Settings | None = None, *, enqueue: bool = True) -> Fla
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.auth.absolute_hours),
-        MAX_CONTENT_LENGTH=32 * 2**20,
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_REQUEST,  # the largest; InMemoryRequest sets each
         WTF_CSRF_TIME_LIMIT=None,  # the session's own timeouts bound a token's life
         WTF_CSRF_SSL_STRICT=False,  # no Referer under no-referrer: see security_headers
         GEMBOK_ENQUEUE=enqueue,
@@ -58,6 +89,16 @@ def create_app(settings: Settings | None = None, *, enqueue: bool = True) -> Fla
     @access.public
     def healthz() -> tuple[str, int, dict[str, str]]:
         return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge) -> Response | RequestEntityTooLarge:
+        if not request.path.startswith("/api/"):
+            return exc
+        resp = jsonify(error=gettext(
+            "The request is too large: an attachment is at most 16 MB, anything else at "
+            "most 1 MB. Send a smaller file, or less at once."))
+        resp.status_code = 413
+        return resp
 
     @app.after_request
     def device_cookie(response: Response) -> Response:

@@ -62,14 +62,16 @@ def signed_in(partial: bool = False) -> Callable[[F], F]:
     return decorate
 
 
-def permission(name: str) -> Callable[[F], F]:
+def permission(name: str, *, activity: bool = True) -> Callable[[F], F]:
+    """`activity=False`: a request the page makes by itself (the live stream), which does
+    not keep an idle session alive; only the user's own requests do."""
     if name not in PERMISSIONS:
         raise ValueError(f"unknown permission {name!r}")
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            current = _current_or_login()
+            current = _current_or_login(activity=activity)
             if not isinstance(current, Current):
                 return current
             if not current.complete or not current.principal.can(name):
@@ -93,12 +95,13 @@ def runtime() -> Runtime:
     return current_app.extensions["gembok"]  # type: ignore[no-any-return]
 
 
-def _current_or_login() -> Current | Any:
+def _current_or_login(activity: bool = True) -> Current | Any:
     found = getattr(g, "gembok_current", None)
     if found is not None:
         return found
     token = session.get("sid")
-    resolved = sessions.resolve(token, runtime().settings.auth) if token else None
+    resolved = sessions.resolve(token, runtime().settings.auth,
+                                activity=activity) if token else None
     if resolved is None:
         session.pop("sid", None)
         if request.path.startswith("/api/"):

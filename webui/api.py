@@ -2,6 +2,8 @@
 
 Each view names the fields it reads; anything else in a body (a `division_id`, a `role`,
 a `user_id`) is never looked at. GET never changes anything. Only ids travel in URLs.
+Input is read by `webui.inputs` (malformed: a 400 with words); an erased customer shows
+through `webui.erased` (words where their data was, a 410 for what needs their key).
 """
 
 from __future__ import annotations
@@ -12,47 +14,30 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, request, stream_with_context
+from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask_babel import gettext
 
 from appliance.auth import sessions, users
 from appliance.auth.permissions import principal_for
+from appliance.crypto.data_keys import CustomerKeysGone
 from appliance.inbox import changes, conversations, divisions, outbound, reports, work
 from appliance.inbox.number_change import change_phone
 from appliance.privacy.reveal import reveal_message, reveal_phone
 from appliance.store.db import db
 from appliance.store.models import User
 from appliance.whatsapp import templates
+from webui import erased
 from webui.access import current, permission, runtime
-from webui.answers import answer
+from webui.erased import answer
 from webui.i18n import locale
+from webui.inputs import body as _body
+from webui.inputs import body_number, query_number, refuse, required_number, texts
+from webui.inputs import text as _text
 from webui.notices import send_reply
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 STREAM_TICK = 1.0
-
-
-def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if data is None:
-        data = request.form.to_dict()
-    if not isinstance(data, dict):
-        abort(400)
-    return data
-
-
-def _text(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    if not isinstance(value, str):
-        abort(400)
-    return value
-
-
-def _int(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
-        abort(400)
-    return int(value)
+bp.register_error_handler(CustomerKeysGone, erased.gone)  # a 410 with words, never a 500
 
 
 @bp.get("/conversations")
@@ -60,22 +45,28 @@ def _int(value: Any) -> int | None:
 def list_conversations() -> Response:
     show = request.args.get("show", "all")
     if show not in conversations.FILTERS:
-        abort(400)
-    rows = conversations.list_conversations(
-        runtime(), current().principal, show=show, status=request.args.get("status") or None,
-        division=_int(request.args.get("division")), label=_int(request.args.get("label")),
-        before=request.args.get("before") or None)
+        refuse(gettext("“show” in the address must be one of: %(allowed)s. Reload the page "
+                       "and try again.", allowed=", ".join(conversations.FILTERS)))
+    try:
+        rows = conversations.list_conversations(
+            runtime(), current().principal, show=show,
+            status=request.args.get("status") or None, division=query_number("division"),
+            label=query_number("label"), before=request.args.get("before") or None)
+    except conversations.CursorError:
+        refuse(gettext("“before” in the address is not a place in this inbox: it is a time "
+                       "and a conversation number joined by “|”, as the inbox gives it. "
+                       "Reload the inbox to start again from the newest conversations."))
     following = conversations.cursor_of(rows[-1]) if len(rows) == conversations.PAGE else None
-    return jsonify(conversations=[asdict(r) for r in rows], next=following)
+    return jsonify(conversations=[asdict(erased.summary(r)) for r in rows], next=following)
 
 
 @bp.get("/conversations/<int:conversation_id>")
 @permission("conversation.read")
 def open_conversation(conversation_id: int) -> Response:
     thread = conversations.open_conversation(runtime(), current().principal, conversation_id,
-                                             before_id=_int(request.args.get("before")),
+                                             before_id=query_number("before"),
                                              language=locale())
-    return jsonify(asdict(thread))
+    return jsonify(asdict(erased.thread(thread)))
 
 
 @bp.post("/conversations/<int:conversation_id>/read")
@@ -101,9 +92,7 @@ def reply(conversation_id: int) -> Any:
 @permission("conversation.reply")
 def send_template(conversation_id: int) -> Any:
     data = _body()
-    values = data.get("parameters", [])
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        abort(400)
+    values = texts(data, "parameters")
 
     def queue() -> dict[str, bool]:
         send_reply(outbound.queue_template(runtime(), current().principal, conversation_id,
@@ -119,7 +108,7 @@ def send_template(conversation_id: int) -> Any:
 def attach(conversation_id: int) -> Any:
     upload = request.files.get("file")
     if upload is None:
-        abort(400)
+        refuse(gettext("Choose a file to attach, then send it again."))
     content = upload.read(outbound.MAX_ATTACHMENT + 1)
 
     def queue() -> dict[str, bool]:
@@ -135,7 +124,7 @@ def attach(conversation_id: int) -> Any:
 @bp.post("/conversations/<int:conversation_id>/assign")
 @permission("conversation.assign")
 def assign(conversation_id: int) -> Any:
-    assignee = _int(_body().get("assignee_id"))
+    assignee = body_number(_body(), "assignee_id")
     return answer(lambda: work.assign(runtime(), current().principal, conversation_id, assignee)
                 or {"assigned": assignee})
 
@@ -144,9 +133,7 @@ def assign(conversation_id: int) -> Any:
 @permission("conversation.assign")
 def transfer(conversation_id: int) -> Any:
     data = _body()
-    division = _int(data.get("division_id"))
-    if division is None:
-        abort(400)
+    division = required_number(data, "division_id")
     return answer(lambda: work.transfer(runtime(), current().principal, conversation_id,
                                       division, _text(data, "note")) or {"transferred": True})
 
@@ -162,9 +149,7 @@ def set_status(conversation_id: int) -> Any:
 @bp.post("/conversations/<int:conversation_id>/labels")
 @permission("conversation.reply")
 def set_labels(conversation_id: int) -> Any:
-    names = _body().get("labels", [])
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        abort(400)
+    names = texts(_body(), "labels")
     return answer(lambda: {"labels": work.set_labels(runtime(), current().principal,
                                                    conversation_id, names)})
 
@@ -180,7 +165,9 @@ def add_note(conversation_id: int) -> Any:
 @bp.get("/conversations/<int:conversation_id>/export")
 @permission("conversation.export")
 def export(conversation_id: int) -> Response:
-    body = conversations.export(runtime(), current().principal, conversation_id)
+    """The thread as a JSON file, masked like the screen (and marked, if erased)."""
+    thread = conversations.export(runtime(), current().principal, conversation_id)
+    body = json.dumps(asdict(erased.thread(thread)), ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="conversation-{conversation_id}.json"'})
 
@@ -191,8 +178,9 @@ def search() -> Any:
     """A POST so that a name or number typed into the search box never sits in a URL
     (URLs end up in proxies' logs and browsers' histories); it changes nothing."""
     query = _text(_body(), "q")
-    return answer(lambda: {"conversations": [asdict(r) for r in conversations.search(
-        runtime(), current().principal, query)]})
+    return answer(lambda: {"conversations": [asdict(erased.summary(r)) for r in
+                                             conversations.search(runtime(), current().principal,
+                                                                  query)]})
 
 
 @bp.get("/counts")
@@ -212,8 +200,8 @@ def media(media_id: int) -> Response:
 @bp.get("/customers/<int:customer_id>")
 @permission("customer.read")
 def customer(customer_id: int) -> Response:
-    return jsonify(asdict(conversations.customer_panel(runtime(), current().principal,
-                                                       customer_id)))
+    return jsonify(asdict(erased.panel(conversations.customer_panel(
+        runtime(), current().principal, customer_id))))
 
 
 @bp.post("/customers/<int:customer_id>/phone")
@@ -252,7 +240,7 @@ def reveal_message_text(message_id: int) -> Any:
 @bp.get("/quick-replies")
 @permission("conversation.reply")
 def quick_replies() -> Response:
-    rows = work.quick_replies(current().principal, _int(request.args.get("division")))
+    rows = work.quick_replies(current().principal, query_number("division"))
     return jsonify(quick_replies=[asdict(q) for q in rows])
 
 
@@ -260,9 +248,7 @@ def quick_replies() -> Response:
 @permission("quick_reply.manage")
 def save_quick_reply() -> Any:
     data = _body()
-    division = _int(data.get("division_id"))
-    if division is None:
-        abort(400)
+    division = required_number(data, "division_id")
     return answer(lambda: {"id": work.save_quick_reply(runtime(), current().principal, division,
                                                      _text(data, "shortcut"),
                                                      _text(data, "body"))}, 201)
@@ -302,12 +288,13 @@ def report() -> Response:
 
 
 @bp.get("/stream")
-@permission("conversation.read")
+@permission("conversation.read", activity=False)
 def stream() -> Response:
     """Server-Sent Events: which conversations of the user's scope changed, ids only.
 
-    The session is checked every tick: a user deactivated, moved out of a division or
-    signed out elsewhere loses the stream within seconds, not at its next reconnect.
+    The session is checked every tick: a user deactivated, moved out of a division,
+    signed out elsewhere or idle too long loses the stream within seconds, not at its
+    next reconnect. Neither the stream nor its reconnects count as the user's activity.
     """
     me = current()
     auth = runtime().settings.auth

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from appliance.auth.permissions import Principal, principal_for
 from appliance.clock import utcnow
@@ -36,30 +36,49 @@ def create(user: User, auth: AuthSettings, *, ip: str, user_agent: str,
     return token
 
 
-def resolve(token: str, auth: AuthSettings) -> tuple[UserSession, User, Principal] | None:
-    """The live session behind a token, or None (and then it is over)."""
+def resolve(token: str, auth: AuthSettings, *, activity: bool = True
+            ) -> tuple[UserSession, User, Principal] | None:
+    """The live session behind a token, or None (and then it is over).
+
+    `activity=False` is for requests the page makes by itself (the live stream): they
+    are not the user's doing, so they do not keep an idle session alive.
+    """
     row = UserSession.get_or_none(UserSession.token_hash == token_hash(token))
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()
-    if now >= row.expires_at or now - row.last_seen_at > timedelta(minutes=auth.idle_minutes):
+    if _timed_out(row, auth, now):
         revoke(row.id, "expired")
         return None
     user = User.get_by_id(row.user_id)
     if not user.is_active:
         revoke(row.id, "deactivated")
         return None
-    if now - row.last_seen_at > TOUCH_EVERY:
+    if activity and now - row.last_seen_at > TOUCH_EVERY:
         UserSession.update(last_seen_at=now).where(UserSession.id == row.id).execute()
     return row, user, principal_for(user)
 
 
 def still_valid(session_id: int, auth: AuthSettings) -> bool:
-    """For long-lived requests (live streams): checked every few seconds."""
+    """For long-lived requests (live streams): checked every few seconds, never touching.
+
+    An open stream is not activity: a session idle for `auth.idle_minutes` ends here as
+    it would at the user's next request, stream or not (issue 11: a tab left open kept
+    its session until the absolute timeout).
+    """
     row = UserSession.get_or_none(UserSession.id == session_id)
-    if row is None or row.revoked_at is not None or utcnow() >= row.expires_at:
+    if row is None or row.revoked_at is not None:
+        return False
+    if _timed_out(row, auth, utcnow()):
+        revoke(row.id, "expired")
         return False
     return bool(User.get_by_id(row.user_id).is_active)
+
+
+def _timed_out(row: UserSession, auth: AuthSettings, now: datetime) -> bool:
+    """Idle too long, or signed in too long ago: the one rule for both checks above."""
+    return bool(now >= row.expires_at
+                or now - row.last_seen_at > timedelta(minutes=auth.idle_minutes))
 
 
 def mark_second_factor(session_id: int) -> None:

@@ -35,9 +35,14 @@ def record_many(changes: Iterable[tuple[int, str]]) -> None:
 
 
 def resume_point(last_event_id: str) -> int:
-    """Where a reader starts: after the id its browser last saw, else from now on."""
+    """Where a reader starts: after the id its browser last saw, else from now on.
+
+    The id is the browser's to send: ASCII digits only ('²' passes `isdigit()`, then
+    fails `int()`); anything else, or beyond the newest, starts from now.
+    """
     newest = int(ChangeEvent.select(fn.MAX(ChangeEvent.id)).scalar() or 0)
-    seen = int(last_event_id) if last_event_id.isdigit() else newest
+    readable = last_event_id.isascii() and last_event_id.isdigit()
+    seen = int(last_event_id) if readable else newest
     return seen if seen <= newest else newest
 
 

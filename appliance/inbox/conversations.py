@@ -4,12 +4,15 @@ Every path goes through the same scope: lists, searches and counts filter with
 `permissions.visible`, single objects go through `authorize`, and anything else answers
 as if the object did not exist. What leaves here is already masked (phones always,
 sensitive patterns in bodies) unless a reveal was asked for; reads are audited by id.
+
+An erased customer's conversations stay, sealed under a key that no longer exists: they
+come out marked `erased`, with no name, number or text (the faces say so in words), and
+their media raise CustomerKeysGone (issue 11: they were a 500, and a row with no name).
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from peewee import fn
@@ -18,7 +21,7 @@ from appliance.auth import rate_limit
 from appliance.auth.permissions import Denied, Principal, authorize, require, visible
 from appliance.clock import utcnow
 from appliance.crypto.blind_index import InvalidPhoneNumber
-from appliance.crypto.data_keys import customer_keysets
+from appliance.crypto.data_keys import CustomerKeysGone, customer_keysets
 from appliance.errors import GembokError, TooSoon
 from appliance.inbox.search_tokens import TAIL, number_query, query_tokens
 from appliance.inbox.work import NoteView, labels_of, notes_of
@@ -32,6 +35,7 @@ from appliance.whatsapp.error_text import plain_words
 from appliance.whatsapp.media import open_media
 
 PAGE = 50
+MAX_ID = 2**63 - 1  # SQLite's INTEGER
 WINDOW = timedelta(hours=24)
 FILTERS = ("all", "mine", "unassigned")
 
@@ -51,6 +55,7 @@ class Summary:
     unread: int
     window_seconds_left: int  # 0: only a template may be sent
     last_message_at: str
+    erased: bool = False  # the customer was erased: no name, number or text is left
 
 
 @dataclass(frozen=True)
@@ -105,16 +110,18 @@ def summaries(rt: Runtime, principal: Principal, convos: list[Conversation]) -> 
     for c in convos:
         customer = customers[c.customer_id]
         ks = keys.get(customer.id)
-        name = open_text(ks, Customer, "name", customer.id, customer.name_sealed) if ks else None
-        phone = open_text(ks, Customer, "phone", customer.id, customer.phone_sealed) if ks \
-            else None
+        erased = ks is None or customer.erased_at is not None
+        name = None if ks is None or erased else \
+            open_text(ks, Customer, "name", customer.id, customer.name_sealed)
+        phone = None if ks is None or erased else \
+            open_text(ks, Customer, "phone", customer.id, customer.phone_sealed)
         left = 0
-        if customer.last_inbound_at is not None:
+        if customer.last_inbound_at is not None and not erased:
             left = max(0, int((customer.last_inbound_at + WINDOW - now).total_seconds()))
         out.append(Summary(c.id, customer.id, name or "", mask_phone(phone), c.division_id,
                            divisions.get(c.division_id or 0, ""), c.assignee_id,
                            people.get(c.assignee_id or 0, ""), c.status, labels.get(c.id, []),
-                           unread.get(c.id, 0), left, str(c.last_message_at)))
+                           unread.get(c.id, 0), left, str(c.last_message_at), erased))
     return out
 
 
@@ -137,17 +144,34 @@ def list_conversations(rt: Runtime, principal: Principal, *, show: str = "all",
             ConversationLabel.select(ConversationLabel.conversation)
             .where(ConversationLabel.label == label)))
     if before:
-        at, _, last_id = before.partition("|")
-        when = _cursor(at)
+        when, last_id = parse_cursor(before)
         query = query.where((Conversation.last_message_at < when)
                             | ((Conversation.last_message_at == when)
-                               & (Conversation.id < int(last_id or 0))))
+                               & (Conversation.id < last_id)))
     query = query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
     return summaries(rt, principal, list(query.limit(PAGE)))
 
 
 def cursor_of(summary: Summary) -> str:
     return f"{summary.last_message_at}|{summary.id}"
+
+
+class CursorError(GembokError):
+    """A `before` cursor that `cursor_of` did not write."""
+
+
+def parse_cursor(cursor: str) -> tuple[datetime, int]:
+    """`cursor_of`'s time and id, or CursorError: ASCII digits within SQLite's INTEGER,
+    since `int()` takes Arabic-Indic digits and SQLite overflows past 2^63-1 (both were
+    a 500)."""
+    at, bar, last_id = cursor.partition("|")
+    if not bar or not last_id.isascii() or not last_id.isdigit() \
+            or len(last_id) > 19 or int(last_id) > MAX_ID:
+        raise CursorError("not a cursor of this inbox: its id is not one")
+    try:
+        return datetime.fromisoformat(at), int(last_id)
+    except ValueError:
+        raise CursorError("not a cursor of this inbox: its time is not one") from None
 
 
 def open_conversation(rt: Runtime, principal: Principal, conversation_id: int,
@@ -161,7 +185,9 @@ def open_conversation(rt: Runtime, principal: Principal, conversation_id: int,
     if convo is None:
         raise Denied()
     authorize(principal, "conversation.read", convo)
-    keys = customer_keysets(rt.master, {convo.customer_id})[convo.customer_id]
+    summary = summaries(rt, principal, [convo])[0]
+    keys = None if summary.erased else \
+        customer_keysets(rt.master, {convo.customer_id}).get(convo.customer_id)
     query = Message.select().where(Message.conversation == convo.id)
     if before_id is not None:
         query = query.where(Message.id < before_id)
@@ -171,12 +197,13 @@ def open_conversation(rt: Runtime, principal: Principal, conversation_id: int,
     media = {m.message_id: m.id for m in Media.select(Media.id, Media.message).where(
         Media.message.in_([r.id for r in rows]))}
     lines = [Line(m.id, m.direction, m.kind,
-                  mask_text(open_text(keys, Message, "body", m.id, m.body_sealed)),
+                  mask_text(open_text(keys, Message, "body", m.id, m.body_sealed))
+                  if keys else "",
                   m.status, plain_words(m.error_code, language) if m.status == "failed" else "",
                   str(m.created_at), media.get(m.id), m.author_id) for m in rows]
     rt.audit_read(actor=principal.actor, action="conversation.read",
                   target=f"conversation:{convo.id}")
-    return Thread(summaries(rt, principal, [convo])[0], lines, notes_of(rt, convo), has_more)
+    return Thread(summary, lines, notes_of(rt, convo), has_more)
 
 
 SEARCHES_PER_MINUTE = 20  # a person types far fewer; a script trying numbers far more
@@ -234,8 +261,8 @@ def counts(principal: Principal) -> dict[str, int]:
     }
 
 
-def export(rt: Runtime, principal: Principal, conversation_id: int) -> str:
-    """The thread as JSON, masked like the screen; an export is audited as such."""
+def export(rt: Runtime, principal: Principal, conversation_id: int) -> Thread:
+    """The thread to hand over as a file, masked like the screen; audited as an export."""
     require(principal, "conversation.export")
     convo = Conversation.get_or_none(Conversation.id == conversation_id)
     if convo is None:
@@ -244,7 +271,7 @@ def export(rt: Runtime, principal: Principal, conversation_id: int) -> str:
     thread = open_conversation(rt, principal, convo.id)
     rt.audit(actor=principal.actor, action="conversation.exported",
              target=f"conversation:{convo.id}")
-    return json.dumps(asdict(thread), ensure_ascii=False, indent=2)
+    return thread
 
 
 def media_content(rt: Runtime, principal: Principal, media_id: int) -> tuple[str, bytes]:
@@ -255,6 +282,8 @@ def media_content(rt: Runtime, principal: Principal, media_id: int) -> tuple[str
     authorize(principal, "conversation.read", media)
     customer_id = Conversation.get_by_id(Message.get_by_id(media.message_id).conversation_id
                                          ).customer_id
+    if Customer.get_by_id(customer_id).erased_at is not None:
+        raise CustomerKeysGone(f"media {media.id} was erased with its customer")
     rt.audit_read(actor=principal.actor, action="media.read", target=f"media:{media.id}")
     return str(media.mime_type), open_media(rt, media.id, customer_id)
 
@@ -267,6 +296,7 @@ class CustomerPanel:
     labels: list[str]
     consent: str
     conversations: list[Summary]
+    erased: bool = False
 
 
 def customer_panel(rt: Runtime, principal: Principal, customer_id: int) -> CustomerPanel:
@@ -284,12 +314,5 @@ def customer_panel(rt: Runtime, principal: Principal, customer_id: int) -> Custo
     rt.audit_read(actor=principal.actor, action="customer.read", target=f"customer:{customer.id}")
     labels = sorted({name for c in convos for name in labels_of(c.id)})
     return CustomerPanel(customer.id, views[0].customer_name, views[0].phone, labels,
-                         "unknown", views)
-
-
-def _cursor(value: str) -> datetime:
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise Denied() from None
+                         "unknown", views, views[0].erased)
 

@@ -12,7 +12,7 @@ from peewee import fn
 
 from appliance.auth.permissions import Denied, Principal, authorize, principal_for, require
 from appliance.clock import utcnow
-from appliance.crypto.data_keys import customer_keys
+from appliance.crypto.data_keys import customer_keys, customer_keysets
 from appliance.errors import GembokError
 from appliance.inbox import changes
 from appliance.runtime import Runtime
@@ -154,8 +154,10 @@ class NoteView:
 
 
 def notes_of(rt: Runtime, convo: Conversation) -> list[NoteView]:
-    keys = customer_keys(rt.master, convo.customer_id)
-    return [NoteView(n.id, n.author_id, open_text(keys, Note, "body", n.id, n.body_sealed) or "",
+    """The conversation's notes; an erased customer's have no text left (their key is gone)."""
+    keys = customer_keysets(rt.master, {convo.customer_id}).get(convo.customer_id)
+    return [NoteView(n.id, n.author_id,
+                     (open_text(keys, Note, "body", n.id, n.body_sealed) or "") if keys else "",
                      str(n.created_at))
             for n in Note.select().where(Note.conversation == convo.id).order_by(Note.id)]
 

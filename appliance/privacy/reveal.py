@@ -41,6 +41,13 @@ def _record(rt: Runtime, principal: Principal, customer_id: int, target: str, re
                  detail={"reveal": row.id})
 
 
+def _not_erased(customer: Customer) -> None:
+    """Nothing of an erased customer is left to reveal: say so before recording a reveal
+    (after the access check, so that someone who may not see them learns nothing)."""
+    if customer.erased_at is not None:
+        raise CustomerKeysGone(f"customer {customer.id} was erased: nothing is left to reveal")
+
+
 def reason_of(rt: Runtime, principal: Principal, reveal_id: int) -> str:
     """The reason given for a reveal, for whoever audits it (it may name the customer)."""
     require(principal, "audit.read")
@@ -61,6 +68,7 @@ def reveal_phone(rt: Runtime, principal: Principal, customer_id: int, reason: st
     if customer is None:
         raise Denied()  # the same answer as for someone else's customer
     authorize(principal, "customer.reveal_phone", customer)
+    _not_erased(customer)
     _record(rt, principal, customer_id, f"customer:{customer_id}/phone", reason,
             "customer.phone_revealed", f"customer:{customer_id}")
     keys = customer_keys(rt.master, customer_id)
@@ -73,6 +81,7 @@ def reveal_message(rt: Runtime, principal: Principal, message_id: int, reason: s
         raise Denied()
     authorize(principal, "message.reveal", message)
     customer_id = Conversation.get_by_id(message.conversation_id).customer_id
+    _not_erased(Customer.get_by_id(customer_id))
     _record(rt, principal, customer_id, f"message:{message_id}", reason, "message.revealed",
             f"message:{message_id}")
     keys = customer_keys(rt.master, customer_id)
