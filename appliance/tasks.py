@@ -22,11 +22,11 @@ from dramatiq.brokers.stub import StubBroker
 from appliance.config import Settings
 from appliance.crypto import data_rotation
 from appliance.inbox import outbound
-from appliance.notify import alerts, new_device
+from appliance.notify import alerts, content_granted, new_device
 from appliance.runtime import Runtime, open_runtime
 from appliance.whatsapp import health, ingest, media
 from appliance.whatsapp.client import TokenError
-from appliance.whatsapp.connection import make_client
+from appliance.whatsapp.connection import NotConfigured, make_client
 
 log = logging.getLogger(__name__)
 
@@ -70,18 +70,46 @@ def process_events(event_ids: list[int]) -> None:
         alert_health.send(row_id)
 
 
+WAIT_FOR_SETTINGS_MS = 5 * 60_000  # a download that waits for the admin tries again then
+
+
 @dramatiq.actor(queue_name="webhook", priority=PRIORITY["webhook"] + 1, max_retries=10,
                 min_backoff=1000, max_backoff=300_000)
 def fetch_media(media_id: int) -> None:
-    with make_client(_rt()) as client:
+    """One attachment from Meta, sealed; Meta's 5xx and timeouts come back through retries.
+
+    While WhatsApp is only partly configured the download waits: one line naming what to
+    set, and the same job again in five minutes, as a new message rather than a Dramatiq
+    retry (retries run out after ten, and each printed a full traceback). No sweeper looks
+    for pending media, so this message is the job's only carrier; it stops once the row is
+    no longer pending or Meta's seven days are over (`media.still_wanted`).
+    """
+    try:
+        client = make_client(_rt())
+    except NotConfigured as exc:
+        if media.still_wanted(media_id):
+            log.warning("attachment %d waits, next try in %d min: %s", media_id,
+                        WAIT_FOR_SETTINGS_MS // 60_000, exc)
+            fetch_media.send_with_options(args=(media_id,), delay=WAIT_FOR_SETTINGS_MS)
+        return
+    with client:
         media.fetch_media(_rt(), media_id, client)
 
 
 @dramatiq.actor(queue_name="send", priority=PRIORITY["send"], max_retries=8,
                 min_backoff=1000, max_backoff=120_000)
 def send_outbox(outbox_id: int) -> None:
-    """One reply to a customer; rate limits and Meta's 5xx come back through retries."""
-    with make_client(_rt()) as client:
+    """One reply to a customer; rate limits and Meta's 5xx come back through retries.
+
+    Without a usable WhatsApp configuration the reply stays queued (one line says what to
+    set): the outbox sweeper sends it again, so no retry and no traceback here.
+    """
+    try:
+        client = make_client(_rt())
+    except NotConfigured as exc:
+        log.warning("reply %d waits for the outbox sweeper: %s", outbox_id, exc)
+        return
+    with client:
         try:
             outbound.send_outbox(_rt(), outbox_id, client)
         except TokenError:
@@ -92,7 +120,12 @@ def send_outbox(outbox_id: int) -> None:
 
 @dramatiq.actor(queue_name="send", priority=PRIORITY["send"] - 1, max_retries=3)
 def alert_health(health_row_id: int) -> None:
-    """Tells the admins, by e-mail and WhatsApp, that the number's health changed."""
+    """Tells the admins, by e-mail and WhatsApp, that the number's health changed.
+
+    Never raises for WhatsApp: a WhatsApp copy that cannot go now (number down, or
+    WhatsApp not configured: one line) is kept and sent late, so a retry here would only
+    e-mail the admins again.
+    """
     alerts.send_health_alert(_rt(), health_row_id, lambda: make_client(_rt()))
 
 
@@ -100,6 +133,12 @@ def alert_health(health_row_id: int) -> None:
 def notify_new_device(login_event_id: int) -> None:
     """Tells a user their account was signed in to from a new browser."""
     new_device.send_new_device_email(_rt(), login_event_id)
+
+
+@dramatiq.actor(queue_name="send", priority=PRIORITY["send"] - 1, max_retries=8)
+def notify_content_granted(audit_seq: int) -> None:
+    """Tells every admin that someone was given `content` (retried while SMTP is down)."""
+    content_granted.send_content_granted_email(_rt(), audit_seq)
 
 
 @dramatiq.actor(queue_name="maintenance", priority=PRIORITY["maintenance"], max_retries=20,
@@ -123,7 +162,7 @@ def hand_rotation_to_worker(settings: Settings, job_id: int) -> bool:
 
 
 ACTORS: list[Any] = [ping, process_events, fetch_media, send_outbox, alert_health,
-                     notify_new_device, rotate_data_keys]
+                     notify_new_device, notify_content_granted, rotate_data_keys]
 
 
 def bind(broker: dramatiq.Broker) -> None:

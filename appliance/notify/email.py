@@ -2,13 +2,18 @@
 
 STARTTLS is required unless the admin turns it off explicitly; the message carries
 staff-facing text only, never a customer's data (callers build it from ids and states).
+Its Date header is on the office's clock when the caller names the zone, as every time in
+the text is (an admin reading the raw message should not meet UTC either).
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+from datetime import datetime
 from email.message import EmailMessage
+from email.utils import format_datetime
+from zoneinfo import ZoneInfo
 
 from appliance.config import SmtpSettings
 from appliance.errors import GembokError
@@ -19,11 +24,13 @@ class EmailError(GembokError):
 
 
 def send_email(smtp: SmtpSettings, to: list[str], subject: str, body: str, *,
-               tls_context: ssl.SSLContext | None = None) -> None:
+               tls_context: ssl.SSLContext | None = None, zone: str | None = None) -> None:
     if not smtp.host:
         raise EmailError("e-mail is not configured: set smtp.host")
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = smtp.sender, ", ".join(to), subject
+    now = datetime.now(ZoneInfo(zone)) if zone else datetime.now().astimezone()
+    msg["Date"] = format_datetime(now)
     msg.set_content(body)
     try:
         with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout) as client:

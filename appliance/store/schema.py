@@ -12,6 +12,7 @@ from appliance.store.accounts import (
     Reveal,
     UserSession,
 )
+from appliance.store.alerts import KeptAlert
 from appliance.store.chatroom import (
     ChangeEvent,
     ConversationLabel,
@@ -45,5 +46,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     UserDivision, Customer, CustomerKey, Conversation, Message, Media, InboxEvent,
     PendingStatus, Outbox, NumberHealth, SecretSetting, Label, ConversationLabel, Note,
     QuickReply, ConversationRead, CustomerToken, ChangeEvent, AppState, KeyJob, AuditEntry,
-    RateWindow, CustomerChange,
+    RateWindow, CustomerChange, KeptAlert,
 ]

@@ -1,27 +1,32 @@
 """Provides `CloudApiClient`: the few Graph API calls Gembok makes, with Meta's errors typed.
 
-One pooled httpx client per process. The access token goes only to the configured
-Graph host and Meta's media host, never to a URL taken from a webhook (pywa sends it
-anywhere, following redirects). Errors are keyed on Meta's `code`, not on HTTP status
-(Meta's own tables disagree on statuses), and each kind says whether a retry can help.
+One pooled httpx client per process. The access token is attached per request, and only
+after the URL's exact origin passed `origins.token_origins` (the configured Graph base,
+and Meta's media host behind Meta's Graph): never to another port, scheme or host taken
+from a webhook, and no redirect is followed (pywa sends it anywhere, following them). A
+request hook checks again, so no future call can carry the token elsewhere. Errors are
+keyed on Meta's `code`, not on HTTP status (Meta's own tables disagree on statuses), and
+each kind says whether a retry can help.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import httpx
+
+from appliance.whatsapp.origins import is_media_id, is_node_id, origin_of, token_origins
 
 log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines repeat every URL
 
-META_MEDIA_HOSTS = frozenset({"lookaside.fbsbx.com"})
 T = TypeVar("T")
 
 
@@ -66,13 +71,23 @@ class Undeliverable(GraphError):
 
 
 class MediaRefused(GraphError):
-    """A media URL outside Meta's hosts, too large, or gone: never fetched blindly."""
+    """A media id not shaped like Meta's, a media too large, or gone: never fetched blindly."""
+
+
+class UrlRefused(MediaRefused):
+    """A URL outside the origins the token may go to: no request was made."""
+
+
+class NumberUnavailable(GraphError):
+    """The business number cannot send now: not registered or disconnected (133010),
+    locked (131031), restricted for policy (368). Retrying is useless until it is back."""
 
 
 _BY_CODE: dict[int, type[GraphError]] = {
     0: TokenError, 190: TokenError, 4: RateLimited, 80007: RateLimited, 130429: RateLimited,
     131056: RateLimited, 131000: TemporaryError, 131057: TemporaryError, 2: TemporaryError,
     131047: WindowClosed, 131026: Undeliverable, 131051: Undeliverable,
+    133010: NumberUnavailable, 131031: NumberUnavailable, 368: NumberUnavailable,
 }
 
 
@@ -101,14 +116,15 @@ class CloudApiClient:
     def __init__(self, base_url: str, version: str, phone_number_id: str, token: str, *,
                  timeout: float = 10.0, transport: httpx.BaseTransport | None = None,
                  retries: int = 3, backoff: float = 0.5) -> None:
+        if not is_node_id(phone_number_id) or not re.fullmatch(r"v[0-9]+\.[0-9]+", version):
+            raise ValueError("the phone number id must be digits and the version like v25.0")
         self.base = base_url.rstrip("/")
         self.version, self.phone_number_id = version, phone_number_id
         self.retries, self.backoff = retries, backoff
-        self._allowed_hosts = {urlsplit(self.base).hostname or ""}
-        if (urlsplit(self.base).hostname or "").endswith("facebook.com"):
-            self._allowed_hosts |= META_MEDIA_HOSTS
+        self._origins = token_origins(self.base)
+        self._bearer = f"Bearer {token}"
         self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False,
-                                  headers={"Authorization": f"Bearer {token}"})
+                                  event_hooks={"request": [self._last_check]})
 
     def close(self) -> None:
         self._http.close()
@@ -142,6 +158,8 @@ class CloudApiClient:
             "messaging_product": "whatsapp", "status": "read", "message_id": wamid}))
 
     def media_info(self, media_id: str) -> MediaInfo:
+        if not is_media_id(media_id):
+            raise MediaRefused(100, "not shaped like a Meta media id: not asked")
         doc = self._retrying(lambda: self._json("GET", media_id))
         size = str(doc.get("file_size", ""))
         return MediaInfo(str(doc.get("url", "")), str(doc.get("mime_type", "")),
@@ -149,13 +167,10 @@ class CloudApiClient:
 
     def download(self, url: str, max_bytes: int) -> bytes:
         """Fetches media from Meta's media host only, refusing anything larger than allowed."""
-        parts = urlsplit(url)
-        if parts.hostname not in self._allowed_hosts or parts.scheme not in ("https", "http") \
-                or (parts.scheme == "http" and not self.base.startswith("http://")):
-            raise MediaRefused(131053, "media URL is not on Meta's media host: not fetched")
+        self._check(url)
 
         def fetch() -> bytes:
-            with self._http.stream("GET", url) as resp:
+            with _network(), self._stream("GET", url) as resp:
                 if resp.status_code != 200:
                     resp.read()
                     raise self._error(resp)
@@ -171,6 +186,8 @@ class CloudApiClient:
 
     def templates(self, waba_id: str) -> list[dict[str, Any]]:
         """The WhatsApp Business Account's templates (first page of up to 100)."""
+        if not is_node_id(waba_id):
+            raise GraphError(100, "the WhatsApp Business Account id is not digits: not asked")
         doc = self._retrying(lambda: self._json("GET", f"{waba_id}/message_templates",
                                                 params={"limit": 100}))
         data = doc.get("data")
@@ -193,14 +210,35 @@ class CloudApiClient:
                                                  params={"fields": fields}))
 
     # -- plumbing ---------------------------------------------------------------------
-    def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    def _check(self, url: str) -> None:
+        if origin_of(url) not in self._origins:
+            raise UrlRefused(131053, "URL outside the Cloud API's origins: not fetched")
+
+    def _last_check(self, request: httpx.Request) -> None:
+        """httpx's request hook: a token bound elsewhere stops here, whoever built it."""
+        if "Authorization" in request.headers and origin_of(str(request.url)) \
+                not in self._origins:
+            raise UrlRefused(131053, "the token may not go to that URL")
+
+    def _authorised(self, method: str, url: str, **kwargs: Any) -> httpx.Request:
+        self._check(url)
+        request = self._http.build_request(method, url, **kwargs)
+        request.headers["Authorization"] = self._bearer
+        return request
+
+    @contextmanager
+    def _stream(self, method: str, url: str) -> Iterator[httpx.Response]:
+        resp = self._http.send(self._authorised(method, url), stream=True,
+                               follow_redirects=False)
         try:
-            resp = self._http.request(method, f"{self.base}/{self.version}/{path}", **kwargs)
-        except httpx.TimeoutException:
-            raise TemporaryError(-1, "no answer from the Cloud API in time") from None
-        except httpx.TransportError as exc:
-            raise TemporaryError(-2, f"cannot reach the Cloud API ({type(exc).__name__})") \
-                from None
+            yield resp
+        finally:
+            resp.close()
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        with _network():
+            resp = self._http.send(self._authorised(method, f"{self.base}/{self.version}/{path}",
+                                                    **kwargs), follow_redirects=False)
         if resp.status_code != 200:
             raise self._error(resp)
         try:
@@ -235,6 +273,17 @@ class CloudApiClient:
                             delay)
                 time.sleep(delay)
                 attempt += 1
+
+
+@contextmanager
+def _network() -> Iterator[None]:
+    """No answer, or no connection, is Meta's side failing for now: retry later."""
+    try:
+        yield
+    except httpx.TimeoutException:
+        raise TemporaryError(-1, "no answer from the Cloud API in time") from None
+    except httpx.TransportError as exc:
+        raise TemporaryError(-2, f"cannot reach the Cloud API ({type(exc).__name__})") from None
 
 
 def _recipient(to: str) -> dict[str, str]:

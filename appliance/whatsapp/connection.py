@@ -1,11 +1,19 @@
-"""Provides `make_client`: a Cloud API client from the settings and the sealed credentials."""
+"""Provides `make_client`: a Cloud API client from the settings and the sealed credentials.
+
+`NotConfigured` says exactly what is missing, in one line an admin can act on: the
+workers log it as is and wait (see the actors in `tasks.py`), so it must name the setting
+or the command, never carry a traceback's worth of context.
+"""
 
 from __future__ import annotations
+
+import ipaddress
 
 from appliance.errors import GembokError
 from appliance.runtime import Runtime
 from appliance.whatsapp.client import CloudApiClient
 from appliance.whatsapp.credentials import load_credentials
+from appliance.whatsapp.origins import is_node_id, origin_of
 
 
 class NotConfigured(GembokError):
@@ -14,11 +22,36 @@ class NotConfigured(GembokError):
 
 def make_client(rt: Runtime) -> CloudApiClient:
     creds = load_credentials(rt)
-    if not creds.phone_number_id or not creds.access_token:
-        raise NotConfigured("WhatsApp is not configured: set whatsapp.phone_number_id and "
-                            "enter the access token with `gembok whatsapp configure`")
-    if not rt.settings.graph_base_url:
+    missing = []
+    if not creds.phone_number_id:
+        missing.append("set whatsapp.phone_number_id")
+    elif not is_node_id(creds.phone_number_id):
+        missing.append("correct whatsapp.phone_number_id (digits only, as Meta shows it)")
+    if not creds.access_token:
+        missing.append("enter the access token with `gembok whatsapp configure`")
+    if missing:
+        raise NotConfigured("WhatsApp is not configured: " + " and ".join(missing))
+    base = rt.settings.graph_base_url
+    if not base:
         raise NotConfigured("whatsapp.api_base_url is empty and the simulator is off: set it "
                             "to https://graph.facebook.com")
-    return CloudApiClient(rt.settings.graph_base_url, rt.settings.whatsapp.api_version,
+    if not _token_may_travel(base):
+        raise NotConfigured("whatsapp.api_base_url must be an https:// URL (plain http only "
+                            "for a simulator on this box): set it to https://graph.facebook.com")
+    return CloudApiClient(base, rt.settings.whatsapp.api_version,
                           creds.phone_number_id, creds.access_token)
+
+
+def _token_may_travel(base: str) -> bool:
+    """https anywhere; plain http only to loopback, where the quick start's simulator is."""
+    origin = origin_of(base)
+    if origin is None:
+        return False
+    if origin.scheme == "https":
+        return True
+    if origin.host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(origin.host).is_loopback
+    except ValueError:
+        return False

@@ -18,6 +18,12 @@ DISCONNECTING = {"ACCOUNT_OFFBOARDED": "DISCONNECTED", "PARTNER_REMOVED": "DISCO
                  "ACCOUNT_DELETED": "DELETED", "ACCOUNT_RESTRICTION": "RESTRICTED",
                  "ACCOUNT_VIOLATION": "FLAGGED", "DISABLED_UPDATE": "BANNED"}
 RECONNECTING = {"ACCOUNT_RECONNECTED": "CONNECTED"}
+# Statuses in which Meta refuses what the number sends: not registered (133010), locked
+# (131031), business-initiated messaging restricted (368, and an alert is a template).
+# FLAGGED is not here: a flagged number still sends (its quality is low), and a send that
+# Meta refuses anyway is kept all the same (`notify.kept_alerts`).
+CANNOT_SEND = frozenset({"DISCONNECTED", "DELETED", "BANNED", "RESTRICTED", "PENDING",
+                         "UNVERIFIED", "MIGRATED"})
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,11 @@ class HealthState:
 def current() -> HealthState:
     row = NumberHealth.select().order_by(NumberHealth.id.desc()).first()
     return HealthState(row.status, row.quality, row.messaging_limit) if row else HealthState()
+
+
+def can_send(state: HealthState) -> bool:
+    """Whether the number can carry a message now, as far as Gembok last heard."""
+    return state.status not in CANNOT_SEND
 
 
 def record(new: HealthState, *, source: str, event: str = "") -> int | None:
