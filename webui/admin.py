@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, jsonify
 
 from appliance.auth import users
 from appliance.inbox import divisions
+from webui import inputs
 from webui.access import current, permission, runtime
 from webui.answers import answer
 from webui.notices import notify_content_granted
@@ -17,24 +18,30 @@ bp = Blueprint("admin", __name__, url_prefix="/api/admin")
 
 
 def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        abort(400)
-    return data
+    return inputs.body()
 
 
 def _field(data: dict[str, Any], name: str, kind: type, default: Any = None) -> Any:
+    """A field of the expected type (a JSON true is not a number here); 400 with words."""
     value = data.get(name, default)
-    if value is not None and not isinstance(value, kind):
-        abort(400)
+    if value is None:
+        return None
+    if kind is int:
+        number = inputs.whole_number(value) if not isinstance(value, str) else None
+        if number is None:
+            inputs.refuse(f"{name} must be a whole number from 0 (or left out)")
+        return number
+    if not isinstance(value, kind):
+        inputs.refuse(f"{name} must be a {kind.__name__}")
     return value
 
 
 def _ids(data: dict[str, Any], name: str) -> list[int]:
     value = data.get(name, [])
-    if not isinstance(value, list) or not all(isinstance(v, int) for v in value):
-        abort(400)
-    return value
+    ids = [inputs.whole_number(v) for v in value] if isinstance(value, list) else [None]
+    if any(i is None or isinstance(v, str) for i, v in zip(ids, value or [None], strict=False)):
+        inputs.refuse(f"{name} must be a list of ids (whole numbers)")
+    return [i for i in ids if i is not None]
 
 
 @bp.get("/users")

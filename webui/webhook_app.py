@@ -77,9 +77,10 @@ class WebhookApp:
 
     def receive(self, environ: dict[str, Any]) -> int:
         declared = environ.get("CONTENT_LENGTH") or ""
-        if declared.isdigit() and int(declared) > MAX_BODY:
+        declared = declared if declared.isascii() and declared.isdigit() else ""  # not '²'
+        if declared and int(declared) > MAX_BODY:
             return 413  # refused before a byte of it is read
-        raw = environ["wsgi.input"].read(int(declared) if declared.isdigit() else MAX_BODY + 1)
+        raw = environ["wsgi.input"].read(int(declared) if declared else MAX_BODY + 1)
         if len(raw) > MAX_BODY:
             return 413
         if not signature_ok(self.app_secret(), raw, environ.get("HTTP_X_HUB_SIGNATURE_256")):

@@ -37,7 +37,7 @@ def read_filter(actor: str = "", action: str = "", target: str = "", since: str 
                 until: str = "") -> Filter:
     """As typed by an admin: a bare number as target is that customer; `until` is inclusive."""
     target = target.strip()
-    if target.isdigit():
+    if target.isascii() and target.isdigit():
         target = f"customer:{target}"
     end = _day(until.strip(), "until")
     return Filter(actor.strip(), action.strip(), target, _day(since.strip(), "since"),

@@ -163,7 +163,8 @@ class CloudApiClient:
         doc = self._retrying(lambda: self._json("GET", media_id))
         size = str(doc.get("file_size", ""))
         return MediaInfo(str(doc.get("url", "")), str(doc.get("mime_type", "")),
-                         int(size) if size.isdigit() else None, str(doc.get("sha256", "")))
+                         int(size) if size.isascii() and size.isdigit() else None,
+                         str(doc.get("sha256", "")))
 
     def download(self, url: str, max_bytes: int) -> bytes:
         """Fetches media from Meta's media host only, refusing anything larger than allowed."""

@@ -30,7 +30,7 @@ def apply_status(update: StatusUpdate) -> bool:
     message = Message.get_or_none(Message.wamid == update.wamid)
     if message is None and update.callback and update.callback.startswith(CALLBACK_PREFIX):
         suffix = update.callback[len(CALLBACK_PREFIX):]
-        if suffix.isdigit():
+        if suffix.isascii() and suffix.isdigit():
             message = Message.get_or_none((Message.id == int(suffix)) & Message.wamid.is_null()
                                           & (Message.direction == "out"))
             if message is not None:  # the send's answer was lost: the status tells the wamid
