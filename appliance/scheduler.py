@@ -17,6 +17,7 @@ from datetime import timedelta
 from appliance.backup_schedule import run_nightly
 from appliance.clock import utcnow
 from appliance.inbox.outbound import sweep_outbox
+from appliance.notify import kept_alerts
 from appliance.notify.backlog import BacklogAlarm
 from appliance.privacy import audit_checkpoint
 from appliance.runtime import Runtime
@@ -117,6 +118,11 @@ def poll_health(rt: Runtime, enqueue_alert: Callable[[int], object]) -> int | No
     row_id = health.record(health.from_phone_number(doc), source="poll")
     if row_id is not None:
         enqueue_alert(row_id)
+    elif kept_alerts.waiting() and health.can_send(health.current()):
+        # Kept WhatsApp alerts go with the next alert; with no change to alert about (a
+        # refusal while the number looked fine, or WhatsApp configured since), here.
+        with make_client(rt) as late:
+            kept_alerts.flush(rt.settings, late)
     return row_id
 
 

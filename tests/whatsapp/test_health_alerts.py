@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from appliance import scheduler
 from appliance.config import load_settings
 from appliance.notify import alerts, kept_alerts
 from appliance.notify.alert_text import late_text
@@ -275,3 +276,23 @@ def test_alert_times_are_in_office_time(wa_rt, smtpd, zone, shown):
     # and so is the late mark of a WhatsApp alert
     late = late_text("x", datetime(2026, 3, 2, 7, 5), datetime(2026, 3, 2, 7, 35), zone)
     assert f"happened at {shown[11:]}" in late and "sent at" in late and "07:" not in late
+
+
+def test_a_kept_alert_goes_out_with_the_next_poll_once_the_number_can_send(
+        admins_rt, sim, smtpd, monkeypatch):
+    # Given an alert Meta refused with 133010 while Gembok believed the number fine
+    health.record(health.HealthState(status="CONNECTED", quality="GREEN"), source="poll")
+    control(sim, "/_sim/number", {"status": "DISCONNECTED"})
+    sim.flush()
+    first = health.record(health.HealthState(quality="YELLOW"), source="poll")
+    assert alerts.send_health_alert(admins_rt, first, connect(sim)).kept
+    # When the number is back without a change worth an alert of its own
+    control(sim, "/_sim/number", {"status": "CONNECTED"})
+    sim.flush()
+    monkeypatch.setattr(scheduler, "make_client", lambda rt: connect(sim)())
+    queued: list[int] = []
+    scheduler.poll_health(admins_rt, queued.append)  # records what Meta now says
+    scheduler.poll_health(admins_rt, queued.append)  # nothing new: the kept one goes
+    # Then the admin's phone has it, marked late, and it is not kept any more
+    assert ["terlambat" in r for r in admin_phone_reads(sim)] == [True]
+    assert KeptAlert.get(KeptAlert.health == first).state == "sent"
