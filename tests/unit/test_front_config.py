@@ -76,3 +76,10 @@ def test_the_self_signed_certificate_is_ecdsa_p256_signed_with_sha256(tmp_path):
     assert isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1"
     assert isinstance(cert.signature_hash_algorithm, hashes.SHA256)
     assert oct((tmp_path / "key.pem").stat().st_mode & 0o777) == "0o600"
+
+
+def test_no_request_body_waits_on_disk_in_clear():
+    """A webhook names customers; an agent's attachment is a customer's document: a body
+    that nginx holds until it is whole waits under /run (tmpfs), never on a disk."""
+    for name, block in servers(SITE.read_text()).items():
+        assert re.search(r"\n\tclient_body_temp_path /run/[\w-]+;", block), name
