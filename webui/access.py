@@ -10,10 +10,11 @@ is a 404, the same as for an id that does not exist.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
@@ -22,6 +23,8 @@ from appliance.auth.permissions import PERMISSIONS, Denied, Principal
 from appliance.runtime import Runtime
 from appliance.store.accounts import UserSession
 from appliance.store.models import User
+
+log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 ACCESS_ATTR = "_gembok_access"
@@ -62,6 +65,14 @@ def signed_in(partial: bool = False) -> Callable[[F], F]:
     return decorate
 
 
+def _refused(me: Current, name: str) -> NoReturn:
+    """A 404, and one log line an admin can act on (who, what route, which permission; ids
+    only, never what was asked about): a refusal is worth noticing when it repeats."""
+    log.warning("refused: %s asked %s %s (needs %s)", me.principal.actor, request.method,
+                request.url_rule.rule if request.url_rule else "?", name)
+    abort(404)
+
+
 def permission(name: str, *, activity: bool = True) -> Callable[[F], F]:
     """`activity=False`: a request the page makes by itself (the live stream), which does
     not keep an idle session alive; only the user's own requests do."""
@@ -75,11 +86,11 @@ def permission(name: str, *, activity: bool = True) -> Callable[[F], F]:
             if not isinstance(current, Current):
                 return current
             if not current.complete or not current.principal.can(name):
-                abort(404)
+                _refused(current, name)
             try:
                 return view(*args, **kwargs)
             except Denied:
-                abort(404)
+                _refused(current, name)
 
         setattr(wrapper, ACCESS_ATTR, f"permission:{name}")
         return wrapper  # type: ignore[return-value]

@@ -13,6 +13,7 @@ the caller passes `tell_admins`, which gets the grant's audit entry once it is c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -54,6 +55,10 @@ def view(user: User) -> UserView:
                     [p for p in user.extra_permissions.split(",") if p])
 
 
+# Where notices go: one line, no spaces, a dotted domain (a line break would add a header).
+EMAIL = re.compile(r"[^\s@<>,;\"]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
 def create_user(rt: Runtime, *, username: str, display_name: str, role: str,
                 actor: str, principal: Principal | None = None, email: str = "",
                 divisions: list[int] | None = None) -> tuple[User, str]:
@@ -71,6 +76,8 @@ def create_user(rt: Runtime, *, username: str, display_name: str, role: str,
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if User.select().where(User.username == username).exists():
         raise AccountError(f"the user name {username} is taken")
+    if email.strip() and not EMAIL.fullmatch(email.strip()):
+        raise AccountError("an e-mail address is name@domain, on one line, without spaces")
     password = one_time_password()
     with db.atomic():
         user = User.create(username=username, display_name=display_name.strip()[:120] or username,

@@ -28,7 +28,11 @@ def send_email(smtp: SmtpSettings, to: list[str], subject: str, body: str, *,
     if not smtp.host:
         raise EmailError("e-mail is not configured: set smtp.host")
     msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = smtp.sender, ", ".join(to), subject
+    try:  # a line break in an address would add a header: the library refuses it
+        msg["From"], msg["To"], msg["Subject"] = smtp.sender, ", ".join(to), subject
+    except ValueError:
+        raise EmailError("an address or the subject of this e-mail is not valid (a line "
+                         "break?): check the recipients' e-mail addresses") from None
     now = datetime.now(ZoneInfo(zone)) if zone else datetime.now().astimezone()
     msg["Date"] = format_datetime(now)
     msg.set_content(body)
