@@ -245,7 +245,9 @@ class InboxSettings:
 class AuthSettings:
     """Staff sign-in and sessions."""
 
-    idle_minutes: int = setting(30, "Sign out after this many minutes without a request.",
+    idle_minutes: int = setting(30, "Sign out after this many minutes without a request of "
+                                    "the user's own (not the live stream, nor the page's "
+                                    "refreshes after it).",
                                 check=_at_least(5, 24 * 60))
     absolute_hours: int = setting(12, "Sign out this many hours after signing in, whatever.",
                                   check=_at_least(1, 24 * 7))

@@ -25,6 +25,7 @@ from appliance.store.accounts import UserSession
 from appliance.store.models import User
 
 log = logging.getLogger(__name__)
+BACKGROUND = "X-Gembok-Background"  # set by the Chatroom's scripts on their own refreshes
 
 F = TypeVar("F", bound=Callable[..., Any])
 ACCESS_ATTR = "_gembok_access"
@@ -111,6 +112,8 @@ def _current_or_login(activity: bool = True) -> Current | Any:
     if found is not None:
         return found
     token = session.get("sid")
+    # The page's own refreshes after a live change say so: they keep no session alive.
+    activity = activity and request.headers.get(BACKGROUND) != "1"
     resolved = sessions.resolve(token, runtime().settings.auth,
                                 activity=activity) if token else None
     if resolved is None:

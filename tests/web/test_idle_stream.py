@@ -113,3 +113,22 @@ def test_a_session_idle_too_long_is_ended_by_the_streams_own_check(world):
     assert not sessions.still_valid(row.id, auth)
     assert UserSession.get_by_id(row.id).revoked_at is not None
     assert sessions.resolve(token, auth) is None
+
+
+def test_the_pages_own_refreshes_after_a_live_change_are_not_activity(world):
+    idle = timedelta(minutes=world.rt.settings.auth.idle_minutes)
+    with time_machine.travel(datetime.now(UTC), tick=True) as clock:
+        # Given Yanti, signed in, whose tab reloads the list after every live change
+        make_user(world, "yanti")
+        yanti = sign_in_as(world, "yanti")
+        assert yanti.get("/api/counts").status_code == 200
+        worked_at = last_seen("yanti", world)
+        clock.shift(idle / 2)
+        # When the page refreshes itself (marked as such) in a busy office
+        quiet = {"X-Gembok-Background": "1"}
+        assert yanti.get("/api/conversations", headers=quiet).status_code == 200
+        assert yanti.get("/api/counts", headers=quiet).status_code == 200
+        # Then her session still counts from her own last request
+        assert last_seen("yanti", world) == worked_at
+        clock.shift(idle / 2 + timedelta(minutes=1))
+        assert yanti.get("/api/counts", headers=quiet).status_code == 401

@@ -23,6 +23,23 @@ async function answer(response) {
   return body;
 }
 
+// Calls made while `quietly` runs are the page refreshing itself after a live change, not
+// the user: the server does not count them as activity, so an idle tab still signs out.
+let background = false;
+
+export function quietly(work) {
+  background = true;
+  try {
+    return work();
+  } finally {
+    background = false;
+  }
+}
+
+function marked(headers) {
+  return background ? Object.assign(headers, { "X-Gembok-Background": "1" }) : headers;
+}
+
 export async function get(path, params = {}) {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
@@ -30,14 +47,14 @@ export async function get(path, params = {}) {
   }
   const url = query.toString() ? path + "?" + query : path;
   return answer(await fetch(url, { credentials: "same-origin",
-                                   headers: { Accept: "application/json" } }));
+                                   headers: marked({ Accept: "application/json" }) }));
 }
 
 export async function post(path, body = {}) {
   return answer(await fetch(path, {
     method: "POST", credentials: "same-origin",
-    headers: { "Content-Type": "application/json", Accept: "application/json",
-               "X-CSRFToken": token },
+    headers: marked({ "Content-Type": "application/json", Accept: "application/json",
+                      "X-CSRFToken": token }),
     body: JSON.stringify(body),
   }));
 }

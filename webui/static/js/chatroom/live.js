@@ -1,5 +1,5 @@
 // Provides live updates: the change stream, and a sound and notification for new conversations.
-import { get } from "./api.js";
+import { get, quietly } from "./api.js";
 import { config, t } from "./config.js";
 import { byId } from "./dom.js";
 import { isKnown, remember } from "./list.js";
@@ -66,13 +66,14 @@ function flush() {
   pending = new Map();
   const arrived = [...changes].filter(([, kinds]) => kinds.has("message")
     || kinds.has("transferred")).map(([id]) => id);
-  announce(arrived).catch(() => {}).then(() => emit("changes", changes));
+  quietly(() => announce(arrived)).catch(() => {})
+    .then(() => quietly(() => emit("changes", changes)));
 }
 
 function connect() {
   const stream = new EventSource("/api/stream");
   // The stream tells what changed after it (re)connected: catch up on anything before.
-  stream.addEventListener("open", () => emit("resync"));
+  stream.addEventListener("open", () => quietly(() => emit("resync")));
   stream.addEventListener("changes", (event) => {
     for (const change of JSON.parse(event.data).changes) {
       if (!pending.has(change.conversation)) pending.set(change.conversation, new Set());

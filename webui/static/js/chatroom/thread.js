@@ -1,5 +1,5 @@
 // Provides the open conversation: its header, messages with ticks, private notes, older pages.
-import { get, post } from "./api.js";
+import { get, post, quietly } from "./api.js";
 import { can, config, t } from "./config.js";
 import { byId, el, show } from "./dom.js";
 import { when, whenFull, windowLeft } from "./format.js";
@@ -121,7 +121,8 @@ export async function openThread(id, refresh = false) {
   show(byId("thread-empty"), false);
   show(byId("thread-body"), true);
   render(!refresh || nearBottom);
-  post("/api/conversations/" + Number(id) + "/read").catch(() => {});
+  const markRead = () => post("/api/conversations/" + Number(id) + "/read");
+  (refresh ? quietly(markRead) : markRead()).catch(() => {});
   return thread.conversation;
 }
 
