@@ -17,7 +17,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from appliance import tasks
 from appliance.store.db import PRAGMAS
-from appliance.store.migrations.m0002_whatsapp import STATEMENTS
+from appliance.store.migrations.m0006_forgetful_inbox import STATEMENTS
 from appliance.whatsapp.inbox_writer import IdBatcher, serve
 
 
@@ -25,9 +25,10 @@ def connect(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     for name, value in PRAGMAS.items():
         conn.execute(f"PRAGMA {name} = {value}")
-    for statement in STATEMENTS:
-        if "inbox_event" in statement:
-            conn.execute(statement.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
+    for statement in STATEMENTS:  # the table as the latest migration leaves it
+        if statement.startswith("CREATE") and "inbox_event" in statement:
+            conn.execute(statement.replace('"inbox_event_new"', '"inbox_event"')
+                         .replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
                          .replace("CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX IF NOT EXISTS")
                          .replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS"))
     return conn

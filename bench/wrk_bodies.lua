@@ -1,4 +1,7 @@
--- Cycles through pre-signed webhook bodies, one "signature<TAB>body" per line.
+-- Cycles through pre-signed webhook bodies, one "signature<TAB>body" per line, from the
+-- line after `offset` (second argument, 0: the first line). wrk calls request() once
+-- before the run to check the script (thread 0: run with -t1) and sends nothing of it:
+-- that call gets the last line, so every line is sent in order, the first one first.
 local sigs, bodies = {}, {}
 local idx = 0
 
@@ -8,7 +11,7 @@ function init(args)
     sigs[#sigs + 1] = line:sub(1, tab - 1)
     bodies[#bodies + 1] = line:sub(tab + 1)
   end
-  idx = tonumber(args[2] or "0")
+  idx = (tonumber(args[2] or "0") - 1) % #bodies
 end
 
 function request()

@@ -7,10 +7,14 @@ backups too, becomes unreadable at once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from appliance.clock import utcnow
 from appliance.crypto.aead import KeySet, new_key
 from appliance.crypto.masterkey import Masters
 from appliance.crypto.wrap import unwrap, wrap
 from appliance.errors import GembokError
+from appliance.store.db import db
 from appliance.store.keystate import AppState
 from appliance.store.models import CustomerKey
 
@@ -33,6 +37,19 @@ def create_customer_keys(master: Masters, customer_id: int) -> KeySet:
     CustomerKey.create(customer=customer_id, version=1, master_id=master.key_id,
                        wrapped=wrap(master.key, key, _label(customer_id, 1)))
     return KeySet({1: key})
+
+
+def store_new_customer_keys(master: Masters, keys: Mapping[int, bytes]) -> None:
+    """New customers' keys (id -> raw key) as `create_customer_keys` would store them, one
+    statement for all: the batch path of webhook ingest, for first contacts in bulk."""
+    state = AppState.get_or_none(AppState.name == "master_id")
+    if state is not None and state.value != master.key_id:
+        master.use(state.value)
+    now = str(utcnow())
+    db.cursor().executemany(
+        "INSERT INTO customer_key (customer_id, version, master_id, wrapped, created_at) "
+        "VALUES (?, 1, ?, ?, ?)", [(cid, master.key_id, wrap(master.key, key, _label(cid, 1)),
+                                     now) for cid, key in keys.items()])
 
 
 def customer_keys(master: Masters, customer_id: int) -> KeySet:

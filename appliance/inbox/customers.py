@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from appliance.crypto.blind_index import InvalidPhoneNumber, normalise_phone
@@ -34,7 +35,7 @@ def create_customer(rt: Runtime, *, name: str | None, phone: str | None = None,
     """
     if phone is None and wa_user_id is None:
         raise ValueError("a customer needs a phone number or a WhatsApp user id")
-    e164 = _e164(phone, rt.settings.region, strict_phone) if phone is not None else None
+    e164 = stored_phone(phone, rt.settings.region, strict_phone) if phone is not None else None
     with db.atomic():
         row = Customer.create()
         keys = create_customer_keys(rt.master, row.id)
@@ -49,7 +50,14 @@ def create_customer(rt: Runtime, *, name: str | None, phone: str | None = None,
     return int(row.id)
 
 
-def _e164(phone: str, region: str, strict: bool) -> str:
+WHATSAPP_E164 = re.compile(r"\+[1-9][0-9]{5,14}")
+
+
+def stored_phone(phone: str, region: str, strict: bool = False) -> str:
+    """A number WhatsApp vouches for (`strict=False`) is E.164 already: `+` and the digits
+    of Meta's `wa_id`, kept as sent (parsing it cost a first contact 15 % of its time)."""
+    if not strict and WHATSAPP_E164.fullmatch(phone):
+        return phone
     try:
         return normalise_phone(phone, region)
     except InvalidPhoneNumber:

@@ -8,11 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from appliance.inbox import first_contacts
 from appliance.inbox.customers import find_by_phone, read_customer
 from appliance.inbox.messages import read_conversation
+from appliance.store.chatroom import CustomerToken
 from appliance.store.models import (
     Conversation,
     Customer,
+    CustomerKey,
     InboxEvent,
     Media,
     Message,
@@ -152,25 +155,26 @@ def test_an_unreadable_body_is_marked_failed_not_retried_forever(wa_rt):
 
 
 def test_a_crash_halfway_leaves_the_event_for_the_sweeper_and_no_half_rows(wa_rt, monkeypatch):
+    # Given one POST from two customers never seen before
     body = batch(text_message("wamid.C1", wa_id="6281111111111", user_id="ID.1"),
                  text_message("wamid.C2", wa_id="6282222222222", user_id="ID.2"))
     event_id = store(wa_rt.keyring.system, json.dumps(body).encode())
-    calls = []
-    real = ingest.find_or_create_from_whatsapp
+    real = first_contacts.audit_created
 
-    def crash_on_second(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("worker killed")
-        return real(*args, **kwargs)
+    def crash(*args, **kwargs):  # after their customer, key and token rows were written
+        raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(ingest, "find_or_create_from_whatsapp", crash_on_second)
+    # When the worker dies while it makes them
+    monkeypatch.setattr(first_contacts, "audit_created", crash)
     with pytest.raises(RuntimeError):
         ingest.process_event(wa_rt, event_id)
-    assert Message.select().count() == 0 and InboxEvent.get_by_id(event_id).state == "new"
-    monkeypatch.setattr(ingest, "find_or_create_from_whatsapp", real)
+    # Then nothing of them is left, and the event waits for the sweeper
+    assert Message.select().count() == 0 and Customer.select().count() == 0
+    assert CustomerKey.select().count() == 0 and CustomerToken.select().count() == 0
+    assert InboxEvent.get_by_id(event_id).state == "new"
+    monkeypatch.setattr(first_contacts, "audit_created", real)
     ingest.process_event(wa_rt, event_id)
-    assert Message.select().count() == 2
+    assert Message.select().count() == 2 and Customer.select().count() == 2
 
 
 KEYS = st.sampled_from(["object", "entry", "changes", "value", "field", "messages", "statuses",
