@@ -18,13 +18,13 @@ import ssl
 import statistics
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 import urllib.request
 from pathlib import Path
 
 import psutil
+from procs import scratch_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,45 +89,46 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--settle", type=float, default=3.0)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="gembok-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GEMBOK_")}
-    ports = {name: free_port() for name in ("WEB", "WEBHOOK", "SIMULATOR")}
-    env.update({f"GEMBOK_{n}_PORT": str(p) for n, p in ports.items()},
-               GEMBOK_DATA_DIR=str(work / "var"))
-    subprocess.run([sys.executable, "-m", "appliance", "init"], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
-    gembok_urls = [f"https://127.0.0.1:{ports['WEB']}/healthz",
-                   f"https://127.0.0.1:{ports['WEBHOOK']}/healthz",
-                   f"http://127.0.0.1:{ports['SIMULATOR']}/healthz"]
-    (work / "hello.py").write_text(textwrap.dedent("""
-        from flask import Flask
-        app = Flask(__name__)
-        @app.get("/healthz")
-        def ok(): return "ok"
-    """))
-    hello_port = free_port()
-    hello = [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "8",
-             "--no-control-socket", "-b", f"127.0.0.1:{hello_port}", "hello:app"]
-    rows: dict[str, list[Sample]] = {"gembok run": [], "baseline": []}
-    for _ in range(args.rounds):
-        rows["gembok run"].append(measure([sys.executable, "-m", "appliance", "run"], env,
-                                          gembok_urls, ROOT, args.settle))
-        rows["baseline"].append(measure(hello, env, [f"http://127.0.0.1:{hello_port}/healthz"],
-                                        work, args.settle))
-    print(f"# footprint, {args.rounds} rounds, {platform.node()}: {os.cpu_count()} cores, "
-          f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}, "
-          f"{platform.platform()}")
-    print(f"{'what':<12} {'ready s median':>15} {'ready s max':>12} {'RSS MB':>7} "
-          f"{'PSS MB':>7} {'processes':>10}")
-    med: dict[str, list[float]] = {}
-    for name, results in rows.items():
-        med[name] = [statistics.median(r[i] for r in results) for i in range(4)]
-        ready, rss, pss, count = med[name]
-        print(f"{name:<12} {ready:>15.2f} {max(r[0] for r in results):>12.2f} {rss:>7.0f} "
-              f"{pss:>7.0f} {count:>10.0f}")
-    g, b = med["gembok run"], med["baseline"]
-    print(f"gembok run / baseline: ready x{g[0] / b[0]:.1f}, RSS x{g[1] / b[1]:.1f}, "
-          f"PSS x{g[2] / b[2]:.1f}")
+    with scratch_dir("gembok-bench-") as work:  # removed at the end, on Ctrl-C too
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GEMBOK_")}
+        ports = {name: free_port() for name in ("WEB", "WEBHOOK", "SIMULATOR")}
+        env.update({f"GEMBOK_{n}_PORT": str(p) for n, p in ports.items()},
+                   GEMBOK_DATA_DIR=str(work / "var"))
+        subprocess.run([sys.executable, "-m", "appliance", "init"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        gembok_urls = [f"https://127.0.0.1:{ports['WEB']}/healthz",
+                       f"https://127.0.0.1:{ports['WEBHOOK']}/healthz",
+                       f"http://127.0.0.1:{ports['SIMULATOR']}/healthz"]
+        (work / "hello.py").write_text(textwrap.dedent("""
+            from flask import Flask
+            app = Flask(__name__)
+            @app.get("/healthz")
+            def ok(): return "ok"
+        """))
+        hello_port = free_port()
+        hello = [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "8",
+                 "--no-control-socket", "-b", f"127.0.0.1:{hello_port}", "hello:app"]
+        rows: dict[str, list[Sample]] = {"gembok run": [], "baseline": []}
+        for _ in range(args.rounds):
+            rows["gembok run"].append(measure([sys.executable, "-m", "appliance", "run"], env,
+                                              gembok_urls, ROOT, args.settle))
+            rows["baseline"].append(measure(hello, env, [f"http://127.0.0.1:{hello_port}/healthz"],
+                                            work, args.settle))
+        print(f"# footprint, {args.rounds} rounds, {platform.node()}: {os.cpu_count()} cores, "
+              f"{psutil.virtual_memory().total / 2**30:.0f} GiB, "
+              f"Python {platform.python_version()}, "
+              f"{platform.platform()}")
+        print(f"{'what':<12} {'ready s median':>15} {'ready s max':>12} {'RSS MB':>7} "
+              f"{'PSS MB':>7} {'processes':>10}")
+        med: dict[str, list[float]] = {}
+        for name, results in rows.items():
+            med[name] = [statistics.median(r[i] for r in results) for i in range(4)]
+            ready, rss, pss, count = med[name]
+            print(f"{name:<12} {ready:>15.2f} {max(r[0] for r in results):>12.2f} {rss:>7.0f} "
+                  f"{pss:>7.0f} {count:>10.0f}")
+        g, b = med["gembok run"], med["baseline"]
+        print(f"gembok run / baseline: ready x{g[0] / b[0]:.1f}, RSS x{g[1] / b[1]:.1f}, "
+              f"PSS x{g[2] / b[2]:.1f}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import os
 import platform
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from procs import scratch_dir
 
 from appliance.auth import sessions
 from appliance.auth.permissions import BOX_ADMIN
@@ -117,13 +117,14 @@ def fill(rt: Any, customers: int, messages: int, sealed: bool, divisions: list[i
 @contextmanager
 def plain_store() -> Iterator[None]:
     """The baseline: customer key sets that do not encrypt (the database has no key)."""
-    saved = (conversations.customer_keysets, work.customer_keys)
+    saved = (conversations.customer_keysets, work.customer_keys, work.customer_keysets)
     conversations.customer_keysets = lambda master, ids: {i: PlainKeys() for i in ids}
+    work.customer_keysets = conversations.customer_keysets
     work.customer_keys = lambda master, cid: PlainKeys()
     try:
         yield
     finally:
-        conversations.customer_keysets, work.customer_keys = saved
+        conversations.customer_keysets, work.customer_keys, work.customer_keysets = saved
 
 
 def build(base: Path, customers: int, messages: int,
@@ -183,7 +184,8 @@ def measure(rt: Any, settings: Any, token: str, samples: int,
         assert client.get("/api/conversations").status_code == 200
 
     def thread() -> None:
-        assert client.get(f"/api/conversations/{rng.choice(ids)}").status_code == 200
+        resp = client.get(f"/api/conversations/{rng.choice(ids)}")
+        assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
 
     inbox()
     thread()
@@ -203,28 +205,28 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=300)
     args = parser.parse_args()
-    base = Path(tempfile.mkdtemp(prefix="gembok-inbox-"))
-    figures = {}
-    for sealed in (True, False):
-        rt, settings, token, plain = build(base, args.customers, args.messages, sealed)
-        if sealed:
-            figures["sealed"] = measure(rt, settings, token, args.samples, None)
-        else:
-            with plain_store():
-                figures["plain"] = measure(rt, settings, token, args.samples, plain)
-        files = settings.data_dir.glob("gembok.db*" if sealed else "plain.db*")
-        size = sum(p.stat().st_size for p in files)
-        print(f"  {'sealed' if sealed else 'plain'} database: {size / 2**20:.0f} MB")
-    print(f"# Chatroom pages, {platform.node()}: {psutil.cpu_count()} cores, "
-          f"Python {platform.python_version()}; {args.customers:,} customers, "
-          f"{args.customers // 5:,} open conversations, {args.messages:,} messages; "
-          f"{args.samples} requests each, in-process through the Flask app")
-    print(f"{'page':<28} {'sealed p50':>10} {'p95':>7} {'plain p50':>10} {'p95':>7} "
-          f"{'ratio p95':>10}")
-    for page, label in (("inbox", "inbox, 50 rows"), ("thread", "thread, latest 50 msgs")):
-        s, p = figures["sealed"][page], figures["plain"][page]
-        print(f"{label:<28} {statistics.median(s):>8.1f}ms {p95(s):>5.1f}ms "
-              f"{statistics.median(p):>8.1f}ms {p95(p):>5.1f}ms {p95(s) / p95(p):>10.2f}")
+    with scratch_dir("gembok-inbox-") as base:  # removed at the end, on Ctrl-C too
+        figures = {}
+        for sealed in (True, False):
+            rt, settings, token, plain = build(base, args.customers, args.messages, sealed)
+            if sealed:
+                figures["sealed"] = measure(rt, settings, token, args.samples, None)
+            else:
+                with plain_store():
+                    figures["plain"] = measure(rt, settings, token, args.samples, plain)
+            files = settings.data_dir.glob("gembok.db*" if sealed else "plain.db*")
+            size = sum(p.stat().st_size for p in files)
+            print(f"  {'sealed' if sealed else 'plain'} database: {size / 2**20:.0f} MB")
+        print(f"# Chatroom pages, {platform.node()}: {psutil.cpu_count()} cores, "
+              f"Python {platform.python_version()}; {args.customers:,} customers, "
+              f"{args.customers // 5:,} open conversations, {args.messages:,} messages; "
+              f"{args.samples} requests each, in-process through the Flask app")
+        print(f"{'page':<28} {'sealed p50':>10} {'p95':>7} {'plain p50':>10} {'p95':>7} "
+              f"{'ratio p95':>10}")
+        for page, label in (("inbox", "inbox, 50 rows"), ("thread", "thread, latest 50 msgs")):
+            s, p = figures["sealed"][page], figures["plain"][page]
+            print(f"{label:<28} {statistics.median(s):>8.1f}ms {p95(s):>5.1f}ms "
+                  f"{statistics.median(p):>8.1f}ms {p95(p):>5.1f}ms {p95(s) / p95(p):>10.2f}")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 import httpx
 import psutil
 from inbox import build  # bench/inbox.py: the same 100,000 customers and 1,000,000 messages
+from procs import scratch_dir
 
 from appliance.bootstrap import initialise
 from appliance.config import load_settings
@@ -180,29 +180,29 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0,
                         help="how long the inbox is measured before the job starts")
     args = parser.parse_args()
-    base = Path(tempfile.mkdtemp(prefix="gembok-rotation-"))
-    machine = (f"{platform.node()}: {psutil.cpu_count()} cores, "
-               f"Python {platform.python_version()}")
+    with scratch_dir("gembok-rotation-") as base:  # removed at the end, on Ctrl-C too
+        machine = (f"{platform.node()}: {psutil.cpu_count()} cores, "
+                   f"Python {platform.python_version()}")
 
-    took, floor = master_rotation(base, args.keys)
-    print(f"# Master key rotation, {machine}")
-    print(f"{'customer keys':<16} {'rotation':>9} {'crypto floor':>13} {'ratio':>6}")
-    print(f"{args.keys:<16,} {took:>8.2f}s {floor:>12.2f}s {took / floor:>6.2f}")
+        took, floor = master_rotation(base, args.keys)
+        print(f"# Master key rotation, {machine}")
+        print(f"{'customer keys':<16} {'rotation':>9} {'crypto floor':>13} {'ratio':>6}")
+        print(f"{args.keys:<16,} {took:>8.2f}s {floor:>12.2f}s {took / floor:>6.2f}")
 
-    figures = data_rotation(base, args.customers, args.messages, args.seconds)
-    before, during = figures["samples"]["before"], figures["samples"]["during"]
-    rate = figures["rows"] / figures["seconds"]
-    print(f"# Data-key rotation under load, {machine}; {args.customers:,} customers, "
-          f"{args.messages:,} messages; web UI under gunicorn, {AGENTS} agents reloading "
-          f"the inbox every {THINK} s")
-    print(f"rows re-sealed: {figures['rows']:,} in {figures['seconds']:.1f} s = "
-          f"{rate:,.0f} rows/s")
-    print(f"{'inbox (50 rows)':<18} {'requests':>9} {'p50':>8} {'p95':>8}")
-    for label, values in (("before the job", before), ("during the job", during)):
-        print(f"{label:<18} {len(values):>9} {statistics.median(values):>6.1f}ms "
-              f"{p95(values):>6.1f}ms")
-    print(f"p95 during / before: {p95(during) / p95(before):.2f}  "
-          f"(failed requests: {figures['errors']})")
+        figures = data_rotation(base, args.customers, args.messages, args.seconds)
+        before, during = figures["samples"]["before"], figures["samples"]["during"]
+        rate = figures["rows"] / figures["seconds"]
+        print(f"# Data-key rotation under load, {machine}; {args.customers:,} customers, "
+              f"{args.messages:,} messages; web UI under gunicorn, {AGENTS} agents reloading "
+              f"the inbox every {THINK} s")
+        print(f"rows re-sealed: {figures['rows']:,} in {figures['seconds']:.1f} s = "
+              f"{rate:,.0f} rows/s")
+        print(f"{'inbox (50 rows)':<18} {'requests':>9} {'p50':>8} {'p95':>8}")
+        for label, values in (("before the job", before), ("during the job", during)):
+            print(f"{label:<18} {len(values):>9} {statistics.median(values):>6.1f}ms "
+                  f"{p95(values):>6.1f}ms")
+        print(f"p95 during / before: {p95(during) / p95(before):.2f}  "
+              f"(failed requests: {figures['errors']})")
 
 
 if __name__ == "__main__":
