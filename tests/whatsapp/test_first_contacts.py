@@ -218,3 +218,13 @@ def test_a_first_contact_made_the_model_way_elsewhere_meanwhile_takes_no_batch_i
     assert find_by_phone(wa_rt, "+6288888888888") is not None
     assert find_or_create_from_whatsapp(wa_rt, phone=BUDI, user_id="ID.B", name=None) == \
         find_by_phone(wa_rt, "+" + BUDI)
+
+
+def test_a_busy_box_never_shrinks_a_transaction_below_its_floor():
+    # Given a transaction that took long (the listener had the cores meanwhile)
+    sizer = ingest._Sizer()
+    sizer.learn(count=40, seconds=2.0)
+    # Then the next one still carries enough events to pay for its commit
+    assert sizer.size == ingest.MIN_EVENTS
+    sizer.learn(count=40, seconds=0.001)  # and a quick one lets it grow, up to 500
+    assert sizer.size == 500
