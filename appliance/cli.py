@@ -159,7 +159,7 @@ def inbox_writer() -> None:
     from appliance.runtime import open_runtime
     from appliance.store.db import connect_raw
     from appliance.store.write_lock import write_lock
-    from appliance.whatsapp.inbox_writer import IdBatcher, serve
+    from appliance.whatsapp.event_writer import IdBatcher, serve
 
     settings = _settings()
     rt = open_runtime(settings)
@@ -233,7 +233,7 @@ def whatsapp_configure() -> None:
 def whatsapp_status() -> None:
     """Show whether WhatsApp is configured and the number's last known health (no secrets)."""
     from appliance.runtime import open_runtime
-    from appliance.whatsapp import health, inbox
+    from appliance.whatsapp import health, webhook_events
     from appliance.whatsapp.credentials import load_credentials
 
     rt = open_runtime(_settings())
@@ -242,7 +242,7 @@ def whatsapp_status() -> None:
     for name in ("access_token", "app_secret", "verify_token"):
         click.echo(f"{name.replace('_', ' ')}: {'set' if getattr(creds, name) else 'NOT SET'}")
     click.echo(f"number health: {health.current().describe()}")
-    click.echo(f"webhook events waiting: {inbox.backlog()}")
+    click.echo(f"webhook events waiting: {webhook_events.backlog()}")
 
 
 @cli.group()

@@ -28,7 +28,7 @@ from appliance.supervisor.run import _http_ok
 from appliance.supervisor.state import read_state
 from appliance.tls import certificate_expiry
 from appliance.units import UnitsUnknown, unit_states
-from appliance.whatsapp import health, inbox
+from appliance.whatsapp import health, webhook_events
 from appliance.whatsapp.credentials import load_credentials
 
 
@@ -77,7 +77,7 @@ def _guard(results: list[Result], name: str, check: Callable[[], Runtime]) -> Ru
 
 def _whatsapp(rt: Runtime) -> Result:
     creds = load_credentials(rt)
-    waiting = inbox.backlog()
+    waiting = webhook_events.backlog()
     missing = [n for n in ("phone_number_id", "access_token", "app_secret", "verify_token")
                if not getattr(creds, n)]
     if missing:

@@ -22,7 +22,7 @@ from appliance.notify.backlog import BacklogAlarm
 from appliance.privacy import audit_checkpoint
 from appliance.runtime import Runtime
 from appliance.store.keystate import KeyJob
-from appliance.whatsapp import health, inbox
+from appliance.whatsapp import health, webhook_events
 from appliance.whatsapp.client import GraphError, TokenError
 from appliance.whatsapp.connection import NotConfigured, make_client
 
@@ -62,7 +62,8 @@ class Scheduler:
                 Job("number health", 60.0, lambda: poll_health(rt, enqueue.alert)),
                 Job("key jobs", 30.0, lambda: nudge_key_jobs(enqueue.key_job)),
                 Job("backlog alarm", 30.0, lambda: self.alarm.check(
-                    rt.settings, inbox.backlog(), inbox.oldest_waiting_seconds())),
+                    rt.settings, webhook_events.backlog(),
+                    webhook_events.oldest_waiting_seconds())),
             ]
 
     def tick(self, now: float | None = None) -> None:
@@ -129,7 +130,7 @@ def poll_health(rt: Runtime, enqueue_alert: Callable[[int], object]) -> int | No
 def purge_inbox(rt: Runtime) -> tuple[int, int]:
     """Raw webhooks past their time: failed ones after `inbox.failed_days`, applied ones
     (a digest only, kept against replays) after a day."""
-    failed, applied = inbox.purge(rt.settings.inbox.failed_days)
+    failed, applied = webhook_events.purge(rt.settings.inbox.failed_days)
     if failed:
         log.info("purged %d webhook events that could not be applied (older than %d days)",
                  failed, rt.settings.inbox.failed_days)
@@ -141,12 +142,12 @@ def sweep_inbox(rt: Runtime, enqueue_events: Callable[[list[int]], object]) -> i
 
     Processing is idempotent, so re-queuing one that a worker is still busy with is safe.
     """
-    stale = inbox.stale_ids(rt.settings.whatsapp.sweep_after_seconds)
+    stale = webhook_events.stale_ids(rt.settings.whatsapp.sweep_after_seconds)
     for start in range(0, len(stale), 100):
         enqueue_events(stale[start:start + 100])
     if stale:
         log.warning("sweeper re-queued %d webhook events not processed in time", len(stale))
-    waiting = inbox.backlog()
+    waiting = webhook_events.backlog()
     if waiting > BACKLOG_ALERT:
         log.error("webhook backlog is %d events: are the workers running?", waiting)
     return len(stale)

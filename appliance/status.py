@@ -20,7 +20,7 @@ from appliance.runtime import Runtime
 from appliance.store.backup import list_backups
 from appliance.supervisor.state import read_state
 from appliance.tls import certificate_expiry
-from appliance.whatsapp import health, inbox
+from appliance.whatsapp import health, webhook_events
 
 QUEUES = ("webhook", "send", "broadcast", "maintenance")  # as in appliance.tasks
 UNITS = units.UNITS  # the production units (systemd/), one per process of `gembok run`
@@ -86,7 +86,7 @@ def gather(rt: Runtime, *, check_audit: bool = True) -> BoxStatus:
     except (redis.RedisError, OSError):
         status.services.append(Service("redis (queues)", False,
                                         "no answer: see `gembok doctor`"))
-    status.events_waiting = inbox.backlog()
+    status.events_waiting = webhook_events.backlog()
     status.number = health.current().describe()
     status.disk_used_mb = sum(p.stat().st_size for p in settings.data_dir.rglob("*")
                               if p.is_file()) / 2**20

@@ -21,10 +21,10 @@ from dramatiq.brokers.stub import StubBroker
 
 from appliance.config import Settings
 from appliance.crypto import data_rotation
-from appliance.inbox import outbound
+from appliance.inbox import ingest, outbound
 from appliance.notify import alerts, content_granted, new_device
 from appliance.runtime import Runtime, open_runtime
-from appliance.whatsapp import health, ingest, media
+from appliance.whatsapp import health, media
 from appliance.whatsapp.client import TokenError
 from appliance.whatsapp.connection import NotConfigured, make_client
 

@@ -21,9 +21,9 @@ from procs import load_note, machine_facts, scratch_dir
 
 from appliance.bootstrap import initialise
 from appliance.config import load_settings
+from appliance.inbox import ingest
 from appliance.store.db import db, execute
-from appliance.whatsapp import ingest
-from appliance.whatsapp.inbox import fingerprint_key, seal_event
+from appliance.whatsapp.webhook_events import fingerprint_key, seal_event
 
 BATCH = 500  # ids per queue message (the inbox writer's IdBatcher.max_ids)
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from flask import Flask, request
 
-from appliance.whatsapp.inbox import SealedEvent, new_uid
-from appliance.whatsapp.inbox_writer import WriterClient
+from appliance.whatsapp.event_writer import WriterClient
+from appliance.whatsapp.webhook_events import SealedEvent, new_uid
 from webui.webhook_app import WebhookApp
 
 

@@ -18,7 +18,7 @@ from dramatiq.brokers.redis import RedisBroker
 from appliance import tasks
 from appliance.store.db import PRAGMAS
 from appliance.store.migrations.m0006_forgetful_inbox import STATEMENTS
-from appliance.whatsapp.inbox_writer import IdBatcher, serve
+from appliance.whatsapp.event_writer import IdBatcher, serve
 
 
 def connect(path: str) -> sqlite3.Connection:

@@ -23,9 +23,9 @@ from urllib.parse import parse_qs
 from appliance import tasks
 from appliance.config import Settings, load_settings
 from appliance.runtime import open_runtime
-from appliance.whatsapp import inbox
+from appliance.whatsapp import webhook_events
 from appliance.whatsapp.credentials import load_credentials
-from appliance.whatsapp.inbox_writer import WriterClient, WriterUnavailable
+from appliance.whatsapp.event_writer import WriterClient, WriterUnavailable
 from appliance.whatsapp.signature import handshake_challenge, signature_ok
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class WebhookApp:
         if enqueue:
             tasks.bind(tasks.redis_broker(self.settings))
         self.writer = WriterClient(self.settings.inbox_writer_socket)
-        self.fingerprint = inbox.fingerprint_key(self.rt.keyring.current("system"))
+        self.fingerprint = webhook_events.fingerprint_key(self.rt.keyring.current("system"))
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
@@ -62,8 +62,8 @@ class WebhookApp:
     def app_secret(self) -> str:
         return load_credentials(self.rt).app_secret
 
-    def seal(self, raw: bytes) -> inbox.SealedEvent:
-        return inbox.seal_event(self.rt.keyring.system, raw, self.fingerprint)
+    def seal(self, raw: bytes) -> webhook_events.SealedEvent:
+        return webhook_events.seal_event(self.rt.keyring.system, raw, self.fingerprint)
 
     def handshake(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         args = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", ""),
@@ -96,7 +96,7 @@ class WebhookApp:
             return 200
         except WriterUnavailable:
             pass  # no writer (tests, a restart): commit it here, one fsync of our own
-        event_id = inbox.store_sealed(event)
+        event_id = webhook_events.store_sealed(event)
         if self.enqueue and event_id:
             try:
                 tasks.process_events.send([event_id])

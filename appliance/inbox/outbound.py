@@ -20,6 +20,7 @@ from appliance.clock import utcnow
 from appliance.crypto.data_keys import customer_keys
 from appliance.errors import GembokError
 from appliance.inbox import changes
+from appliance.inbox.statuses import apply_pending, callback_for
 from appliance.runtime import Runtime
 from appliance.store.db import db
 from appliance.store.models import Conversation, Customer, Media, Message, Outbox
@@ -27,7 +28,6 @@ from appliance.store.sealed import open_text, seal_text
 from appliance.whatsapp import templates
 from appliance.whatsapp.client import CloudApiClient, GraphError, TokenError
 from appliance.whatsapp.media import where as media_where
-from appliance.whatsapp.statuses import apply_pending, callback_for
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(hours=24)

@@ -29,7 +29,7 @@ from appliance.store.accounts import Reveal
 from appliance.store.chatroom import CustomerToken
 from appliance.store.db import db
 from appliance.store.models import Conversation, Customer, InboxEvent, Message
-from appliance.whatsapp import inbox
+from appliance.whatsapp import webhook_events
 
 
 class ErasureError(GembokError):
@@ -114,8 +114,8 @@ def forget_in_raw_events(rt: Runtime, identity: set[str]) -> int:
     that held only them, or that does not parse (a failed one), is deleted.
     """
     system, changed = rt.keyring.system, 0
-    for event in inbox.with_bodies():
-        raw = inbox.open_event(system, event)
+    for event in webhook_events.with_bodies():
+        raw = webhook_events.open_event(system, event)
         if not any(name.encode() in raw for name in identity):
             continue
         kept = without_customer(raw, identity)

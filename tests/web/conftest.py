@@ -24,11 +24,12 @@ from appliance.auth.permissions import Principal
 from appliance.auth.users import create_user
 from appliance.bootstrap import initialise
 from appliance.crypto.data_keys import customer_keys
+from appliance.inbox import ingest
 from appliance.inbox.divisions import create_division
 from appliance.store.db import db
 from appliance.store.models import Conversation, Media, Message, User
-from appliance.whatsapp import ingest, templates
-from appliance.whatsapp.inbox import store
+from appliance.whatsapp import templates
+from appliance.whatsapp.webhook_events import store
 from tests.conftest import settings_for
 from webui import create_app
 

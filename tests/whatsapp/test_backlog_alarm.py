@@ -12,10 +12,10 @@ import pytest
 
 from appliance.clock import utcnow
 from appliance.config import load_settings
+from appliance.inbox import ingest
 from appliance.notify.backlog import BacklogAlarm
 from appliance.store.models import InboxEvent
-from appliance.whatsapp import ingest
-from appliance.whatsapp.inbox import backlog, oldest_waiting_seconds, store
+from appliance.whatsapp.webhook_events import backlog, oldest_waiting_seconds, store
 from tests.conftest import free_port
 from tests.whatsapp.conftest import text_message
 

@@ -10,6 +10,7 @@ import pytest
 
 from appliance.bootstrap import initialise
 from appliance.crypto.data_keys import customer_keys
+from appliance.inbox import ingest
 from appliance.inbox.customers import find_by_phone, find_or_create_from_whatsapp
 from appliance.inbox.routing import division_for_new_conversation
 from appliance.inbox.search_tokens import query_tokens
@@ -18,8 +19,7 @@ from appliance.store.chatroom import ChangeEvent, CustomerToken
 from appliance.store.db import db, execute
 from appliance.store.models import AuditEntry, Conversation, Customer, CustomerKey, Message
 from appliance.store.sealed import open_text
-from appliance.whatsapp import ingest
-from appliance.whatsapp.inbox import store
+from appliance.whatsapp.webhook_events import store
 from tests.conftest import settings_for
 from tests.whatsapp.conftest import WHATSAPP_ENV, batch, envelope
 

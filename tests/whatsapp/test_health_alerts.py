@@ -14,17 +14,18 @@ import pytest
 
 from appliance import scheduler
 from appliance.config import load_settings
+from appliance.inbox import ingest
 from appliance.notify import alerts, kept_alerts
 from appliance.notify.alert_text import late_text
 from appliance.notify.email import EmailError, send_email
 from appliance.runtime import Runtime
 from appliance.store.alerts import KeptAlert
 from appliance.store.models import NumberHealth
-from appliance.whatsapp import health, ingest
+from appliance.whatsapp import health
 from appliance.whatsapp.client import CloudApiClient
-from appliance.whatsapp.inbox import store
 from appliance.whatsapp.simulator.app import create_simulator
 from appliance.whatsapp.simulator.config import new_config
+from appliance.whatsapp.webhook_events import store
 from tests.conftest import free_port
 from tests.whatsapp.conftest import envelope
 

@@ -11,8 +11,8 @@ from werkzeug.test import Client
 
 from appliance.store.db import connect_raw
 from appliance.store.models import InboxEvent
-from appliance.whatsapp.inbox import fingerprint_key, open_event, seal_event
-from appliance.whatsapp.inbox_writer import WriterClient, WriterUnavailable, serve
+from appliance.whatsapp.event_writer import WriterClient, WriterUnavailable, serve
+from appliance.whatsapp.webhook_events import fingerprint_key, open_event, seal_event
 from tests.whatsapp.conftest import signed, text_message
 from webui.webhook_app import create_webhook_app
 

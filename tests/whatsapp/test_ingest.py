@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from appliance.inbox import first_contacts
+from appliance.inbox import first_contacts, ingest, statuses
 from appliance.inbox.customers import find_by_phone, read_customer
 from appliance.inbox.messages import read_conversation
 from appliance.store.chatroom import CustomerToken
@@ -22,8 +22,7 @@ from appliance.store.models import (
     NumberHealth,
     PendingStatus,
 )
-from appliance.whatsapp import ingest, statuses
-from appliance.whatsapp.inbox import store
+from appliance.whatsapp.webhook_events import store
 from appliance.whatsapp.webhook_parse import parse
 from tests.whatsapp.conftest import batch, envelope, status, text_message
 
@@ -76,6 +75,18 @@ def test_every_entry_change_message_and_status_of_a_batch_is_processed(wa_rt):
     assert {m.wamid for m in Message.select()} == {"wamid.B1", "wamid.B2", "wamid.B3",
                                                     "wamid.B4"}
     assert Customer.select().count() == 2
+
+
+def test_a_batch_names_its_new_inbound_messages_for_the_actors_after_it(wa_rt):
+    # Given a POST with two new messages and one already seen
+    deliver(wa_rt, text_message("wamid.SEEN"))
+    outcome = deliver(wa_rt, batch(text_message("wamid.N1", wa_id="6281111111111"),
+                                   text_message("wamid.N2", wa_id="6282222222222"),
+                                   text_message("wamid.SEEN")))
+    # Then the outcome carries the new ones' ids only (Auto Reply acts on them, off the
+    # hot path), and no text of theirs
+    assert sorted(outcome.inbound_ids) == sorted(
+        m.id for m in Message.select().where(Message.wamid.in_(["wamid.N1", "wamid.N2"])))
 
 
 def test_a_customer_without_a_phone_number_is_known_by_their_business_scoped_id(wa_rt):

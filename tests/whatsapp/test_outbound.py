@@ -11,14 +11,13 @@ import httpx
 import pytest
 
 from appliance.clock import utcnow
-from appliance.inbox import outbound
+from appliance.inbox import ingest, outbound
 from appliance.store.models import AuditEntry, Conversation, Message, Outbox
-from appliance.whatsapp import ingest
 from appliance.whatsapp.client import CloudApiClient, RateLimited, TokenError
 from appliance.whatsapp.error_text import plain_words
-from appliance.whatsapp.inbox import store
 from appliance.whatsapp.simulator.app import create_simulator
 from appliance.whatsapp.simulator.config import new_config
+from appliance.whatsapp.webhook_events import store
 from tests.whatsapp.conftest import text_message
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from appliance.crypto.data_keys import customer_keys
+from appliance.inbox import ingest
 from appliance.inbox.customers import changed_number
 from appliance.runtime import open_runtime
 from appliance.store.db import db
@@ -27,7 +28,6 @@ from appliance.store.models import (
     PendingStatus,
 )
 from appliance.store.sealed import open_text
-from appliance.whatsapp import ingest
 from appliance.whatsapp.webhook_parse import InboundMessage, parse
 from tests.whatsapp.conftest import FIXTURES, fixture_cases
 from tests.whatsapp.harness import Appliance

@@ -7,12 +7,13 @@ from datetime import timedelta
 
 from appliance.auth.permissions import BOX_ADMIN
 from appliance.clock import utcnow
+from appliance.inbox import ingest
 from appliance.privacy.erasure import erase_customer
 from appliance.privacy.raw_events import without_customer
 from appliance.scheduler import purge_inbox
 from appliance.store.models import Customer, InboxEvent
-from appliance.whatsapp import inbox, ingest
-from appliance.whatsapp.inbox import open_event, store
+from appliance.whatsapp import webhook_events
+from appliance.whatsapp.webhook_events import open_event, store
 from tests.whatsapp.conftest import text_message
 
 
@@ -37,9 +38,9 @@ def test_an_event_that_cannot_be_applied_is_kept_for_failed_days_then_purged(wa_
     ingest.process_event(wa_rt, applied)
     assert InboxEvent.get_by_id(event_id).state == "failed"
     days, now = wa_rt.settings.inbox.failed_days, utcnow()
-    monkeypatch.setattr(inbox, "utcnow", lambda: now + timedelta(days=days, hours=-1))
+    monkeypatch.setattr(webhook_events, "utcnow", lambda: now + timedelta(days=days, hours=-1))
     assert purge_inbox(wa_rt) == (0, 1)  # the applied one's digest goes after a day
-    monkeypatch.setattr(inbox, "utcnow", lambda: now + timedelta(days=days, hours=1))
+    monkeypatch.setattr(webhook_events, "utcnow", lambda: now + timedelta(days=days, hours=1))
     assert purge_inbox(wa_rt) == (1, 0)
     assert InboxEvent.select().count() == 0
 

@@ -25,14 +25,14 @@ from werkzeug.serving import make_server
 from appliance import tasks
 from appliance.bootstrap import initialise
 from appliance.clock import utcnow
-from appliance.inbox import outbound
+from appliance.inbox import ingest, outbound
 from appliance.store.alerts import KeptAlert
 from appliance.store.db import db
 from appliance.store.models import Conversation, Media, Message, Outbox
-from appliance.whatsapp import credentials, health, ingest
-from appliance.whatsapp.inbox import store
+from appliance.whatsapp import credentials, health
 from appliance.whatsapp.simulator.app import create_simulator
 from appliance.whatsapp.simulator.config import new_config
+from appliance.whatsapp.webhook_events import store
 from tests.conftest import free_port, settings_for
 from tests.whatsapp.conftest import APP_SECRET, VERIFY_TOKEN, envelope, text_message
 

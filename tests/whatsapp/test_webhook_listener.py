@@ -6,7 +6,7 @@ import pytest
 from werkzeug.test import Client
 
 from appliance.store.models import InboxEvent
-from appliance.whatsapp.inbox import open_event
+from appliance.whatsapp.webhook_events import open_event
 from tests.whatsapp.conftest import VERIFY_TOKEN, signed, text_message
 from webui.webhook_app import create_webhook_app
 

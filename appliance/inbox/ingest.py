@@ -39,14 +39,14 @@ from appliance.inbox.customers import (
 )
 from appliance.inbox.first_contacts import FirstContacts
 from appliance.inbox.routing import division_for_new_conversation
+from appliance.inbox.statuses import RANK, apply_status
 from appliance.runtime import Runtime
 from appliance.store.db import db, execute
 from appliance.store.models import Media, Message
 from appliance.store.sealed import where
 from appliance.store.write_lock import write_lock
 from appliance.whatsapp import health
-from appliance.whatsapp.inbox import open_sealed
-from appliance.whatsapp.statuses import RANK, apply_status
+from appliance.whatsapp.webhook_events import open_sealed
 from appliance.whatsapp.webhook_parse import InboundMessage, Parsed, StatusUpdate, parse
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ class Outcome:
     pending_statuses: int = 0
     account_updates: int = 0
     media_ids: list[int] = field(default_factory=list)
+    inbound_ids: list[int] = field(default_factory=list)  # new inbound messages, for actors
     health_rows: list[int] = field(default_factory=list)  # changes to alert staff about
     skipped: bool = False
 
@@ -73,6 +74,7 @@ class Outcome:
                      "account_updates"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.media_ids += other.media_ids
+        self.inbound_ids += other.inbound_ids
         self.health_rows += other.health_rows
         self.skipped = self.skipped or other.skipped
 
@@ -368,6 +370,7 @@ class _Batch:
                 "INSERT INTO message (id, conversation_id, direction, wamid, kind, body_sealed, "
                 "payload_sealed, status, sent_at, created_at) "
                 "VALUES (?, ?, 'in', ?, ?, ?, ?, 'received', ?, ?)", self.rows)
+            self.out.inbound_ids += [int(row[0]) for row in self.rows]
         for message_id, media_id, mime in self.media:
             self.out.media_ids.append(int(Media.create(message=message_id, wa_media_id=media_id,
                                                        mime_type=mime).id))
