@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from appliance.audit import checkpoint
 from appliance.auth.users import create_user
 from appliance.config import Settings
-from appliance.crypto import master_rotation
 from appliance.crypto.keyring import PURPOSES, create_keyring
 from appliance.crypto.masterkey import create_master_key, load_master_key
-from appliance.privacy import audit_checkpoint
+from appliance.keys import master_rotation
 from appliance.runtime import DataDirError, Runtime, open_runtime
 from appliance.store import migrations
 from appliance.store.backup import backup_now
@@ -66,7 +66,7 @@ def initialise(settings: Settings) -> tuple[Runtime, InitReport]:
         user, password = create_user(rt, username=FIRST_ADMIN, display_name="Administrator",
                                      role="admin", actor="system")
         report.admin_username, report.admin_password = user.username, password
-    audit_checkpoint.write(settings.audit_head_file, rt.keyring.audit_key)
+    checkpoint.write(settings.audit_head_file, rt.keyring.audit_key)
     if ensure_certificate(settings.tls_cert_path, settings.tls_key_path):
         report.created.append(f"self-signed TLS certificate {settings.tls_cert_path}")
     return rt, report

@@ -423,8 +423,8 @@ def keys() -> None:
 @_one_line_errors
 def keys_status() -> None:
     """Each key with its version, age and what it protects."""
-    from appliance.crypto.data_rotation import progress
-    from appliance.crypto.key_status import describe_keys
+    from appliance.keys.data_rotation import progress
+    from appliance.keys.key_status import describe_keys
     from appliance.runtime import open_runtime
 
     for row in describe_keys(open_runtime(_settings())):
@@ -436,7 +436,7 @@ def keys_status() -> None:
 @_one_line_errors
 def keys_rotate_master() -> None:
     """Re-wrap every key under a new master key (finishes an interrupted rotation too)."""
-    from appliance.crypto.master_rotation import rotate_master
+    from appliance.keys.master_rotation import rotate_master
     from appliance.runtime import open_runtime
 
     report = rotate_master(open_runtime(_settings()), actor="cli")
@@ -451,7 +451,7 @@ def keys_rotate_master() -> None:
 @_one_line_errors
 def keys_rotate_data(wait: bool) -> None:
     """Give every customer a new data key and re-seal every row, in the background."""
-    from appliance.crypto import data_rotation
+    from appliance.keys import data_rotation
     from appliance.runtime import open_runtime
 
     settings = _settings()
@@ -470,7 +470,7 @@ def keys_rotate_data(wait: bool) -> None:
 @_one_line_errors
 def keys_rekey_database() -> None:
     """Re-encrypt the whole database file under a new key (appliance stopped)."""
-    from appliance.crypto.db_rekey import rekey_database
+    from appliance.keys.db_rekey import rekey_database
 
     version = rekey_database(_settings(), actor="cli")
     click.echo(f"the database is now encrypted with database key v{version}")
@@ -481,7 +481,7 @@ def keys_rekey_database() -> None:
 @_one_line_errors
 def keys_pause(job_id: int) -> None:
     """Pause a data-key rotation between two batches."""
-    from appliance.crypto import data_rotation
+    from appliance.keys import data_rotation
     from appliance.runtime import open_runtime
 
     data_rotation.set_paused(open_runtime(_settings()), job_id, True, actor="cli")
@@ -493,7 +493,7 @@ def keys_pause(job_id: int) -> None:
 @_one_line_errors
 def keys_resume(job_id: int) -> None:
     """Resume a paused data-key rotation."""
-    from appliance.crypto import data_rotation
+    from appliance.keys import data_rotation
     from appliance.runtime import open_runtime
 
     settings = _settings()
@@ -633,7 +633,7 @@ def audit() -> None:
 @_one_line_errors
 def audit_verify() -> None:
     """Check every link of the audit chain and its checkpoint; exit 1 at the first break."""
-    from appliance.privacy.audit_verify import verify
+    from appliance.audit.verify import verify
     from appliance.runtime import open_runtime
 
     settings = _settings()
@@ -654,8 +654,8 @@ def audit_verify() -> None:
 def audit_export(path: Path, actor: str, action: str, target: str, since: str,
                  until: str) -> None:
     """Write a period of the log as signed JSON lines, for an auditor."""
+    from appliance.audit.export import export, read_filter
     from appliance.auth.permissions import BOX_ADMIN
-    from appliance.privacy.audit_export import export, read_filter
     from appliance.runtime import open_runtime
 
     count = export(open_runtime(_settings()), BOX_ADMIN,
@@ -668,7 +668,7 @@ def audit_export(path: Path, actor: str, action: str, target: str, since: str,
 @_one_line_errors
 def audit_verify_export(path: Path) -> None:
     """Check that an export is whole and was signed by this box."""
-    from appliance.privacy.audit_export import verify_export
+    from appliance.audit.export import verify_export
     from appliance.runtime import open_runtime
 
     count = verify_export(open_runtime(_settings()).keyring.audit_key, path)

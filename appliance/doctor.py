@@ -15,11 +15,11 @@ from urllib.parse import urlsplit
 import psutil
 import redis
 
+from appliance.audit.verify import verify
 from appliance.backup_schedule import made_at
 from appliance.clock import utcnow
 from appliance.config import Settings
 from appliance.errors import GembokError
-from appliance.privacy.audit_verify import verify
 from appliance.runtime import Runtime, open_runtime
 from appliance.store.backup import list_backups
 from appliance.supervisor.children import Port, plan

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from appliance.audit import checkpoint
 from appliance.auth.permissions import Principal, require
 from appliance.config import Settings
 from appliance.crypto.keyring import load_keyring
 from appliance.crypto.masterkey import load_masters
-from appliance.privacy import audit_checkpoint, erasure
+from appliance.privacy import erasure
 from appliance.runtime import Runtime, open_runtime
 from appliance.store import backup
 from appliance.store.db import db
@@ -51,5 +52,5 @@ def restore(settings: Settings, folder: Path, *, actor: str) -> RestoreReport:
     again = erasure.reapply(rt)
     rt.audit(actor=actor, action="backup.restored", target="backup:local",
              detail={"audit_seq": info.audit_seq, "re_erased": len(again)})
-    audit_checkpoint.reset(settings.audit_head_file, rt.keyring.audit_key)
+    checkpoint.reset(settings.audit_head_file, rt.keyring.audit_key)
     return RestoreReport(info, aside, again)

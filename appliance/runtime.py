@@ -11,12 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from appliance.audit import chain
 from appliance.config import Settings
 from appliance.crypto.blind_index import BlindIndex
 from appliance.crypto.keyring import Keyring, load_keyring
 from appliance.crypto.masterkey import Masters, load_masters
 from appliance.errors import GembokError
-from appliance.privacy import audit
 from appliance.store import migrations
 from appliance.store.db import WrongKeyError, db, open_database
 from appliance.store.models import AuditEntry
@@ -40,8 +40,8 @@ class Runtime:
         return self.keyring.master
 
     def audit(self, *, actor: str, action: str, target: str = "",
-              detail: Mapping[str, audit.DetailValue] | None = None) -> AuditEntry:
-        return audit.append(self.keyring.audit_key, actor=actor, action=action, target=target,
+              detail: Mapping[str, chain.DetailValue] | None = None) -> AuditEntry:
+        return chain.append(self.keyring.audit_key, actor=actor, action=action, target=target,
                             detail=detail)
 
     def audit_read(self, *, actor: str, action: str, target: str) -> None:

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from appliance.audit import checkpoint as audit_checkpoint
 from appliance.backup_schedule import run_nightly
 from appliance.clock import utcnow
 from appliance.inbox.outbound import sweep_outbox
 from appliance.notify import kept_alerts
 from appliance.notify.backlog import BacklogAlarm
-from appliance.privacy import audit_checkpoint
 from appliance.runtime import Runtime
 from appliance.store.keystate import KeyJob
 from appliance.whatsapp import health, webhook_events

@@ -14,8 +14,8 @@ import psutil
 import redis
 
 from appliance import units
+from appliance.audit.verify import Verdict, verify
 from appliance.config import Settings
-from appliance.privacy.audit_verify import Verdict, verify
 from appliance.runtime import Runtime
 from appliance.store.backup import list_backups
 from appliance.supervisor.state import read_state

@@ -20,8 +20,8 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
 from appliance.config import Settings
-from appliance.crypto import data_rotation
 from appliance.inbox import ingest, outbound
+from appliance.keys import data_rotation
 from appliance.notify import alerts, content_granted, new_device
 from appliance.runtime import Runtime, open_runtime
 from appliance.whatsapp import health, media

@@ -28,19 +28,19 @@ from typing import Any
 import psutil
 from procs import scratch_dir
 
+from appliance.audit.queue import AuditQueue
 from appliance.auth import sessions
 from appliance.auth.permissions import BOX_ADMIN
 from appliance.auth.users import create_user
 from appliance.bootstrap import initialise
 from appliance.clock import utcnow
 from appliance.config import load_settings
-from appliance.crypto import data_keys
 from appliance.crypto.aead import place
 from appliance.crypto.wrap import wrap
 from appliance.inbox import conversations, work
 from appliance.inbox.divisions import create_division
 from appliance.inbox.search_tokens import tokens_for
-from appliance.privacy.audit_queue import AuditQueue
+from appliance.keys import customer_keys
 from appliance.store import db as store_db
 from appliance.store import migrations
 from appliance.store.db import PRAGMAS, db
@@ -78,7 +78,7 @@ def fill(rt: Any, customers: int, messages: int, sealed: bool, divisions: list[i
         customers_rows, key_rows, token_rows, convo_rows, message_rows = [], [], [], [], []
         for cid in ids:
             key = os.urandom(32)
-            keys: Any = data_keys.KeySet({1: key}) if sealed else PlainKeys()
+            keys: Any = customer_keys.KeySet({1: key}) if sealed else PlainKeys()
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
             phone = f"+62812{cid:08d}"
             customers_rows.append((cid, keys.seal(name.encode(), place("customer", "name", cid)),

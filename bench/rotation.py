@@ -34,8 +34,8 @@ from procs import scratch_dir
 
 from appliance.bootstrap import initialise
 from appliance.config import load_settings
-from appliance.crypto.master_rotation import rotate_master
 from appliance.crypto.wrap import unwrap, wrap
+from appliance.keys.master_rotation import rotate_master
 from appliance.redis_server import find_redis_server, redis_argv
 from appliance.runtime import open_runtime
 from appliance.store.db import db

@@ -16,9 +16,9 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from appliance import tasks
+from appliance.audit.queue import AuditQueue
 from appliance.config import Settings, load_settings
 from appliance.inbox.outbound import MAX_ATTACHMENT
-from appliance.privacy.audit_queue import AuditQueue
 from appliance.runtime import Runtime, open_runtime
 from appliance.store.db import db
 from webui import access, admin, api, auth, chatroom, home, i18n, inputs

@@ -19,9 +19,9 @@ from flask_babel import gettext
 
 from appliance.auth import sessions, users
 from appliance.auth.permissions import principal_for
-from appliance.crypto.data_keys import CustomerKeysGone
 from appliance.inbox import changes, conversations, divisions, outbound, reports, work
 from appliance.inbox.number_change import change_phone
+from appliance.keys.customer_keys import CustomerKeysGone
 from appliance.privacy.reveal import reveal_message, reveal_phone
 from appliance.store.db import db
 from appliance.store.models import User

@@ -14,8 +14,8 @@ from typing import Any
 from flask import Response, abort, jsonify
 from flask_babel import gettext
 
-from appliance.crypto.data_keys import CustomerKeysGone
 from appliance.inbox.conversations import CustomerPanel, Summary, Thread
+from appliance.keys.customer_keys import CustomerKeysGone
 from webui.answers import answer as _answer
 
 

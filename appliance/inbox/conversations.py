@@ -21,10 +21,10 @@ from appliance.auth import rate_limit
 from appliance.auth.permissions import Denied, Principal, authorize, require, visible
 from appliance.clock import utcnow
 from appliance.crypto.blind_index import InvalidPhoneNumber
-from appliance.crypto.data_keys import CustomerKeysGone, customer_keysets
 from appliance.errors import GembokError, TooSoon
 from appliance.inbox.search_tokens import TAIL, number_query, query_tokens
 from appliance.inbox.work import NoteView, labels_of, notes_of
+from appliance.keys.customer_keys import CustomerKeysGone, customer_keysets
 from appliance.privacy.masking import mask_phone, mask_text
 from appliance.runtime import Runtime
 from appliance.store.chatroom import ConversationLabel, ConversationRead, CustomerToken, Label

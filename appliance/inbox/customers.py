@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 
 from appliance.crypto.blind_index import InvalidPhoneNumber, normalise_phone
-from appliance.crypto.data_keys import create_customer_keys, customer_keys
 from appliance.inbox.search_tokens import reindex
+from appliance.keys.customer_keys import create_customer_keys, customer_keys
 from appliance.runtime import Runtime
 from appliance.store.db import db
 from appliance.store.models import Customer

@@ -22,12 +22,12 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from appliance.audit import chain
 from appliance.clock import utcnow
 from appliance.crypto.aead import KeySet, new_key
-from appliance.crypto.data_keys import store_new_customer_keys
 from appliance.inbox.customers import stored_phone, whatsapp_e164
 from appliance.inbox.search_tokens import tokens_for
-from appliance.privacy import audit
+from appliance.keys.customer_keys import store_new_customer_keys
 from appliance.runtime import Runtime
 from appliance.store.db import db, execute
 from appliance.store.models import Customer
@@ -107,11 +107,11 @@ def _stored_phone(wa_id: str, region: str) -> str:
 def audit_created(key: bytes, customer_ids: list[int]) -> None:
     """One "customer.created" entry per customer, appended to the chain in one statement.
 
-    The same entries as `audit.append` makes one by one (each holds the hash of the one
+    The same entries as `chain.append` makes one by one (each holds the hash of the one
     before it and an HMAC under the audit key), with the head read once: the caller's
     IMMEDIATE transaction keeps every other writer out meanwhile.
     """
-    head = audit.current_head()
+    head = chain.current_head()
     seq, prev = head.seq, head.entry_hash
     detail = json.dumps({}, sort_keys=True, separators=(",", ":"))
     rows = []
@@ -119,9 +119,9 @@ def audit_created(key: bytes, customer_ids: list[int]) -> None:
         seq += 1
         at = datetime.now(UTC).isoformat(timespec="microseconds")
         target = f"customer:{cid}"
-        digest = audit.entry_hash(seq, at, ACTOR, ACTION, target, detail, prev)
+        digest = chain.entry_hash(seq, at, ACTOR, ACTION, target, detail, prev)
         rows.append((seq, at, ACTOR, ACTION, target, detail, prev, digest,
-                     audit.seal(key, digest)))
+                     chain.seal(key, digest)))
         prev = digest
     db.cursor().executemany(
         "INSERT INTO audit_entry (seq, at, actor, action, target, detail, prev_hash, "

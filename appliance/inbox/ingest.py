@@ -28,7 +28,6 @@ from typing import Any
 
 from appliance.clock import utcnow
 from appliance.crypto.aead import KeySet
-from appliance.crypto.data_keys import customer_keysets
 from appliance.inbox import changes
 from appliance.inbox.customers import (
     NUMBER_CHANGED,
@@ -40,6 +39,7 @@ from appliance.inbox.customers import (
 from appliance.inbox.first_contacts import FirstContacts
 from appliance.inbox.routing import division_for_new_conversation
 from appliance.inbox.statuses import RANK, apply_status
+from appliance.keys.customer_keys import customer_keysets
 from appliance.runtime import Runtime
 from appliance.store.db import db, execute
 from appliance.store.models import Media, Message

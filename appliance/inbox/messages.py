@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from appliance.clock import utcnow
-from appliance.crypto.data_keys import customer_keys
+from appliance.keys.customer_keys import customer_keys
 from appliance.runtime import Runtime
 from appliance.store.db import db
 from appliance.store.models import Conversation, Message

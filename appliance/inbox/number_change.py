@@ -17,9 +17,9 @@ from appliance.auth.permissions import Denied, Principal, authorize, require
 from appliance.clock import utcnow
 from appliance.crypto.aead import KeySet, place
 from appliance.crypto.blind_index import normalise_phone
-from appliance.crypto.data_keys import customer_keys, shred_customer_keys
 from appliance.errors import GembokError
 from appliance.inbox.search_tokens import reindex
+from appliance.keys.customer_keys import customer_keys, shred_customer_keys
 from appliance.runtime import Runtime
 from appliance.store.accounts import CustomerChange, Reveal
 from appliance.store.chatroom import CustomerToken, Note

@@ -17,10 +17,10 @@ from typing import Any
 
 from appliance.auth.permissions import Denied, Principal, authorize, require
 from appliance.clock import utcnow
-from appliance.crypto.data_keys import customer_keys
 from appliance.errors import GembokError
 from appliance.inbox import changes
 from appliance.inbox.statuses import apply_pending, callback_for
+from appliance.keys.customer_keys import customer_keys
 from appliance.runtime import Runtime
 from appliance.store.db import db
 from appliance.store.models import Conversation, Customer, Media, Message, Outbox

@@ -12,9 +12,9 @@ from peewee import fn
 
 from appliance.auth.permissions import Denied, Principal, authorize, principal_for, require
 from appliance.clock import utcnow
-from appliance.crypto.data_keys import customer_keys, customer_keysets
 from appliance.errors import GembokError
 from appliance.inbox import changes
+from appliance.keys.customer_keys import customer_keys, customer_keysets
 from appliance.runtime import Runtime
 from appliance.store.chatroom import ConversationLabel, ConversationRead, Label, Note, QuickReply
 from appliance.store.db import db

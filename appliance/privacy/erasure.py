@@ -20,9 +20,9 @@ from appliance.auth.permissions import Principal, require
 from appliance.clock import utcnow
 from appliance.config import Settings
 from appliance.crypto.aead import place
-from appliance.crypto.data_keys import CustomerKeysGone, shred_customer_keys
 from appliance.errors import GembokError
 from appliance.inbox.customers import customer_record
+from appliance.keys.customer_keys import CustomerKeysGone, shred_customer_keys
 from appliance.privacy.raw_events import without_customer
 from appliance.runtime import Runtime
 from appliance.store.accounts import Reveal

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from appliance.auth.permissions import Denied, Principal, authorize, require
 from appliance.crypto.aead import place
-from appliance.crypto.data_keys import CustomerKeysGone, customer_keys
 from appliance.errors import GembokError
+from appliance.keys.customer_keys import CustomerKeysGone, customer_keys
 from appliance.runtime import Runtime
 from appliance.store.accounts import Reveal
 from appliance.store.db import db

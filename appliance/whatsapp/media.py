@@ -16,7 +16,7 @@ import logging
 from datetime import timedelta
 
 from appliance.clock import utcnow
-from appliance.crypto.data_keys import customer_keys
+from appliance.keys.customer_keys import customer_keys
 from appliance.runtime import Runtime
 from appliance.store.db import db
 from appliance.store.models import Conversation, Media, Message

@@ -12,8 +12,9 @@ import shutil
 
 import pytest
 
-from appliance.privacy import audit, audit_checkpoint
-from appliance.privacy.audit_verify import verify
+from appliance.audit import chain as audit
+from appliance.audit import checkpoint
+from appliance.audit.verify import verify
 from appliance.runtime import open_runtime
 from appliance.store.db import db, execute
 
@@ -23,7 +24,7 @@ def chain(rt):
     """A chain of 10 entries (6 from initialisation, 4 reads) with a fresh checkpoint."""
     for n in range(4):
         rt.audit(actor=f"user:{n + 2}", action="customer.read", target=f"customer:{n + 1}")
-    audit_checkpoint.write(rt.settings.audit_head_file, rt.keyring.audit_key)
+    checkpoint.write(rt.settings.audit_head_file, rt.keyring.audit_key)
     return rt
 
 
@@ -98,7 +99,7 @@ def test_a_database_restored_from_an_older_copy_is_found(chain, tmp_path):
     # When more happens and is checkpointed, then the old copy is put back
     for n in range(3):
         rt.audit(actor="user:5", action="customer.read", target=f"customer:{n}")
-    audit_checkpoint.write(settings.audit_head_file, rt.keyring.audit_key)
+    checkpoint.write(settings.audit_head_file, rt.keyring.audit_key)
     db.close()
     for suffix in ("-wal", "-shm"):
         settings.db_file.with_name(settings.db_file.name + suffix).unlink(missing_ok=True)
@@ -121,7 +122,7 @@ def test_a_rolled_back_database_that_was_written_again_is_found(chain):
     verdict = check(chain)
     assert verdict.broken_at == 10 and "replaced by another copy" in verdict.summary
     # and the scheduler's checkpoint refuses to paper over the fork
-    assert audit_checkpoint.write(chain.settings.audit_head_file, chain.keyring.audit_key) is None
+    assert checkpoint.write(chain.settings.audit_head_file, chain.keyring.audit_key) is None
 
 
 def test_a_chain_rewritten_without_the_key_is_found(chain):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from appliance import recovery
+from appliance.audit.verify import verify
 from appliance.auth.permissions import BOX_ADMIN
-from appliance.crypto.data_keys import CustomerKeysGone
 from appliance.inbox.customers import find_by_phone, read_customer
 from appliance.inbox.messages import read_conversation
-from appliance.privacy.audit_verify import verify
+from appliance.keys.customer_keys import CustomerKeysGone
 from appliance.privacy.erasure import erase_customer, ledger_ids
 from appliance.runtime import open_runtime
 from appliance.store.backup import BackupError

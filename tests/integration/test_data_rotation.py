@@ -13,10 +13,10 @@ import time
 import pytest
 
 from appliance.bootstrap import initialise
-from appliance.crypto import data_rotation
 from appliance.crypto.aead import key_version_of
 from appliance.inbox.customers import read_customer
 from appliance.inbox.messages import read_conversation
+from appliance.keys import data_rotation
 from appliance.runtime import open_runtime
 from appliance.store.db import db
 from appliance.store.keystate import KeyJob

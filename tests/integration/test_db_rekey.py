@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from appliance.crypto.keyring import read_entries
-from appliance.crypto.master_rotation import CRASH_ENV
 from appliance.inbox.customers import read_customer
+from appliance.keys.master_rotation import CRASH_ENV
 from appliance.runtime import open_runtime
 from appliance.store.db import db
 from tests.conftest import settings_for

@@ -8,9 +8,9 @@ import sqlite3
 import pytest
 from peewee import IntegrityError
 
-from appliance.crypto.data_keys import CustomerKeysGone, shred_customer_keys
 from appliance.inbox.customers import find_by_phone, read_customer
 from appliance.inbox.messages import read_conversation
+from appliance.keys.customer_keys import CustomerKeysGone, shred_customer_keys
 from appliance.store import migrations
 from appliance.store.db import db, execute, open_database
 from appliance.store.models import AuditEntry, Conversation, Customer, Message

@@ -12,7 +12,7 @@ import select
 import signal
 import threading
 
-from appliance.privacy.audit_queue import AuditQueue
+from appliance.audit.queue import AuditQueue
 from appliance.store.db import db
 from appliance.store.models import AuditEntry
 from appliance.store.write_lock import write_lock

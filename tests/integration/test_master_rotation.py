@@ -18,10 +18,10 @@ import time
 import pytest
 
 from appliance.bootstrap import initialise
-from appliance.crypto.master_rotation import CRASH_ENV, STEPS
 from appliance.crypto.wrap import wrap
 from appliance.inbox.customers import read_customer
 from appliance.inbox.messages import read_conversation
+from appliance.keys.master_rotation import CRASH_ENV, STEPS
 from appliance.runtime import open_runtime
 from appliance.store.db import db
 from appliance.store.keystate import AppState

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from appliance import backup_schedule
+from appliance.audit.chain import AuditEntry
 from appliance.config import BackupSettings, ConfigError
 from appliance.doctor import backups_check
-from appliance.privacy.audit import AuditEntry
 from appliance.store.backup import backup_now, list_backups
 from tests.conftest import settings_for
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from textual.widgets import DataTable
 
+from appliance.audit.export import AuditFilterError, verify_export
 from appliance.inbox.customers import read_customer
-from appliance.privacy.audit_export import AuditFilterError, verify_export
 from appliance.store.db import db
 from appliance.store.models import AuditEntry
 from tests.tui.conftest import notice, settle, type_into

@@ -12,8 +12,8 @@ import pytest
 
 from appliance.auth.permissions import BOX_ADMIN
 from appliance.auth.users import create_user
-from appliance.crypto.data_rotation import Progress
-from appliance.crypto.key_status import KeyRow
+from appliance.keys.data_rotation import Progress
+from appliance.keys.key_status import KeyRow
 from appliance.status import BoxStatus, Service
 from tests.tui.conftest import LARGE, SMALL
 from tui.app import GembokAdmin

@@ -75,12 +75,12 @@ def test_nothing_evaluates_code_or_unpickles_data():
 # Raw SQL, outside peewee's parameterised queries: what its text may be built from.
 # Everything else a statement carries travels as a `?` parameter.
 SQL_PIECES = {
-    ("appliance/crypto/data_rotation.py", "table.name"),  # a table of the code's own list
-    ("appliance/crypto/data_rotation.py", "t.name"),
-    ("appliance/crypto/data_rotation.py", "assignments"),  # "col = ?" for that table's columns
+    ("appliance/keys/data_rotation.py", "table.name"),  # a table of the code's own list
+    ("appliance/keys/data_rotation.py", "t.name"),
+    ("appliance/keys/data_rotation.py", "assignments"),  # "col = ?" for that table's columns
     ("appliance/inbox/ingest.py", "_marks(len(chunk))"),  # "?,?,?": placeholders only
     ("appliance/inbox/ingest.py", "marks"),
-    ("appliance/crypto/db_rekey.py", "key.hex()"),  # SQLCipher takes its key in the text
+    ("appliance/keys/db_rekey.py", "key.hex()"),  # SQLCipher takes its key in the text
     ("appliance/store/backup.py", "key.hex()"),
     ("appliance/store/backup.py", "database_key.hex()"),
     ("appliance/store/db.py", "key.hex()"),
@@ -91,7 +91,7 @@ SQL_PIECES = {
 SQL_BY_NAME = {  # statements passed as a variable: built in the code from literals
     ("appliance/store/db.py", "statement"),  # `execute` itself
     ("appliance/whatsapp/event_writer.py", "statement"),  # literals and "?" placeholders
-    ("appliance/crypto/data_rotation.py", "table.customer_sql"),  # TABLES, a constant
+    ("appliance/keys/data_rotation.py", "table.customer_sql"),  # TABLES, a constant
 }
 MIGRATIONS = "appliance/store/migrations/"  # each applies its own constant STATEMENTS
 

@@ -23,9 +23,9 @@ from appliance.auth.passwords import hash_password
 from appliance.auth.permissions import Principal
 from appliance.auth.users import create_user
 from appliance.bootstrap import initialise
-from appliance.crypto.data_keys import customer_keys
 from appliance.inbox import ingest
 from appliance.inbox.divisions import create_division
+from appliance.keys.customer_keys import customer_keys
 from appliance.store.db import db
 from appliance.store.models import Conversation, Media, Message, User
 from appliance.whatsapp import templates

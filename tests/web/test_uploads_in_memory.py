@@ -14,8 +14,8 @@ import pytest
 import werkzeug.formparser
 from werkzeug.test import encode_multipart
 
-from appliance.crypto.data_keys import customer_keys
 from appliance.inbox.outbound import MAX_ATTACHMENT
+from appliance.keys.customer_keys import customer_keys
 from appliance.store.models import Media
 from appliance.whatsapp.media import where
 from tests.web.conftest import sign_in_as

@@ -8,13 +8,13 @@ import shutil
 
 import pytest
 
+from appliance.audit import chain
 from appliance.bootstrap import initialise
-from appliance.crypto.data_keys import customer_keys
 from appliance.inbox import ingest
 from appliance.inbox.customers import find_by_phone, find_or_create_from_whatsapp
 from appliance.inbox.routing import division_for_new_conversation
 from appliance.inbox.search_tokens import query_tokens
-from appliance.privacy import audit
+from appliance.keys.customer_keys import customer_keys
 from appliance.store.chatroom import ChangeEvent, CustomerToken
 from appliance.store.db import db, execute
 from appliance.store.models import AuditEntry, Conversation, Customer, CustomerKey, Message
@@ -106,7 +106,7 @@ def snapshot(rt, since_seq: int) -> dict:
                  json.loads(opened(Message, "payload", m.id, m.payload_sealed,
                                    convo_of[m.conversation_id]) or "null"))
                 for m in Message.select().order_by(Message.id)]
-    count, broken = audit.find_break(rt.keyring.audit_key)
+    count, broken = chain.find_break(rt.keyring.audit_key)
     return {
         "customers": customers,
         "keys": [(k.customer_id, k.version, k.master_id) for k in
@@ -199,7 +199,7 @@ def test_first_contacts_made_between_other_audit_entries_keep_the_chain_whole(wa
     wa_rt.audit(actor="system", action="test.between")
     apply(wa_rt, [message("wamid.Q99", "6281300000099", "ID.Q99", "Q")])
     # Then the chain verifies, with one "customer.created" by the webhook per customer
-    count, broken = audit.find_break(wa_rt.keyring.audit_key)
+    count, broken = chain.find_break(wa_rt.keyring.audit_key)
     assert broken is None and count == AuditEntry.select().count()
     created = AuditEntry.select().where(AuditEntry.action == "customer.created")
     assert sorted(e.target for e in created) == sorted(f"customer:{c.id}"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from appliance.crypto.data_keys import customer_keys
 from appliance.inbox import ingest
 from appliance.inbox.customers import changed_number
+from appliance.keys.customer_keys import customer_keys
 from appliance.runtime import open_runtime
 from appliance.store.db import db
 from appliance.store.models import (

@@ -10,9 +10,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from appliance.audit.export import Filter, export, listing, read_filter
+from appliance.audit.verify import verify
 from appliance.auth.permissions import BOX_ADMIN
-from appliance.privacy.audit_export import Filter, export, listing, read_filter
-from appliance.privacy.audit_verify import verify
 from tui.messages import Done, Loaded
 from tui.screens.base import AdminScreen, cells, own_connection
 

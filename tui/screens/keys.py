@@ -8,10 +8,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
-from appliance.crypto import data_rotation
-from appliance.crypto.db_rekey import rekey_database
-from appliance.crypto.key_status import describe_keys
-from appliance.crypto.master_rotation import rotate_master
+from appliance.keys import data_rotation
+from appliance.keys.db_rekey import rekey_database
+from appliance.keys.key_status import describe_keys
+from appliance.keys.master_rotation import rotate_master
 from tui.dialogs.confirm import ConfirmDialog
 from tui.messages import Done, Loaded
 from tui.screens.base import AdminScreen, cells, own_connection

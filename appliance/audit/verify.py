@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from appliance.privacy import audit, audit_checkpoint
+from appliance.audit import chain, checkpoint
 
 
 @dataclass(frozen=True)
@@ -17,14 +17,14 @@ class Verdict:
 
 
 def verify(key: bytes, checkpoint_path: Path) -> Verdict:
-    count, brk = audit.find_break(key)
+    count, brk = chain.find_break(key)
     if brk is not None:
         return Verdict(False, count, f"audit chain broken at entry #{brk.seq}: {brk.problem}",
                        brk.seq)
-    head = audit.current_head()
+    head = chain.current_head()
     try:
-        point = audit_checkpoint.read(checkpoint_path, key)
-    except audit_checkpoint.CheckpointError as exc:
+        point = checkpoint.read(checkpoint_path, key)
+    except checkpoint.CheckpointError as exc:
         return Verdict(False, count, f"audit chain holds ({count} entries), but {exc}")
     if head.seq < point.seq:
         return Verdict(False, count,
@@ -32,7 +32,7 @@ def verify(key: bytes, checkpoint_path: Path) -> Verdict:
                        f"{point.written_at} records #{point.seq}: entries #{head.seq + 1} to "
                        f"#{point.seq} are gone (tail truncated, or the database was restored "
                        "from an older copy)", head.seq + 1)
-    at = audit.entry_at(point.seq)
+    at = chain.entry_at(point.seq)
     if point.seq and (at is None or at.entry_hash != point.entry_hash):
         return Verdict(False, count,
                        f"entry #{point.seq} differs from the one the checkpoint written at "

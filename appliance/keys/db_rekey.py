@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from appliance.config import Settings
 from appliance.crypto.aead import new_key
 from appliance.crypto.keyring import WrappedKey, read_entries, save_entries
-from appliance.crypto.master_rotation import crashpoint
 from appliance.crypto.wrap import wrap
+from appliance.keys.master_rotation import crashpoint
 from appliance.runtime import open_runtime
 from appliance.store import backup
 from appliance.store.db import db

@@ -3,7 +3,7 @@
 "Who opened this conversation" must be recorded for every page view, but an fsync per
 view would slow the page that an agent is waiting for. Entries wait here for a few
 milliseconds and go into the chain together; `close` (at shutdown) writes what is left.
-The entries are built and validated by the same `audit.append` as every other.
+The entries are built and validated by the same `chain.append` as every other.
 
 The thread belongs to the process that queues, never to the one that built the queue:
 gunicorn builds the app in its master and forks the workers (`preload_app`), and a
@@ -24,7 +24,7 @@ import time
 import weakref
 from typing import Any
 
-from appliance.privacy import audit
+from appliance.audit import chain
 from appliance.store.db import db
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class AuditQueue:
             try:
                 with db.atomic():
                     for entry in entries:
-                        audit.append(self._key, **entry)
+                        chain.append(self._key, **entry)
                 return
             except Exception:  # never silently: the log says how many were lost, and why
                 if attempt == 3:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from appliance.clock import utcnow
 from appliance.crypto.aead import key_version_of, new_key, place
-from appliance.crypto.data_keys import customer_keysets
 from appliance.crypto.wrap import wrap
 from appliance.errors import GembokError
+from appliance.keys.customer_keys import customer_keysets
 from appliance.runtime import Runtime
 from appliance.store.db import db, execute
 from appliance.store.keystate import KeyJob

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from appliance.atomicfile import write_atomic
-from appliance.privacy import audit
+from appliance.audit import chain
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def write(path: Path, key: bytes) -> Checkpoint | None:
     lock_path = path.with_name(path.name + ".lock")
     with open(lock_path, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        head = audit.current_head()
+        head = chain.current_head()
         if path.exists():
             old = read(path, key)
             if old.seq > head.seq:
@@ -72,8 +72,8 @@ def write(path: Path, key: bytes) -> Checkpoint | None:
                 return None
             if old.seq == head.seq and old.entry_hash == head.entry_hash:
                 return old
-            at_old = audit.entry_at(old.seq) if old.seq else None
-            old_hash = at_old.entry_hash if at_old else audit.GENESIS
+            at_old = chain.entry_at(old.seq) if old.seq else None
+            old_hash = at_old.entry_hash if at_old else chain.GENESIS
             if old_hash != old.entry_hash:
                 log.error("audit checkpoint not written: entry #%d in the database differs "
                           "from the checkpoint; run `gembok audit verify`", old.seq)
