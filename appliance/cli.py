@@ -125,8 +125,8 @@ def _phone_line(settings: Settings) -> str:
     """The simulator's customer phone, with its control token in the link's fragment."""
     if not settings.simulator.enabled:
         return ""
-    from appliance.whatsapp.simulator.access import phone_link
-    from appliance.whatsapp.simulator.config import SimulatorConfigError
+    from simulator.access import phone_link
+    from simulator.config import SimulatorConfigError
 
     try:
         return f"A customer's phone (simulator): {phone_link(settings)}\n"
@@ -147,7 +147,7 @@ def worker() -> None:
 @cli.command()
 def simulator() -> None:
     """Run the Cloud API simulator alone (`gembok run` starts one); prints its phone link."""
-    from appliance.whatsapp.simulator.__main__ import main as run_simulator
+    from simulator.__main__ import main as run_simulator
 
     run_simulator(announce=True)
 

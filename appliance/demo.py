@@ -24,7 +24,7 @@ from appliance.inbox.divisions import create_division
 from appliance.runtime import Runtime
 from appliance.store.db import db
 from appliance.store.models import Conversation, Customer, Division, User
-from appliance.whatsapp.simulator.access import control_headers
+from simulator.access import control_headers
 
 log = logging.getLogger(__name__)
 DIVISIONS = ("Sales", "Billing", "Support")

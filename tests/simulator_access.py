@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from appliance.config import Settings
-from appliance.whatsapp.simulator.access import control_headers
+from simulator.access import control_headers
 
 
 def sim_client(settings: Settings) -> httpx.Client:

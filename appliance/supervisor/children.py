@@ -58,7 +58,7 @@ def plan(settings: Settings) -> list[Child]:
     if s.simulator.enabled:
         sim = f"http://{s.simulator.host}:{s.simulator.port}"
         children.append(Child(
-            "simulator", "Cloud API simulator", _python("appliance.whatsapp.simulator"),
+            "simulator", "Cloud API simulator", _python("simulator"),
             f"{sim} (a customer's phone: the link below)",
             [Port(s.simulator.host, s.simulator.port, "Cloud API simulator", "simulator.port")],
             health_url=f"{sim}/healthz"))

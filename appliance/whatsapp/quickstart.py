@@ -15,7 +15,7 @@ import dataclasses
 
 from appliance.runtime import Runtime
 from appliance.whatsapp.credentials import load_credentials, store_secrets
-from appliance.whatsapp.simulator.config import ensure_config, new_config, write_config
+from simulator.config import ensure_config, new_config, write_config
 
 
 def wire_simulator(rt: Runtime) -> str | None:

@@ -24,7 +24,7 @@ from appliance.config import load_settings
 from appliance.runtime import open_runtime
 from appliance.store.db import db
 from appliance.store.models import Message, Outbox, User
-from appliance.whatsapp.simulator.access import control_headers
+from simulator.access import control_headers
 from tests.running import GEMBOK, Running, appliance_env
 
 CHROMIUM = "/usr/bin/chromium"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from werkzeug.test import Client, TestResponse
 
-from appliance.whatsapp.simulator import Simulator, SimulatorConfig, create_simulator
+from simulator import Simulator, SimulatorConfig, create_simulator
 
 PHONE_ID = "106540352242922"
 WABA_ID = "102290129340398"

@@ -17,9 +17,9 @@ import pytest
 from werkzeug.test import Client
 
 from appliance.config import load_settings
-from appliance.whatsapp.simulator import Simulator, create_simulator, write_config
-from appliance.whatsapp.simulator.access import control_headers, control_token, phone_link
-from appliance.whatsapp.simulator.config import SimulatorConfigError
+from simulator import Simulator, create_simulator, write_config
+from simulator.access import control_headers, control_token, phone_link
+from simulator.config import SimulatorConfigError
 from tests.simulator.conftest import CONTROL_TOKEN, Api, make_config
 
 RIGHT = {"X-Sim-Token": CONTROL_TOKEN}

@@ -8,8 +8,8 @@ import stat
 
 import pytest
 
-from appliance.whatsapp.simulator import SimulatorConfigError, load_config, new_config, write_config
-from appliance.whatsapp.simulator.config import config_from_dict, config_to_dict, ensure_config
+from simulator import SimulatorConfigError, load_config, new_config, write_config
+from simulator.config import config_from_dict, config_to_dict, ensure_config
 
 
 def test_a_new_config_has_random_digit_ids_and_random_secrets():

@@ -1,4 +1,4 @@
-"""`python -m appliance.whatsapp.simulator`: serves, stops cleanly, fails in one line."""
+"""`python -m simulator`: serves, stops cleanly, fails in one line."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from appliance.whatsapp.simulator import load_config, new_config, write_config
-from appliance.whatsapp.simulator.webhooks import sign
+from simulator import load_config, new_config, write_config
+from simulator.webhooks import sign
 from tests.conftest import free_port
 from tests.simulator.conftest import Receiver
 
@@ -45,7 +45,7 @@ def started(tmp_path: Path,
     write_config(config_file, new_config(receiver.url))
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "appliance.whatsapp.simulator"],
+        [sys.executable, "-m", "simulator"],
         env=environment(tmp_path / "var", port, GEMBOK_SIMULATOR_CONFIG=str(config_file)),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -88,7 +88,7 @@ def test_a_bad_config_stops_the_start_with_one_line_and_exit_2(tmp_path):
     config_file.write_text("{}")
     config_file.chmod(0o644)
     done = subprocess.run(
-        [sys.executable, "-m", "appliance.whatsapp.simulator"], capture_output=True,
+        [sys.executable, "-m", "simulator"], capture_output=True,
         env=environment(tmp_path / "var", free_port(), GEMBOK_SIMULATOR_CONFIG=str(config_file)),
         timeout=30, check=False)
     assert done.returncode == 2
@@ -98,7 +98,7 @@ def test_a_bad_config_stops_the_start_with_one_line_and_exit_2(tmp_path):
 
 def test_without_a_config_file_one_is_created_0600_under_the_data_dir(tmp_path):
     # Given a fresh data dir and no GEMBOK_SIMULATOR_CONFIG
-    from appliance.whatsapp.simulator.app import load_default_config
+    from simulator.app import load_default_config
 
     env = {"GEMBOK_DATA_DIR": str(tmp_path / "var"), "GEMBOK_WEBHOOK_PORT": "9444"}
     # When the entry point loads its config

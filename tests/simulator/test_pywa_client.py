@@ -15,7 +15,7 @@ from pywa import WhatsApp, errors
 from pywa.types import Button, Section, SectionList, SectionRow
 from pywa.types.templates import BodyText, TemplateLanguage, TemplateStatus
 
-from appliance.whatsapp.simulator import Simulator
+from simulator import Simulator
 from tests.simulator.conftest import PHONE_ID, TOKEN, WABA_ID, Api
 
 PHONE = "6281234567890"

@@ -13,7 +13,7 @@ from http.server import ThreadingHTTPServer
 import pytest
 
 from appliance.tls import ensure_certificate
-from appliance.whatsapp.simulator import create_simulator
+from simulator import create_simulator
 from tests.simulator.conftest import (
     SECRET,
     WABA_ID,

@@ -167,8 +167,8 @@ def test_secrets_come_from_the_operating_systems_generator():
     # `random` is for the back-off jitter of retried calls (Gembok's Graph client, the
     # simulator's webhook retries), nothing that must not be guessed: tokens, keys, codes
     # and passwords use `secrets` or os.urandom.
-    jitter = {"appliance/whatsapp/client.py", "appliance/whatsapp/simulator/app.py",
-              "appliance/whatsapp/simulator/webhooks.py"}
+    jitter = {"appliance/whatsapp/client.py", "simulator/app.py",
+              "simulator/webhooks.py"}
     users = {where for where, node in nodes()
              if {n.split(".")[0] for n in imported(node)} & {"random"}}
     assert users <= jitter, sorted(users - jitter)

@@ -23,9 +23,9 @@ from appliance.store.alerts import KeptAlert
 from appliance.store.models import NumberHealth
 from appliance.whatsapp import health
 from appliance.whatsapp.client import CloudApiClient
-from appliance.whatsapp.simulator.app import create_simulator
-from appliance.whatsapp.simulator.config import new_config
 from appliance.whatsapp.webhook_events import store
+from simulator.app import create_simulator
+from simulator.config import new_config
 from tests.conftest import free_port
 from tests.whatsapp.conftest import envelope
 

@@ -15,9 +15,9 @@ from appliance.inbox import ingest, outbound
 from appliance.store.models import AuditEntry, Conversation, Message, Outbox
 from appliance.whatsapp.client import CloudApiClient, RateLimited, TokenError
 from appliance.whatsapp.error_text import plain_words
-from appliance.whatsapp.simulator.app import create_simulator
-from appliance.whatsapp.simulator.config import new_config
 from appliance.whatsapp.webhook_events import store
+from simulator.app import create_simulator
+from simulator.config import new_config
 from tests.whatsapp.conftest import text_message
 
 

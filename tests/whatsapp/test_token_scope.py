@@ -24,10 +24,10 @@ from appliance.whatsapp.client import CloudApiClient, GraphError, UrlRefused
 from appliance.whatsapp.connection import NotConfigured, make_client
 from appliance.whatsapp.media import fetch_media
 from appliance.whatsapp.origins import is_media_id
-from appliance.whatsapp.simulator import ids
-from appliance.whatsapp.simulator.app import create_simulator
-from appliance.whatsapp.simulator.config import new_config
 from appliance.whatsapp.webhook_events import store
+from simulator import ids
+from simulator.app import create_simulator
+from simulator.config import new_config
 from tests.whatsapp.conftest import ACCESS_TOKEN, PHONE_NUMBER_ID, WHATSAPP_ENV, envelope
 
 PHOTO = b"\xff\xd8\xff\xe0" + b"bukti transfer" * 50

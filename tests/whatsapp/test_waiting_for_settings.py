@@ -30,9 +30,9 @@ from appliance.store.alerts import KeptAlert
 from appliance.store.db import db
 from appliance.store.models import Conversation, Media, Message, Outbox
 from appliance.whatsapp import credentials, health
-from appliance.whatsapp.simulator.app import create_simulator
-from appliance.whatsapp.simulator.config import new_config
 from appliance.whatsapp.webhook_events import store
+from simulator.app import create_simulator
+from simulator.config import new_config
 from tests.conftest import free_port, settings_for
 from tests.whatsapp.conftest import APP_SECRET, VERIFY_TOKEN, envelope, text_message
 

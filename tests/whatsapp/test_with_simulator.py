@@ -26,7 +26,7 @@ from appliance.runtime import open_runtime
 from appliance.store.db import db
 from appliance.store.models import Conversation, Customer, Media, Message, NumberHealth
 from appliance.whatsapp.media import open_media
-from appliance.whatsapp.simulator.access import control_headers
+from simulator.access import control_headers
 from tests.running import appliance_env, eventually
 
 pytestmark = pytest.mark.slow

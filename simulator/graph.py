@@ -15,17 +15,17 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from appliance.whatsapp.simulator import media as media_mod
-from appliance.whatsapp.simulator import send, templates
-from appliance.whatsapp.simulator.errors import (
+from simulator import media as media_mod
+from simulator import send, templates
+from simulator.errors import (
     GraphError,
     bad_token,
     expired_token,
     unknown_object,
 )
-from appliance.whatsapp.simulator.health import phone_number_fields
-from appliance.whatsapp.simulator.state import Fault, State
-from appliance.whatsapp.simulator.webhooks import WebhookSender
+from simulator.health import phone_number_fields
+from simulator.state import Fault, State
+from simulator.webhooks import WebhookSender
 
 VERSION = re.compile(r"^v\d+\.\d+$")
 FAULT_ERRORS = {"http_500": 131000, "http_503": 131016, "rate_limit": 130429}

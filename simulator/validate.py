@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from appliance.whatsapp.simulator.errors import GraphError
+from simulator.errors import GraphError
 
 MEDIA_TYPES = ("image", "document", "audio", "video", "sticker")
 Check = Callable[[dict[str, Any], Callable[[str], bool]], None]

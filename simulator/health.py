@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance.whatsapp.simulator.config import MESSAGING_LIMITS, SimulatorConfig
-from appliance.whatsapp.simulator.errors import GraphError
-from appliance.whatsapp.simulator.numbers import calling_code, region_of
-from appliance.whatsapp.simulator.payloads import TIERS, ban_date
-from appliance.whatsapp.simulator.state import State
-from appliance.whatsapp.simulator.webhooks import WebhookSender
+from simulator.config import MESSAGING_LIMITS, SimulatorConfig
+from simulator.errors import GraphError
+from simulator.numbers import calling_code, region_of
+from simulator.payloads import TIERS, ban_date
+from simulator.state import State
+from simulator.webhooks import WebhookSender
 
 PHONE_STATUSES = ("PENDING", "DELETED", "MIGRATED", "BANNED", "RESTRICTED", "RATE_LIMITED",
                   "FLAGGED", "CONNECTED", "DISCONNECTED", "UNKNOWN", "UNVERIFIED")

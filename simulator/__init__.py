@@ -4,8 +4,8 @@ Public entry points: `create_simulator` (the WSGI app factory) and the config he
 `SimulatorConfig`, `new_config`, `load_config`, `write_config`.
 """
 
-from appliance.whatsapp.simulator.app import Simulator, create_simulator
-from appliance.whatsapp.simulator.config import (
+from simulator.app import Simulator, create_simulator
+from simulator.config import (
     SimulatorConfig,
     SimulatorConfigError,
     load_config,

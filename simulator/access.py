@@ -29,8 +29,8 @@ from pathlib import Path
 from werkzeug.wrappers import Request, Response
 
 from appliance.config import Settings
-from appliance.whatsapp.simulator.config import SimulatorConfigError, config_path, load_config
-from appliance.whatsapp.simulator.control import reply
+from simulator.config import SimulatorConfigError, config_path, load_config
+from simulator.control import reply
 
 TOKEN_HEADER = "X-Sim-Token"  # noqa: S105 - a header name, not a secret
 PUBLIC_PAGES = ("/_sim/phone",)  # the phone page's HTML; its files are under /_sim/static/

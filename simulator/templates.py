@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from appliance.whatsapp.simulator.errors import GraphError
+from simulator.errors import GraphError
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")

@@ -12,8 +12,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from appliance.whatsapp.simulator import ids
-from appliance.whatsapp.simulator.errors import GraphError
+from simulator import ids
+from simulator.errors import GraphError
 
 MB = 1024 * 1024
 URL_SECONDS = 5 * 60

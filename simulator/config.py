@@ -20,7 +20,7 @@ from typing import Any
 
 from appliance.atomicfile import write_atomic
 from appliance.errors import GembokError
-from appliance.whatsapp.simulator.templates import DEFAULT_TEMPLATES, normalise_template
+from simulator.templates import DEFAULT_TEMPLATES, normalise_template
 
 CONFIG_ENV = "GEMBOK_SIMULATOR_CONFIG"
 MESSAGING_LIMITS = (250, 2000, 10000, 100000, None)
@@ -184,7 +184,7 @@ def write_config(path: Path, config: SimulatorConfig) -> None:
 
 
 def config_path(env: Mapping[str, str], data_dir: Path) -> Path:
-    """Where `python -m appliance.whatsapp.simulator` looks: $GEMBOK_SIMULATOR_CONFIG or var/."""
+    """Where `python -m simulator` looks: $GEMBOK_SIMULATOR_CONFIG or var/."""
     value = env.get(CONFIG_ENV)
     return Path(value) if value else data_dir / "simulator" / "config.json"
 

@@ -1,4 +1,4 @@
-"""Provides `python -m appliance.whatsapp.simulator`: the simulator under gunicorn.
+"""Provides `python -m simulator`: the simulator under gunicorn.
 
 One worker only: the simulated customers, messages and queues live in that process's
 memory. The config is read (and on a fresh box created) in the master, so a bad file
@@ -12,10 +12,10 @@ import sys
 
 from appliance.config import load_settings
 from appliance.errors import GembokError
-from appliance.whatsapp.simulator.access import simulator_url
-from appliance.whatsapp.simulator.app import Simulator, load_default_config
-from appliance.whatsapp.simulator.config import CONFIG_ENV
 from appliance.wsgi_server import Listener, serve
+from simulator.access import simulator_url
+from simulator.app import Simulator, load_default_config
+from simulator.config import CONFIG_ENV
 
 
 def main(*, announce: bool = False) -> None:

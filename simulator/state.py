@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from appliance.whatsapp.simulator import ids
-from appliance.whatsapp.simulator.config import SimulatorConfig
-from appliance.whatsapp.simulator.limits import DAY, MessagingLimit, PairRate, Throughput
-from appliance.whatsapp.simulator.media import MediaStore
-from appliance.whatsapp.simulator.numbers import region_of
+from simulator import ids
+from simulator.config import SimulatorConfig
+from simulator.limits import DAY, MessagingLimit, PairRate, Throughput
+from simulator.media import MediaStore
+from simulator.numbers import region_of
 
 Clock = Callable[[], float]  # Unix seconds
 KEEP_MESSAGES = 200_000  # per direction: a long benchmark must not eat the box's memory

@@ -12,12 +12,12 @@ import binascii
 import copy
 from typing import Any
 
-from appliance.whatsapp.simulator import ids, payloads
-from appliance.whatsapp.simulator.errors import webhook_error
-from appliance.whatsapp.simulator.media import INBOUND_SECONDS, kind_of
-from appliance.whatsapp.simulator.numbers import region_of
-from appliance.whatsapp.simulator.state import Customer, Inbound, State
-from appliance.whatsapp.simulator.webhooks import WebhookSender
+from simulator import ids, payloads
+from simulator.errors import webhook_error
+from simulator.media import INBOUND_SECONDS, kind_of
+from simulator.numbers import region_of
+from simulator.state import Customer, Inbound, State
+from simulator.webhooks import WebhookSender
 
 MEDIA_DEFAULTS = {"image": "image/jpeg", "video": "video/mp4", "audio": "audio/ogg",
                   "document": "application/pdf", "sticker": "image/webp"}

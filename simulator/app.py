@@ -22,13 +22,13 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from appliance.config import load_settings
-from appliance.whatsapp.simulator import graph, phone
-from appliance.whatsapp.simulator.access import Gate
-from appliance.whatsapp.simulator.config import SimulatorConfig, config_path, ensure_config
-from appliance.whatsapp.simulator.control import Control, ControlError, reply
-from appliance.whatsapp.simulator.errors import unknown_object
-from appliance.whatsapp.simulator.state import Clock, SimClock, State
-from appliance.whatsapp.simulator.webhooks import WebhookSender
+from simulator import graph, phone
+from simulator.access import Gate
+from simulator.config import SimulatorConfig, config_path, ensure_config
+from simulator.control import Control, ControlError, reply
+from simulator.errors import unknown_object
+from simulator.state import Clock, SimClock, State
+from simulator.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
 GRAPH_METHODS = ("GET", "POST", "DELETE")

@@ -24,8 +24,8 @@ from typing import Any
 
 import httpx
 
-from appliance.whatsapp.simulator.config import SimulatorConfig
-from appliance.whatsapp.simulator.payloads import envelope
+from simulator.config import SimulatorConfig
+from simulator.payloads import envelope
 
 log = logging.getLogger(__name__)
 LOG_SIZE = 10_000

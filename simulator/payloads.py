@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from appliance.whatsapp.simulator.config import SimulatorConfig
-from appliance.whatsapp.simulator.state import Customer
+from simulator.config import SimulatorConfig
+from simulator.state import Customer
 
 MESSAGES = "messages"
 # Fields whose entry carries no `time` (pywa's and Meta's samples); all others do.

@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Request, Response
 
-from appliance.whatsapp.simulator import health, inbound, payloads
-from appliance.whatsapp.simulator.phone import clock_time
-from appliance.whatsapp.simulator.send import emit_status
-from appliance.whatsapp.simulator.state import Customer, Fault, Inbound, Outbound, State
-from appliance.whatsapp.simulator.templates import STATUSES
-from appliance.whatsapp.simulator.webhooks import WebhookSender
+from simulator import health, inbound, payloads
+from simulator.phone import clock_time
+from simulator.send import emit_status
+from simulator.state import Customer, Fault, Inbound, Outbound, State
+from simulator.templates import STATUSES
+from simulator.webhooks import WebhookSender
 
 FAULT_PATHS = ("messages", "media", "any")
 FAULT_KINDS = ("http_500", "http_503", "timeout", "rate_limit", "token_expired")

@@ -11,12 +11,12 @@ import copy
 import re
 from typing import Any
 
-from appliance.whatsapp.simulator import ids, payloads, templates
-from appliance.whatsapp.simulator.errors import GraphError, webhook_error
-from appliance.whatsapp.simulator.numbers import is_phone_like, normalise_to
-from appliance.whatsapp.simulator.state import Customer, Outbound, State
-from appliance.whatsapp.simulator.validate import check_message
-from appliance.whatsapp.simulator.webhooks import WebhookSender
+from simulator import ids, payloads, templates
+from simulator.errors import GraphError, webhook_error
+from simulator.numbers import is_phone_like, normalise_to
+from simulator.state import Customer, Outbound, State
+from simulator.validate import check_message
+from simulator.webhooks import WebhookSender
 
 BSUID = re.compile(r"^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$")
 NOT_REGISTERED = ("DISCONNECTED", "PENDING", "UNVERIFIED", "DELETED", "MIGRATED")
