@@ -15,7 +15,6 @@ from typing import Any
 
 import dramatiq
 import dramatiq.errors
-import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
@@ -23,6 +22,7 @@ from appliance.config import Settings
 from appliance.inbox import ingest, outbound
 from appliance.keys import data_rotation
 from appliance.notify import alerts, content_granted, new_device
+from appliance.queue_port import QueuePort
 from appliance.runtime import Runtime, open_runtime
 from appliance.whatsapp import health, media
 from appliance.whatsapp.client import TokenError
@@ -151,16 +151,6 @@ def rotate_data_keys(job_id: int) -> None:
             rotate_data_keys.send(job_id)
 
 
-def hand_rotation_to_worker(settings: Settings, job_id: int) -> bool:
-    """False when Redis does not answer: the caller then runs the job itself."""
-    bind(redis_broker(settings))
-    try:
-        rotate_data_keys.send(job_id)
-    except (redis.RedisError, OSError, dramatiq.errors.BrokerConnectionError):
-        return False
-    return True
-
-
 ACTORS: list[Any] = [ping, process_events, fetch_media, send_outbox, alert_health,
                      notify_new_device, notify_content_granted, rotate_data_keys]
 
@@ -176,6 +166,51 @@ def redis_broker(settings: Settings) -> RedisBroker:
     """A broker that fails fast when Redis is down: callers fall back on the sweeper."""
     return RedisBroker(url=settings.broker_url, socket_timeout=2,  # type: ignore[no-untyped-call]
                        socket_connect_timeout=2)
+
+
+class DramatiqQueue:
+    """The queue port (`appliance.queue_port`) over a broker: the only way faces, the
+    scheduler and the CLI reach the actors. A send the broker refuses answers False and is
+    logged here, by job kind only: the job's state is in the database, and its
+    sweeper or its caller takes it from there."""
+
+    def __init__(self, broker: dramatiq.Broker) -> None:
+        bind(broker)
+
+    def _send(self, actor: Any, *args: Any) -> bool:
+        try:
+            actor.send(*args)
+        except Exception as exc:  # Redis down, restarting, or refusing: all mean "not now"
+            log.warning("cannot queue %s (%s); it waits for its sweeper or is done here",
+                        actor.actor_name, type(exc).__name__)
+            return False
+        return True
+
+    def process_events(self, event_ids: list[int]) -> bool:
+        return self._send(process_events, event_ids)
+
+    def fetch_media(self, media_id: int) -> bool:
+        return self._send(fetch_media, media_id)
+
+    def send_outbox(self, outbox_id: int) -> bool:
+        return self._send(send_outbox, outbox_id)
+
+    def alert_health(self, health_row_id: int) -> bool:
+        return self._send(alert_health, health_row_id)
+
+    def notify_new_device(self, login_event_id: int) -> bool:
+        return self._send(notify_new_device, login_event_id)
+
+    def notify_content_granted(self, audit_seq: int) -> bool:
+        return self._send(notify_content_granted, audit_seq)
+
+    def rotate_data_keys(self, job_id: int) -> bool:
+        return self._send(rotate_data_keys, job_id)
+
+
+def queue_port(settings: Settings) -> QueuePort:
+    """The port of a served process, built once: Redis as configured, failing fast."""
+    return DramatiqQueue(redis_broker(settings))
 
 
 def run_worker(settings: Settings, ready_file: Path | None = None) -> None:
@@ -200,3 +235,8 @@ def run_worker(settings: Settings, ready_file: Path | None = None) -> None:
         broker.close()
         if ready_file is not None:
             ready_file.unlink(missing_ok=True)
+
+
+def hand_rotation_to_worker(settings: Settings, job_id: int) -> bool:
+    """TRANSITIONAL (removed once the CLI takes the port): False when Redis is silent."""
+    return queue_port(settings).rotate_data_keys(job_id)

@@ -11,7 +11,9 @@ from textual.screen import Screen
 
 from appliance.config import Settings, load_settings
 from appliance.errors import GembokError
+from appliance.queue_port import QueuePort
 from appliance.runtime import Runtime, open_runtime
+from appliance.tasks import queue_port
 from tui.screens.audit import AuditScreen
 from tui.screens.backup import BackupScreen
 from tui.screens.keys import KeysScreen
@@ -40,6 +42,14 @@ class GembokAdmin(App[None]):
         self.settings = settings
         self.rt = rt or open_runtime(settings)
         self.maintenance = False  # a rekey or a restore swaps the database: no reads meanwhile
+        self._queue: QueuePort | None = None
+
+    @property
+    def queue(self) -> QueuePort:
+        """The box's queue port, built on first use (most sessions never queue anything)."""
+        if self._queue is None:
+            self._queue = queue_port(self.settings)
+        return self._queue
 
     def reopen(self) -> None:
         """After a rekey or a restore: the database key (and keyring) may have changed."""

@@ -19,6 +19,7 @@ from appliance import tasks
 from appliance.audit.queue import AuditQueue
 from appliance.config import Settings, load_settings
 from appliance.inbox.outbound import MAX_ATTACHMENT
+from appliance.queue_port import NoQueue
 from appliance.runtime import Runtime, open_runtime
 from appliance.store.db import db
 from webui import access, admin, api, auth, chatroom, home, i18n, inputs
@@ -69,7 +70,6 @@ def create_app(settings: Settings | None = None, *, enqueue: bool = True) -> Fla
         MAX_CONTENT_LENGTH=MAX_UPLOAD_REQUEST,  # the largest; InMemoryRequest sets each
         WTF_CSRF_TIME_LIMIT=None,  # the session's own timeouts bound a token's life
         WTF_CSRF_SSL_STRICT=False,  # no Referer under no-referrer: see security_headers
-        GEMBOK_ENQUEUE=enqueue,
     )
     app.extensions["gembok"] = rt
     if enqueue:  # in a served app, "who read what" is written off the request's path
@@ -77,9 +77,7 @@ def create_app(settings: Settings | None = None, *, enqueue: bool = True) -> Fla
         atexit.register(rt.read_audit.close)
     Babel(app, locale_selector=i18n.locale, timezone_selector=lambda: settings.timezone,
           default_translation_directories=str(i18n.TRANSLATIONS))
-    if enqueue:
-        tasks.configure(rt)
-        tasks.bind(tasks.redis_broker(settings))
+    app.extensions["gembok.queue"] = tasks.queue_port(settings) if enqueue else NoQueue()
     CSRFProtect(app)
     install_security_headers(app)
     for blueprint in (auth.bp, api.bp, admin.bp, home.bp, chatroom.bp):

@@ -20,6 +20,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 
 from appliance.auth import sessions
 from appliance.auth.permissions import PERMISSIONS, Denied, Principal
+from appliance.queue_port import QueuePort
 from appliance.runtime import Runtime
 from appliance.store.accounts import UserSession
 from appliance.store.models import User
@@ -105,6 +106,11 @@ def current() -> Current:
 
 def runtime() -> Runtime:
     return current_app.extensions["gembok"]  # type: ignore[no-any-return]
+
+
+def queue() -> QueuePort:
+    """The app's one queue port (`create_app` builds it)."""
+    return current_app.extensions["gembok.queue"]  # type: ignore[no-any-return]
 
 
 def _current_or_login(activity: bool = True) -> Current | Any:

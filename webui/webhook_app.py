@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 
 from appliance import tasks
 from appliance.config import Settings, load_settings
+from appliance.queue_port import NoQueue, QueuePort
 from appliance.runtime import open_runtime
 from appliance.whatsapp import webhook_events
 from appliance.whatsapp.credentials import load_credentials
@@ -41,9 +42,7 @@ class WebhookApp:
         self.settings = settings or load_settings()
         self.rt = open_runtime(self.settings)
         self.rejected: Counter[str] = Counter()
-        self.enqueue = enqueue
-        if enqueue:
-            tasks.bind(tasks.redis_broker(self.settings))
+        self.queue: QueuePort = tasks.queue_port(self.settings) if enqueue else NoQueue()
         self.writer = WriterClient(self.settings.inbox_writer_socket)
         self.fingerprint = webhook_events.fingerprint_key(self.rt.keyring.current("system"))
 
@@ -97,12 +96,8 @@ class WebhookApp:
         except WriterUnavailable:
             pass  # no writer (tests, a restart): commit it here, one fsync of our own
         event_id = webhook_events.store_sealed(event)
-        if self.enqueue and event_id:
-            try:
-                tasks.process_events.send([event_id])
-            except Exception as exc:  # Redis down: stored and committed, the sweeper re-queues
-                log.warning("event %d stored but not queued (%s); the sweeper will queue it",
-                            event_id, type(exc).__name__)
+        if event_id:  # stored and committed: if Redis is down, the sweeper queues it
+            self.queue.process_events([event_id])
         return 200
 
 

@@ -88,9 +88,8 @@ def test_a_grant_in_a_served_app_reaches_the_admins_through_the_worker(world, ma
                                                                         monkeypatch):
     # Given the web app as served, which hands its e-mails to a queue worker
     broker = StubBroker()
-    tasks.bind(broker)
+    monkeypatch.setitem(world.app.extensions, "gembok.queue", tasks.DramatiqQueue(broker))
     monkeypatch.setattr(tasks, "_runtime", world.app.extensions["gembok"])
-    monkeypatch.setitem(world.app.config, "GEMBOK_ENQUEUE", True)
     joko = make_user(world, "joko", role="admin")
     # When Eko grants Joko content
     answer = sign_in_as(world, "eko").post(f"/api/admin/users/{joko.id}",

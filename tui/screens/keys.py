@@ -12,6 +12,7 @@ from appliance.keys import data_rotation
 from appliance.keys.db_rekey import rekey_database
 from appliance.keys.key_status import describe_keys
 from appliance.keys.master_rotation import rotate_master
+from appliance.keys.rotation_handoff import hand_off
 from tui.dialogs.confirm import ConfirmDialog
 from tui.messages import Done, Loaded
 from tui.screens.base import AdminScreen, cells, own_connection
@@ -91,15 +92,12 @@ class KeysScreen(AdminScreen):
     @own_connection
     def rotate_data(self, job_id: int | None = None) -> None:
         """The worker does the job, as with `gembok keys rotate-data`; without Redis, here."""
-        from appliance import tasks
-
         job = job_id if job_id is not None else data_rotation.start(self.rt, actor="cli")
-        if tasks.hand_rotation_to_worker(self.rt.settings, job):
-            return  # the progress bar follows it
-        while not data_rotation.run(self.rt, job, budget_seconds=1.0):
-            state = data_rotation.progress(job)
-            if state is None or state.state != "running":
-                return
+        where = hand_off(self.rt, self.app.queue, job,  # type: ignore[attr-defined]
+                         here_if_silent=True, budget_seconds=1.0)
+        progress = data_rotation.progress(job)
+        if where != "here" or progress is None or progress.state != "done":
+            return  # the worker has it (the progress bar follows it), or it was paused
         self.post_message(Done("Every row is re-sealed; the old data keys are destroyed.",
                                title="Data keys rotated"))
 
