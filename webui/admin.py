@@ -11,7 +11,7 @@ from appliance.auth import users
 from appliance.inbox import divisions
 from webui import inputs
 from webui.access import current, permission, runtime
-from webui.answers import answer
+from webui.answers import answer, then
 from webui.notices import notify_content_granted
 
 bp = Blueprint("admin", __name__, url_prefix="/api/admin")
@@ -115,6 +115,6 @@ def create_division() -> Any:
 @permission("division.manage")
 def update_division(division_id: int) -> Any:
     data = _body()
-    return answer(lambda: divisions.update_division(
+    return answer(then(lambda: divisions.update_division(
         runtime(), current().principal, division_id, name=_field(data, "name", str),
-        retention_days=_field(data, "retention_days", int)) or {"changed": True})
+        retention_days=_field(data, "retention_days", int)), {"changed": True}))

@@ -7,6 +7,7 @@ route's guard, which answers 404.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, jsonify
@@ -27,3 +28,13 @@ def answer(call: Any, ok: int = 200) -> Any:
     if isinstance(result, Response):  # the service's own answer, with its own status
         return result
     return jsonify(result), ok
+
+
+def then(action: Callable[[], None], result: Any) -> Callable[[], Any]:
+    """A call for `answer` of a service that returns nothing: do it, then say `result`."""
+
+    def call() -> Any:
+        action()
+        return result
+
+    return call

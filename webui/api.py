@@ -28,6 +28,7 @@ from appliance.store.models import User
 from appliance.whatsapp import templates
 from webui import erased
 from webui.access import current, permission, runtime
+from webui.answers import then
 from webui.erased import answer
 from webui.i18n import locale
 from webui.inputs import body as _body
@@ -125,8 +126,8 @@ def attach(conversation_id: int) -> Any:
 @permission("conversation.assign")
 def assign(conversation_id: int) -> Any:
     assignee = body_number(_body(), "assignee_id")
-    return answer(lambda: work.assign(runtime(), current().principal, conversation_id, assignee)
-                or {"assigned": assignee})
+    return answer(then(lambda: work.assign(runtime(), current().principal, conversation_id,
+                                           assignee), {"assigned": assignee}))
 
 
 @bp.post("/conversations/<int:conversation_id>/transfer")
@@ -134,16 +135,17 @@ def assign(conversation_id: int) -> Any:
 def transfer(conversation_id: int) -> Any:
     data = _body()
     division = required_number(data, "division_id")
-    return answer(lambda: work.transfer(runtime(), current().principal, conversation_id,
-                                      division, _text(data, "note")) or {"transferred": True})
+    return answer(then(lambda: work.transfer(runtime(), current().principal, conversation_id,
+                                             division, _text(data, "note")),
+                       {"transferred": True}))
 
 
 @bp.post("/conversations/<int:conversation_id>/status")
 @permission("conversation.reply")
 def set_status(conversation_id: int) -> Any:
     status = _text(_body(), "status")
-    return answer(lambda: work.set_status(runtime(), current().principal, conversation_id,
-                                        status) or {"status": status})
+    return answer(then(lambda: work.set_status(runtime(), current().principal, conversation_id,
+                                               status), {"status": status}))
 
 
 @bp.post("/conversations/<int:conversation_id>/labels")

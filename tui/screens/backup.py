@@ -15,7 +15,7 @@ from appliance.auth.permissions import BOX_ADMIN
 from appliance.store.backup import list_backups
 from tui.dialogs.confirm import ConfirmDialog
 from tui.messages import Done, Loaded
-from tui.screens.base import AdminScreen, cells, own_connection
+from tui.screens.base import AdminScreen, cells, if_given, own_connection
 
 
 class BackupScreen(AdminScreen):
@@ -73,7 +73,7 @@ class BackupScreen(AdminScreen):
                     "stopped.")
         self.app.call_from_thread(
             self.app.push_screen, ConfirmDialog(question, word="RESTORE", action="Restore"),
-            lambda yes: self.restore(folder) if yes else None)
+            if_given(lambda _: self.restore(folder)))
 
     @work(thread=True, exclusive=True, group="job", exit_on_error=False)
     @own_connection

@@ -23,6 +23,7 @@ from tui.dialogs.notice import NoticeDialog
 from tui.messages import Done
 
 F = TypeVar("F", bound=Callable[..., Any])
+A = TypeVar("A")
 
 
 def own_connection(func: F) -> F:
@@ -58,8 +59,9 @@ class AdminScreen(Screen[None]):
     def rt(self) -> Runtime:
         return self.app.rt  # type: ignore[attr-defined, no-any-return]
 
-    def load(self) -> None:
-        """Re-read what the screen shows; each screen fills it in."""
+    def load(self) -> object:
+        """Re-read what the screen shows; each screen fills it in (a worker, typically)."""
+        return None
 
     def reload(self) -> None:
         """What timers and finished actions call: never in the middle of maintenance."""
@@ -79,3 +81,13 @@ class AdminScreen(Screen[None]):
         else:
             text = f"{type(error).__name__}: {error}\n\nRun `gembok doctor` to check the box."
         self.app.push_screen(NoticeDialog("Not done", text, error=True))
+
+
+def if_given(action: Callable[[A], object]) -> Callable[[A | None], None]:
+    """A dialog's callback: `action` with the answer, unless the dialog was cancelled."""
+
+    def callback(answer: A | None) -> None:
+        if answer:
+            action(answer)
+
+    return callback

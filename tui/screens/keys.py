@@ -15,7 +15,7 @@ from appliance.keys.master_rotation import rotate_master
 from appliance.keys.rotation_handoff import hand_off
 from tui.dialogs.confirm import ConfirmDialog
 from tui.messages import Done, Loaded
-from tui.screens.base import AdminScreen, cells, own_connection
+from tui.screens.base import AdminScreen, cells, if_given, own_connection
 
 REKEY_PLAN = (
     "Rekey the database: the whole file is re-encrypted under a new database key.\n\n"
@@ -72,7 +72,7 @@ class KeysScreen(AdminScreen):
         self.app.push_screen(ConfirmDialog(
             "Rotate the master key? Every key is re-wrapped; older backups will need the old "
             "master key, so make a new backup afterwards.", action="Rotate"),
-            lambda yes: self.rotate_master() if yes else None)
+            if_given(lambda _: self.rotate_master()))
 
     @work(thread=True, exclusive=True, group="job", exit_on_error=False)
     @own_connection
@@ -86,7 +86,7 @@ class KeysScreen(AdminScreen):
         self.app.push_screen(ConfirmDialog(
             "Give every customer a new data key and re-seal every row in the background? "
             "The appliance keeps serving; z pauses.", action="Start"),
-            lambda yes: self.rotate_data() if yes else None)
+            if_given(lambda _: self.rotate_data()))
 
     @work(thread=True, exclusive=True, group="job", exit_on_error=False)
     @own_connection
@@ -115,7 +115,7 @@ class KeysScreen(AdminScreen):
 
     def action_rekey_database(self) -> None:
         self.app.push_screen(ConfirmDialog(REKEY_PLAN, word="REKEY", action="Rekey"),
-                             lambda yes: self.rekey() if yes else None)
+                             if_given(lambda _: self.rekey()))
 
     @work(thread=True, exclusive=True, group="job", exit_on_error=False)
     @own_connection

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,7 +18,7 @@ from tui.dialogs.division_form import DivisionFields, DivisionForm
 from tui.dialogs.notice import NoticeDialog
 from tui.dialogs.user_form import UserFields, UserForm
 from tui.messages import Done, Loaded
-from tui.screens.base import AdminScreen, cells, own_connection
+from tui.screens.base import AdminScreen, cells, if_given, own_connection
 
 
 class PeopleScreen(AdminScreen):
@@ -91,19 +93,20 @@ class PeopleScreen(AdminScreen):
     def _division_choices(self) -> list[tuple[str, int]]:
         return [(d.name, d.id) for d in self._divisions.values()]
 
-    def _confirm_for_user(self, question: str, action: str, then: object) -> None:
+    def _confirm_for_user(self, question: str, action: str,
+                          then: Callable[[int], object]) -> None:
         user_id = self._selected("#users")
         if user_id is None:
             return
         who = self._people[user_id].username
         self.app.push_screen(ConfirmDialog(question.format(who=who), action=action),
-                             lambda yes: then(user_id) if yes else None)  # type: ignore[operator]
+                             if_given(lambda _: then(user_id)))
 
     # accounts
 
     def action_new_user(self) -> None:
         self.app.push_screen(UserForm(self._division_choices()),
-                             lambda form: self.create(form) if form else None)
+                             if_given(self.create))
 
     @work(thread=True, exit_on_error=False)
     @own_connection
@@ -122,7 +125,7 @@ class PeopleScreen(AdminScreen):
         u = self._people[user_id]
         now = UserFields(u.username, u.display_name, u.email, u.role, list(u.divisions))
         self.app.push_screen(UserForm(self._division_choices(), now),
-                             lambda form: self.change(user_id, now, form) if form else None)
+                             if_given(lambda form: self.change(user_id, now, form)))
 
     @work(thread=True, exit_on_error=False)
     @own_connection
@@ -202,7 +205,7 @@ class PeopleScreen(AdminScreen):
 
     def action_new_division(self) -> None:
         self.app.push_screen(DivisionForm(),
-                             lambda form: self.new_division(form) if form else None)
+                             if_given(self.new_division))
 
     @work(thread=True, exit_on_error=False)
     @own_connection
@@ -216,7 +219,7 @@ class PeopleScreen(AdminScreen):
             return
         d = self._divisions[division_id]
         self.app.push_screen(DivisionForm(DivisionFields(d.name, d.retention_days)),
-                             lambda form: self.edit_division(division_id, form) if form else None)
+                             if_given(lambda form: self.edit_division(division_id, form)))
 
     @work(thread=True, exit_on_error=False)
     @own_connection
