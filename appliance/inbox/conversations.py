@@ -13,7 +13,7 @@ their media raise CustomerKeysGone (issue 11: they were a 500, and a row with no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from peewee import fn
 
@@ -22,6 +22,7 @@ from appliance.auth.permissions import Denied, Principal, authorize, require, vi
 from appliance.clock import utcnow
 from appliance.crypto.blind_index import InvalidPhoneNumber
 from appliance.errors import GembokError, TooSoon
+from appliance.inbox import window
 from appliance.inbox.search_tokens import TAIL, number_query, query_tokens
 from appliance.inbox.work import NoteView, labels_of, notes_of
 from appliance.keys.customer_keys import CustomerKeysGone, customer_keysets
@@ -36,7 +37,6 @@ from appliance.whatsapp.media import open_media
 
 PAGE = 50
 MAX_ID = 2**63 - 1  # SQLite's INTEGER
-WINDOW = timedelta(hours=24)
 FILTERS = ("all", "mine", "unassigned")
 
 
@@ -115,9 +115,7 @@ def summaries(rt: Runtime, principal: Principal, convos: list[Conversation]) -> 
             open_text(ks, Customer, "name", customer.id, customer.name_sealed)
         phone = None if ks is None or erased else \
             open_text(ks, Customer, "phone", customer.id, customer.phone_sealed)
-        left = 0
-        if customer.last_inbound_at is not None and not erased:
-            left = max(0, int((customer.last_inbound_at + WINDOW - now).total_seconds()))
+        left = 0 if erased else window.seconds_left(customer.last_inbound_at, now)
         out.append(Summary(c.id, customer.id, name or "", mask_phone(phone), c.division_id,
                            divisions.get(c.division_id or 0, ""), c.assignee_id,
                            people.get(c.assignee_id or 0, ""), c.status, labels.get(c.id, []),

@@ -18,7 +18,7 @@ from typing import Any
 from appliance.auth.permissions import Denied, Principal, authorize, require
 from appliance.clock import utcnow
 from appliance.errors import GembokError
-from appliance.inbox import changes
+from appliance.inbox import changes, window
 from appliance.inbox.statuses import apply_pending, callback_for
 from appliance.keys.customer_keys import customer_keys
 from appliance.runtime import Runtime
@@ -30,7 +30,6 @@ from appliance.whatsapp.client import CloudApiClient, GraphError, TokenError
 from appliance.whatsapp.media import where as media_where
 
 log = logging.getLogger(__name__)
-WINDOW = timedelta(hours=24)
 STUCK_AFTER = timedelta(minutes=2)
 MAX_BODY = 4096
 
@@ -40,8 +39,7 @@ class WindowClosedError(GembokError):
 
 
 def window_open(customer: Customer) -> bool:
-    last = customer.last_inbound_at
-    return last is not None and utcnow() - last < WINDOW
+    return window.is_open(customer.last_inbound_at)
 
 
 def reply(rt: Runtime, principal: Principal, conversation_id: int, text: str) -> int:
