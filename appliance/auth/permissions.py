@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from peewee import Expression
+from peewee import Expression, Model
 
 from appliance.errors import GembokError
 from appliance.store.models import Conversation, Customer, Media, Message, User, UserDivision
@@ -39,6 +39,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 CONTENT = frozenset({"conversation.read", "conversation.export", "customer.read",
                      "customer.reveal_phone", "message.reveal", "report.read"})
 EXTRA = {"content"}
+
+M = TypeVar("M", bound=Model)
 
 
 class Denied(GembokError):
@@ -96,6 +98,21 @@ def authorize(principal: Principal, permission: str, obj: Any = None) -> None:
     conversations = _conversations_of(obj)
     if not any(_sees(principal, c, permission) for c in conversations):
         raise Denied()
+
+
+def authorized(principal: Principal, permission: str, model: type[M], row_id: int) -> M:
+    """Fetch-then-authorize, named once: the row, if `principal` may do `permission` to it.
+
+    A row that does not exist and a row of another division get the same Denied (the
+    routes answer 404 to both), so ids cannot be probed.
+    """
+    require(principal, permission)
+    table: Any = model  # peewee's models are untyped
+    row: M | None = table.get_or_none(table.id == row_id)
+    if row is None:
+        raise Denied()
+    authorize(principal, permission, row)
+    return row
 
 
 def visible(principal: Principal) -> Expression:

@@ -18,7 +18,7 @@ from datetime import datetime
 from peewee import fn
 
 from appliance.auth import rate_limit
-from appliance.auth.permissions import Denied, Principal, authorize, require, visible
+from appliance.auth.permissions import Denied, Principal, authorized, require, visible
 from appliance.clock import utcnow
 from appliance.crypto.blind_index import InvalidPhoneNumber
 from appliance.errors import GembokError, TooSoon
@@ -178,11 +178,7 @@ def open_conversation(rt: Runtime, principal: Principal, conversation_id: int,
 
     A failed message says why in the reader's language ("id" or "en").
     """
-    require(principal, "conversation.read")
-    convo = Conversation.get_or_none(Conversation.id == conversation_id)
-    if convo is None:
-        raise Denied()
-    authorize(principal, "conversation.read", convo)
+    convo = authorized(principal, "conversation.read", Conversation, conversation_id)
     summary = summaries(rt, principal, [convo])[0]
     keys = None if summary.erased else \
         customer_keysets(rt.master, {convo.customer_id}).get(convo.customer_id)
@@ -261,11 +257,7 @@ def counts(principal: Principal) -> dict[str, int]:
 
 def export(rt: Runtime, principal: Principal, conversation_id: int) -> Thread:
     """The thread to hand over as a file, masked like the screen; audited as an export."""
-    require(principal, "conversation.export")
-    convo = Conversation.get_or_none(Conversation.id == conversation_id)
-    if convo is None:
-        raise Denied()
-    authorize(principal, "conversation.export", convo)
+    convo = authorized(principal, "conversation.export", Conversation, conversation_id)
     thread = open_conversation(rt, principal, convo.id)
     rt.audit(actor=principal.actor, action="conversation.exported",
              target=f"conversation:{convo.id}")
@@ -273,11 +265,9 @@ def export(rt: Runtime, principal: Principal, conversation_id: int) -> Thread:
 
 
 def media_content(rt: Runtime, principal: Principal, media_id: int) -> tuple[str, bytes]:
-    require(principal, "conversation.read")
-    media = Media.get_or_none(Media.id == media_id)
-    if media is None or media.state != "stored":
+    media = authorized(principal, "conversation.read", Media, media_id)
+    if media.state != "stored":
         raise Denied()
-    authorize(principal, "conversation.read", media)
     customer_id = Conversation.get_by_id(Message.get_by_id(media.message_id).conversation_id
                                          ).customer_id
     if Customer.get_by_id(customer_id).erased_at is not None:
@@ -298,11 +288,7 @@ class CustomerPanel:
 
 
 def customer_panel(rt: Runtime, principal: Principal, customer_id: int) -> CustomerPanel:
-    require(principal, "customer.read")
-    customer = Customer.get_or_none(Customer.id == customer_id)
-    if customer is None:
-        raise Denied()
-    authorize(principal, "customer.read", customer)
+    customer = authorized(principal, "customer.read", Customer, customer_id)
     convos = list(Conversation.select().where(Conversation.customer == customer.id,
                                               visible(principal))
                   .order_by(Conversation.last_message_at.desc()).limit(PAGE))

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from appliance.auth.permissions import Denied, Principal, authorize, require
+from appliance.auth.permissions import Principal, authorized
 from appliance.clock import utcnow
 from appliance.errors import GembokError
 from appliance.inbox import changes, window
@@ -44,11 +44,7 @@ def window_open(customer: Customer) -> bool:
 
 def reply(rt: Runtime, principal: Principal, conversation_id: int, text: str) -> int:
     """An agent's text reply: checked, then queued like any other."""
-    require(principal, "conversation.reply")
-    convo = Conversation.get_or_none(Conversation.id == conversation_id)
-    if convo is None:
-        raise Denied()
-    authorize(principal, "conversation.reply", convo)
+    convo = authorized(principal, "conversation.reply", Conversation, conversation_id)
     return queue_text(rt, convo.id, text, actor=principal.actor, author=principal.user_id)
 
 
@@ -70,11 +66,7 @@ def queue_text(rt: Runtime, conversation_id: int, body: str, *, actor: str,
 def queue_template(rt: Runtime, principal: Principal, conversation_id: int, name: str,
                    language: str, parameters: list[str]) -> int:
     """A template message: the only kind WhatsApp accepts outside the 24-hour window."""
-    require(principal, "conversation.reply")
-    convo = Conversation.get_or_none(Conversation.id == conversation_id)
-    if convo is None:
-        raise Denied()
-    authorize(principal, "conversation.reply", convo)
+    convo = authorized(principal, "conversation.reply", Conversation, conversation_id)
     template = templates.find(rt, name, language)
     if template is None:
         raise ValueError(f"there is no approved template {name!r} in {language!r}: pick one "
@@ -101,11 +93,7 @@ MAX_ATTACHMENT = 16 * 2**20
 def queue_media(rt: Runtime, principal: Principal, conversation_id: int, *, filename: str,
                 mime_type: str, content: bytes, caption: str = "") -> int:
     """An attachment from an agent: kept sealed here, uploaded to Meta by the worker."""
-    require(principal, "conversation.reply")
-    convo = Conversation.get_or_none(Conversation.id == conversation_id)
-    if convo is None:
-        raise Denied()
-    authorize(principal, "conversation.reply", convo)
+    convo = authorized(principal, "conversation.reply", Conversation, conversation_id)
     kind = OUT_TYPES.get(mime_type)
     if kind is None:
         raise ValueError("attach a JPEG or PNG picture, a PDF, an MP3/OGG sound or an MP4 video")

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 
 from peewee import fn
 
-from appliance.auth.permissions import Denied, Principal, authorize, principal_for, require
+from appliance.auth.permissions import (
+    Denied,
+    Principal,
+    authorized,
+    principal_for,
+    require,
+)
 from appliance.clock import utcnow
 from appliance.errors import GembokError
 from appliance.inbox import changes
@@ -29,12 +35,7 @@ class WorkError(GembokError):
 
 
 def handled(principal: Principal, conversation_id: int, permission: str) -> Conversation:
-    require(principal, permission)
-    convo = Conversation.get_or_none(Conversation.id == conversation_id)
-    if convo is None:
-        raise Denied()
-    authorize(principal, permission, convo)
-    return convo
+    return authorized(principal, permission, Conversation, conversation_id)
 
 
 def transfer(rt: Runtime, principal: Principal, conversation_id: int, division_id: int,

@@ -8,7 +8,7 @@ who, what, when, and why.
 
 from __future__ import annotations
 
-from appliance.auth.permissions import Denied, Principal, authorize, require
+from appliance.auth.permissions import Principal, authorized, require
 from appliance.crypto.aead import place
 from appliance.errors import GembokError
 from appliance.keys.customer_keys import CustomerKeysGone, customer_keys
@@ -64,10 +64,7 @@ def reason_of(rt: Runtime, principal: Principal, reveal_id: int) -> str:
 
 
 def reveal_phone(rt: Runtime, principal: Principal, customer_id: int, reason: str) -> str:
-    customer = Customer.get_or_none(Customer.id == customer_id)
-    if customer is None:
-        raise Denied()  # the same answer as for someone else's customer
-    authorize(principal, "customer.reveal_phone", customer)
+    customer = authorized(principal, "customer.reveal_phone", Customer, customer_id)
     _not_erased(customer)
     _record(rt, principal, customer_id, f"customer:{customer_id}/phone", reason,
             "customer.phone_revealed", f"customer:{customer_id}")
@@ -76,10 +73,7 @@ def reveal_phone(rt: Runtime, principal: Principal, customer_id: int, reason: st
 
 
 def reveal_message(rt: Runtime, principal: Principal, message_id: int, reason: str) -> str:
-    message = Message.get_or_none(Message.id == message_id)
-    if message is None:
-        raise Denied()
-    authorize(principal, "message.reveal", message)
+    message = authorized(principal, "message.reveal", Message, message_id)
     customer_id = Conversation.get_by_id(message.conversation_id).customer_id
     _not_erased(Customer.get_by_id(customer_id))
     _record(rt, principal, customer_id, f"message:{message_id}", reason, "message.revealed",
