@@ -40,10 +40,11 @@ apt-test:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-## make lint: ruff on everything, mypy --strict on the core
+## make lint: ruff on everything, mypy --strict on every package, the import contracts
 lint: install-dev
-	$(BIN)/ruff check appliance webui tui tests bench
+	$(BIN)/ruff check appliance webui tui simulator tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 ## make test: install what the tests need, lint, then the whole suite
 test: install-dev apt-test lint

@@ -22,7 +22,7 @@ from appliance.inbox import changes
 from appliance.inbox.customers import whatsapp_e164
 from appliance.inbox.divisions import create_division
 from appliance.runtime import Runtime
-from appliance.store.db import db
+from appliance.store.db import close_connection, db
 from appliance.store.models import Conversation, Customer, Division, User
 from simulator.access import control_headers
 
@@ -87,7 +87,7 @@ class CustomersWriting(threading.Thread):
         except Exception:  # a demo must never take the appliance down with it
             log.exception("the demo customers stopped")
         finally:
-            db.close()
+            close_connection()
 
     def _write(self, sim: httpx.Client) -> None:
         for customer in CUSTOMERS:
@@ -120,5 +120,5 @@ class CustomersWriting(threading.Thread):
                             Conversation.id == row.id).execute()
                         changes.record(row.id, "transferred")
                 return
-            db.close()
+            close_connection()
             time.sleep(0.3)

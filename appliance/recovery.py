@@ -18,7 +18,7 @@ from appliance.crypto.masterkey import load_masters
 from appliance.privacy import erasure
 from appliance.runtime import Runtime, open_runtime
 from appliance.store import backup
-from appliance.store.db import db
+from appliance.store.db import close_connection
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,7 @@ def dry_run(settings: Settings, folder: Path) -> backup.BackupInfo:
 def restore(settings: Settings, folder: Path, *, actor: str) -> RestoreReport:
     backup.ensure_stopped(settings)
     info = dry_run(settings, folder)
-    if not db.deferred:  # the CLI never opened it (a close would raise, and did)
-        db.close()
+    close_connection()  # if the CLI opened it (closing one never opened raised, once)
     aside = backup.put_in_place(settings, folder)
     rt = open_runtime(settings)
     again = erasure.reapply(rt)

@@ -3,7 +3,8 @@ backlog alarm.
 
 Retention purges and key rotation join this list as they arrive. Jobs are plain calls;
 each runs no more often than asked. The scheduler knows nothing of the queue: whoever
-starts it hands it the functions that enqueue (so the core stays free of Dramatiq).
+starts it hands it the queue port (`appliance.queue_port`), so the core stays free of
+Dramatiq.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from appliance.clock import utcnow
 from appliance.inbox.outbound import sweep_outbox
 from appliance.notify import kept_alerts
 from appliance.notify.backlog import BacklogAlarm
+from appliance.queue_port import QueuePort
 from appliance.runtime import Runtime
 from appliance.store.keystate import KeyJob
 from appliance.whatsapp import health, webhook_events
@@ -37,30 +39,21 @@ class Job:
     last: float = field(default=float("-inf"))
 
 
-@dataclass(frozen=True)
-class Enqueue:
-    """How jobs reach the workers: one function per queue, given by the caller."""
-
-    events: Callable[[list[int]], object]
-    outbox: Callable[[int], object]
-    alert: Callable[[int], object]
-    key_job: Callable[[int], object] = lambda job_id: None
-
-
 class Scheduler:
-    def __init__(self, rt: Runtime, enqueue: Enqueue | None = None) -> None:
+    def __init__(self, rt: Runtime, queue: QueuePort | None = None) -> None:
         self.alarm = BacklogAlarm()
         self.jobs = [
             Job("audit checkpoint", 60.0, lambda: checkpoint(rt)),
             Job("nightly backup", 60.0, lambda: run_nightly(rt)),
             Job("inbox purge", 600.0, lambda: purge_inbox(rt)),
         ]
-        if enqueue is not None:
+        if queue is not None:
             self.jobs += [
-                Job("inbox sweeper", 10.0, lambda: sweep_inbox(rt, enqueue.events)),
-                Job("outbox sweeper", 30.0, lambda: [enqueue.outbox(i) for i in sweep_outbox()]),
-                Job("number health", 60.0, lambda: poll_health(rt, enqueue.alert)),
-                Job("key jobs", 30.0, lambda: nudge_key_jobs(enqueue.key_job)),
+                Job("inbox sweeper", 10.0, lambda: sweep_inbox(rt, queue.process_events)),
+                Job("outbox sweeper", 30.0,
+                    lambda: [queue.send_outbox(i) for i in sweep_outbox()]),
+                Job("number health", 60.0, lambda: poll_health(rt, queue.alert_health)),
+                Job("key jobs", 30.0, lambda: nudge_key_jobs(queue.rotate_data_keys)),
                 Job("backlog alarm", 30.0, lambda: self.alarm.check(
                     rt.settings, webhook_events.backlog(),
                     webhook_events.oldest_waiting_seconds())),

@@ -236,7 +236,3 @@ def run_worker(settings: Settings, ready_file: Path | None = None) -> None:
         if ready_file is not None:
             ready_file.unlink(missing_ok=True)
 
-
-def hand_rotation_to_worker(settings: Settings, job_id: int) -> bool:
-    """TRANSITIONAL (removed once the CLI takes the port): False when Redis is silent."""
-    return queue_port(settings).rotate_data_keys(job_id)

@@ -23,8 +23,6 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from appliance.store.db import db
-
 WSGIApp = Callable[..., Any]
 
 
@@ -41,9 +39,11 @@ class Listener:
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    def __init__(self, factory: Callable[[], WSGIApp], options: dict[str, Any]) -> None:
+    def __init__(self, factory: Callable[[], WSGIApp], options: dict[str, Any],
+                 before_fork: Callable[[], object]) -> None:
         self._factory = factory
         self._options = options
+        self._before_fork = before_fork
         super().__init__()
 
     def load_config(self) -> None:
@@ -52,14 +52,16 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> WSGIApp:
         app = self._factory()
-        # The app was built in the master (preload): never carry its SQLite connection
-        # across fork. Each worker thread opens its own on first use.
-        if db.database is not None:
-            db.close()
+        # The app was built in the master (preload): whatever it opened that must not
+        # cross a fork (Gembok's SQLite connection) is let go here; each worker thread
+        # opens its own on first use.
+        self._before_fork()
         return app
 
 
-def serve(factory: Callable[[], WSGIApp], listener: Listener) -> None:
+def serve(factory: Callable[[], WSGIApp], listener: Listener, *,
+          before_fork: Callable[[], object] = lambda: None) -> None:
+    """Serves the app; `before_fork` lets go of what the app opened in the master."""
     options: dict[str, Any] = {
         "bind": [f"unix:{listener.socket}" if listener.socket
                  else f"{listener.host}:{listener.port}"],
@@ -77,4 +79,4 @@ def serve(factory: Callable[[], WSGIApp], listener: Listener) -> None:
         options["umask"] = 0o111  # when gunicorn binds it: 0666, its directory decides
     if listener.certfile and listener.keyfile:
         options.update(certfile=str(listener.certfile), keyfile=str(listener.keyfile))
-    _Gunicorn(factory, options).run()
+    _Gunicorn(factory, options, before_fork).run()

@@ -21,7 +21,7 @@ from appliance.config import Settings, load_settings
 from appliance.inbox.outbound import MAX_ATTACHMENT
 from appliance.queue_port import NoQueue
 from appliance.runtime import Runtime, open_runtime
-from appliance.store.db import db
+from appliance.store.db import close_connection
 from webui import access, admin, api, auth, chatroom, home, i18n, inputs
 from webui.security_headers import install_security_headers
 
@@ -108,8 +108,7 @@ def create_app(settings: Settings | None = None, *, enqueue: bool = True) -> Fla
 
     @app.teardown_appcontext
     def close_db(_: BaseException | None) -> None:
-        if not db.is_closed():
-            db.close()
+        close_connection()
 
     access.check_every_route(app)
     return app

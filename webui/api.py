@@ -23,7 +23,7 @@ from appliance.inbox import changes, conversations, divisions, outbound, reports
 from appliance.inbox.number_change import change_phone
 from appliance.keys.customer_keys import CustomerKeysGone
 from appliance.privacy.reveal import reveal_message, reveal_phone
-from appliance.store.db import db
+from appliance.store.db import close_connection
 from appliance.store.models import User
 from appliance.whatsapp import templates
 from webui import erased
@@ -322,10 +322,10 @@ def stream() -> Response:
                            f"data: {json.dumps({'changes': changed})}\n\n")
                 else:
                     yield ": tick\n\n"
-                db.close()  # do not hold a connection between ticks
+                close_connection()  # do not hold a connection between ticks
                 time.sleep(STREAM_TICK)
         finally:
-            db.close()
+            close_connection()
 
     return Response(stream_with_context(events()), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

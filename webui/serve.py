@@ -12,6 +12,7 @@ import sys
 
 from appliance.config import Settings, load_settings
 from appliance.errors import GembokError
+from appliance.store.db import close_connection
 from appliance.wsgi_server import Listener, serve
 
 
@@ -32,7 +33,8 @@ def main(argv: list[str] | None = None) -> None:
                                 settings.tls_cert_path if tls else None,
                                 settings.tls_key_path if tls else None, web.socket)
             serve(lambda: lan_only(create_app(settings), web.allowed_networks,
-                                   behind_proxy=web.behind_proxy), listener)
+                                   behind_proxy=web.behind_proxy), listener,
+                  before_fork=close_connection)
         else:
             from webui.lan_only import behind_front
             from webui.webhook_app import create_webhook_app
@@ -45,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
                                 hook.threads, settings.webhook_cert_path if tls else None,
                                 settings.webhook_key_path if tls else None, hook.socket)
             serve(lambda: behind_front(create_webhook_app(settings), hook.behind_proxy),
-                  listener)
+                  listener, before_fork=close_connection)
     except GembokError as exc:
         print(f"gembok: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)

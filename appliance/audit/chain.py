@@ -53,7 +53,7 @@ def append(key: bytes, *, actor: str, action: str, target: str = "",
         if isinstance(value, str) and not _DETAIL_TEXT.fullmatch(value):
             raise ValueError(f"audit detail {name} must be an id or short code, not free text")
     detail_json = json.dumps(detail, sort_keys=True, separators=(",", ":"))
-    with db.atomic("IMMEDIATE"):
+    with db.atomic():  # a writer from BEGIN on (store.db)
         head = current_head()
         seq = head.seq + 1
         at = datetime.now(UTC).isoformat(timespec="microseconds")

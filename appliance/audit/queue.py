@@ -25,7 +25,7 @@ import weakref
 from typing import Any
 
 from appliance.audit import chain
-from appliance.store.db import db
+from appliance.store.db import close_connection, db
 
 log = logging.getLogger(__name__)
 _Item = dict[str, Any] | None
@@ -118,4 +118,4 @@ class AuditQueue:
                 else:
                     time.sleep(attempt)
             finally:
-                db.close()
+                close_connection()

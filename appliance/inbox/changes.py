@@ -12,8 +12,9 @@ from peewee import fn
 
 from appliance.auth.permissions import Principal, visible
 from appliance.clock import utcnow
+from appliance.store import bulk
 from appliance.store.chatroom import ChangeEvent
-from appliance.store.db import db, tuples
+from appliance.store.db import tuples
 from appliance.store.models import Conversation
 
 KINDS = ("message", "status", "assigned", "transferred", "resolved", "reopened", "labels",
@@ -31,8 +32,7 @@ def record_many(changes: Iterable[tuple[int, str]]) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown change kind {kind!r}")
     if rows:  # one statement, no query builder: the ingest batch calls this per commit
-        db.cursor().executemany(
-            "INSERT INTO change_event (conversation_id, kind, at) VALUES (?, ?, ?)",
+        bulk.insert_change_events(
             [(r["conversation"], r["kind"], str(now)) for r in rows])
 
 

@@ -29,7 +29,7 @@ from appliance.inbox.customers import stored_phone, whatsapp_e164
 from appliance.inbox.search_tokens import tokens_for
 from appliance.keys.customer_keys import store_new_customer_keys
 from appliance.runtime import Runtime
-from appliance.store.db import db, execute
+from appliance.store import bulk
 from appliance.store.models import Customer
 from appliance.store.sealed import seal_text
 
@@ -66,8 +66,7 @@ class FirstContacts:
         if e164 is None and user_id is None:
             raise ValueError("a customer needs a phone number or a WhatsApp user id")
         if self._next_id is None:
-            row = execute(db, "SELECT COALESCE(MAX(id), 0) FROM customer").fetchone()
-            self._next_id = int(row[0]) + 1
+            self._next_id = bulk.first_free_id("customer")
         key = new_key()
         customer = NewCustomer(
             id=self._next_id, name=name, phone=e164, user_id=user_id,
@@ -84,16 +83,13 @@ class FirstContacts:
         if not made:
             return []
         now = str(utcnow())
-        db.cursor().executemany(
-            "INSERT INTO customer (id, name_sealed, phone_sealed, phone_index, wa_user_sealed, "
-            "wa_user_index, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        bulk.insert_customers(
             [(c.id, seal_text(c.keys, Customer, "name", c.id, c.name),
               seal_text(c.keys, Customer, "phone", c.id, c.phone), c.phone_index,
               seal_text(c.keys, Customer, "wa_user", c.id, c.user_id), c.user_index, now)
              for c in made])
         store_new_customer_keys(self.rt.master, {c.id: c.key for c in made})
-        db.cursor().executemany(
-            "INSERT INTO customer_token (customer_id, token) VALUES (?, ?)",
+        bulk.insert_customer_tokens(
             [(c.id, t) for c in made for t in tokens_for(self.rt, c.name, c.phone)])
         audit_created(self.rt.keyring.audit_key, [c.id for c in made])
         return [c.id for c in made]
@@ -123,6 +119,4 @@ def audit_created(key: bytes, customer_ids: list[int]) -> None:
         rows.append((seq, at, ACTOR, ACTION, target, detail, prev, digest,
                      chain.seal(key, digest)))
         prev = digest
-    db.cursor().executemany(
-        "INSERT INTO audit_entry (seq, at, actor, action, target, detail, prev_hash, "
-        "entry_hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    bulk.insert_audit_entries(rows)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -41,10 +40,10 @@ from appliance.inbox.routing import division_for_new_conversation
 from appliance.inbox.statuses import RANK, apply_status
 from appliance.keys.customer_keys import customer_keysets
 from appliance.runtime import Runtime
-from appliance.store.db import db, execute
+from appliance.store import bulk, bulk_reads
+from appliance.store.db import writing
 from appliance.store.models import Media, Message
 from appliance.store.sealed import where
-from appliance.store.write_lock import write_lock
 from appliance.whatsapp import health
 from appliance.whatsapp.webhook_events import open_sealed
 from appliance.whatsapp.webhook_parse import InboundMessage, Parsed, StatusUpdate, parse
@@ -52,7 +51,6 @@ from appliance.whatsapp.webhook_parse import InboundMessage, Parsed, StatusUpdat
 log = logging.getLogger(__name__)
 FATAL_PROBLEMS = {"not_json", "not_whatsapp", "too_deep"}
 MAX_ATTEMPTS = 5
-_CHUNK = 500  # values per IN (...): far under SQLite's parameter limit
 
 
 @dataclass
@@ -104,7 +102,7 @@ def process_events(rt: Runtime, event_ids: list[int]) -> Outcome:
                 log.warning("%d events failed together; applying them one by one", len(chunk))
                 todo, _sizer.size = chunk + todo, 1
                 continue
-            _count_failure(chunk[0])
+            bulk.count_failed_attempt(chunk[0], MAX_ATTEMPTS)
             if len(event_ids) == 1:
                 raise  # the queue retries it with back-off
             log.exception("event %d could not be applied", chunk[0])
@@ -119,11 +117,10 @@ def process_events(rt: Runtime, event_ids: list[int]) -> Outcome:
 
 def _transaction(rt: Runtime, event_ids: list[int], out: Outcome) -> float:
     """Applies and commits; returns how long the write lock was held (waiting excluded)."""
-    with write_lock(rt.settings.db_file):
+    with writing(rt.settings.db_file):  # the clock starts once the lock is ours
         started = time.perf_counter()
-        with db.atomic("IMMEDIATE"):
-            _Batch(rt, out).run(event_ids)
-        return time.perf_counter() - started
+        _Batch(rt, out).run(event_ids)
+    return time.perf_counter() - started
 
 
 # How long one transaction may hold the write lock: the inbox writer (and so Meta's
@@ -152,26 +149,8 @@ class _Sizer:
 _sizer = _Sizer()
 
 
-def _count_failure(event_id: int) -> None:
-    with db.atomic():
-        execute(db, "UPDATE inbox_event SET attempts = attempts + 1 WHERE id = ? "
-                    "AND state = 'new'", (event_id,))
-        execute(db, "UPDATE inbox_event SET state = 'failed', error = 'could_not_apply' "
-                    "WHERE id = ? AND state = 'new' AND attempts >= ?", (event_id, MAX_ATTEMPTS))
-
-
 def _span(ids: list[int]) -> str:
     return f"#{ids[0]}" if len(ids) == 1 else f"#{min(ids)}..#{max(ids)} ({len(ids)})"
-
-
-def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
-    items = list(values)
-    for start in range(0, len(items), _CHUNK):
-        yield items[start:start + _CHUNK]
-
-
-def _marks(n: int) -> str:
-    return ",".join("?" * n)
 
 
 class _Batch:
@@ -198,8 +177,7 @@ class _Batch:
             return
         messages = [m for _, p in events for m in p.messages]
         self._prefetch(messages)
-        row = execute(db, "SELECT COALESCE(MAX(id), 0) FROM message").fetchone()
-        self.next_id = int(row[0]) + 1
+        self.next_id = bulk.first_free_id("message")
         statuses: list[StatusUpdate] = []
         for _, parsed in events:
             for message in parsed.messages:
@@ -213,26 +191,14 @@ class _Batch:
 
     # -- reading -------------------------------------------------------------------------
     def _load(self, event_ids: list[int]) -> list[tuple[int, Parsed]]:
-        found = []
-        for chunk in _chunks(event_ids):
-            found += execute(db, f"SELECT id, uid, body_sealed FROM inbox_event WHERE state = "  # noqa: S608
-                                 f"'new' AND id IN ({_marks(len(chunk))}) ORDER BY id",
-                             tuple(chunk)).fetchall()
+        found = bulk_reads.waiting_events(event_ids)
         system = self.rt.keyring.system
         return [(eid, parse(open_sealed(system, uid, bytes(body)))) for eid, uid, body in found]
 
     def _prefetch(self, messages: list[InboundMessage]) -> None:
-        for chunk in _chunks({m.wamid for m in messages}):
-            self.wamids |= {w for (w,) in execute(
-                db, f"SELECT wamid FROM message WHERE wamid IN ({_marks(len(chunk))})",  # noqa: S608
-                tuple(chunk)).fetchall()}
+        self.wamids |= bulk_reads.known_wamids({m.wamid for m in messages})
         indexes = {i for m in messages for i in self._indexes(m) if i is not None}
-        for chunk in _chunks(indexes):
-            marks = _marks(len(chunk))
-            self._remember(execute(
-                db, f"SELECT id, wa_user_index, phone_index, name_sealed IS NULL FROM "  # noqa: S608
-                    f"customer WHERE wa_user_index IN ({marks}) OR phone_index IN ({marks})",
-                tuple(chunk) * 2).fetchall())
+        self._remember(bulk_reads.customers_by_index(indexes))
         self._load_customers(set(self.customer_at.values()))
 
     def _remember(self, rows: list[tuple[Any, ...]]) -> None:
@@ -247,12 +213,8 @@ class _Batch:
         if not ids:
             return
         self.keys.update(customer_keysets(self.rt.master, ids))
-        for chunk in _chunks(ids):
-            for cid, convo_id, last in execute(
-                    db, f"SELECT customer_id, id, last_message_at FROM conversation WHERE "  # noqa: S608
-                        f"status != 'resolved' AND customer_id IN ({_marks(len(chunk))}) "
-                        "ORDER BY id", tuple(chunk)).fetchall():
-                self.convo[cid] = [convo_id, _as_datetime(last)]
+        for cid, convo_id, last in bulk_reads.open_conversations(ids):
+            self.convo[cid] = [convo_id, _as_datetime(last)]
 
     def _indexes(self, m: InboundMessage) -> tuple[bytes | None, bytes | None]:
         """The blind indexes a message names its customer by (each HMAC once a batch)."""
@@ -292,8 +254,7 @@ class _Batch:
         self.first.flush()  # it must find the batch's new customers
         cid = find_or_create_from_whatsapp(self.rt, phone=m.phone, user_id=m.user_id,
                                            name=m.name)
-        self._remember(execute(db, "SELECT id, wa_user_index, phone_index, name_sealed IS "
-                                   "NULL FROM customer WHERE id = ?", (cid,)).fetchall())
+        self._remember(bulk_reads.customer_by_id(cid))
         for idx in (user, phone):  # an identity held by another customer stays theirs
             if idx is not None:
                 self.customer_at.setdefault(idx, cid)
@@ -334,8 +295,7 @@ class _Batch:
     def _new_conversation(self, cid: int, at: datetime) -> int:
         """Its id now; the row is written with the messages (`_flush_messages`)."""
         if self.next_convo is None:
-            row = execute(db, "SELECT COALESCE(MAX(id), 0) FROM conversation").fetchone()
-            self.next_convo = int(row[0]) + 1
+            self.next_convo = bulk.first_free_id("conversation")
         convo_id, self.next_convo = self.next_convo, self.next_convo + 1
         self.new_convos.append(cid)
         return convo_id
@@ -360,30 +320,21 @@ class _Batch:
         if self.new_convos:
             division = division_for_new_conversation(self.rt.settings)
             now = str(utcnow())
-            db.cursor().executemany(
-                "INSERT INTO conversation (id, customer_id, division_id, status, created_at, "
-                "last_message_at) VALUES (?, ?, ?, 'open', ?, ?)",
+            bulk.insert_conversations(
                 [(self.convo[c][0], c, division, now, str(self.convo[c][1]))
                  for c in self.new_convos])
         if self.rows:
-            db.cursor().executemany(
-                "INSERT INTO message (id, conversation_id, direction, wamid, kind, body_sealed, "
-                "payload_sealed, status, sent_at, created_at) "
-                "VALUES (?, ?, 'in', ?, ?, ?, ?, 'received', ?, ?)", self.rows)
+            bulk.insert_inbound_messages(self.rows)
             self.out.inbound_ids += [int(row[0]) for row in self.rows]
         for message_id, media_id, mime in self.media:
             self.out.media_ids.append(int(Media.create(message=message_id, wa_media_id=media_id,
                                                        mime_type=mime).id))
         changes.record_many((self.convo[c][0], "message") for c in self.touched_convos)
         if self.touched_convos:
-            db.cursor().executemany(
-                "UPDATE conversation SET last_message_at = ? WHERE id = ? AND "
-                "last_message_at < ?", [(str(self.convo[c][1]), self.convo[c][0],
+            bulk.advance_conversations([(str(self.convo[c][1]), self.convo[c][0],
                                          str(self.convo[c][1])) for c in self.touched_convos])
         if self.last_inbound:
-            db.cursor().executemany(
-                "UPDATE customer SET last_inbound_at = ? WHERE id = ? AND "
-                "(last_inbound_at IS NULL OR last_inbound_at < ?)",
+            bulk.advance_last_inbound(
                 [(str(at), cid, str(at)) for cid, at in self.last_inbound.items()])
 
     def _apply_statuses(self, statuses: list[StatusUpdate]) -> None:
@@ -391,11 +342,9 @@ class _Batch:
         if not statuses:
             return
         current: dict[str, list[Any]] = {}
-        for chunk in _chunks({s.wamid for s in statuses}):
-            for mid, wamid, state, direction, convo in execute(
-                    db, f"SELECT id, wamid, status, direction, conversation_id FROM message "  # noqa: S608
-                        f"WHERE wamid IN ({_marks(len(chunk))})", tuple(chunk)).fetchall():
-                current[wamid] = [mid, state, direction, None, None, False, convo]
+        for mid, wamid, state, direction, convo in bulk_reads.messages_by_wamid(
+                {s.wamid for s in statuses}):
+            current[wamid] = [mid, state, direction, None, None, False, convo]
         for s in statuses:
             self.out.statuses += 1
             row = current.get(s.wamid)
@@ -410,9 +359,7 @@ class _Batch:
             row[4] = s.error_code if s.status == "failed" else None
         changed = [(r[1], str(r[3]), r[4], r[0]) for r in current.values() if r[5]]
         if changed:
-            db.cursor().executemany(
-                "UPDATE message SET status = ?, status_at = ?, error_code = ? WHERE id = ?",
-                changed)
+            bulk.update_message_statuses(changed)
             changes.record_many({(r[6], "status") for r in current.values() if r[5]})
 
     def _finish(self, events: list[tuple[int, Parsed]]) -> None:
@@ -420,9 +367,7 @@ class _Batch:
         a customer wrote now lives only under their own key, which erasure destroys. One
         that cannot be applied keeps its body for `inbox.failed_days`, then the purge."""
         now = str(utcnow())
-        db.cursor().executemany(
-            "UPDATE inbox_event SET state = ?, error = ?, attempts = attempts + 1, "
-            "processed_at = ?, body_sealed = CASE WHEN ? THEN body_sealed END WHERE id = ?",
+        bulk.finish_events(
             [("failed" if failed else "done", ",".join(sorted(set(p.problems)))[:64], now,
               failed, eid)
              for eid, p in events for failed in [bool(FATAL_PROBLEMS & set(p.problems))]])

@@ -1,16 +1,14 @@
-"""Provides messages: stored sealed under their customer's key, read back with an audit entry."""
+"""Provides `read_conversation`: a conversation's messages, opened and audited."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from appliance.clock import utcnow
 from appliance.keys.customer_keys import customer_keys
 from appliance.runtime import Runtime
-from appliance.store.db import db
 from appliance.store.models import Conversation, Message
-from appliance.store.sealed import open_text, seal_text
+from appliance.store.sealed import open_text
 
 
 @dataclass(frozen=True, repr=False)
@@ -24,23 +22,6 @@ class MessageRecord:
 
     def __repr__(self) -> str:
         return f"MessageRecord(id={self.id}, kind={self.kind})"
-
-
-def record_inbound_text(rt: Runtime, *, customer_id: int, body: str, wamid: str) -> int:
-    """Adds a customer's text to their open conversation (opening one if needed)."""
-    keys = customer_keys(rt.master, customer_id)
-    with db.atomic():
-        convo = (Conversation.select()
-                 .where(Conversation.customer == customer_id, Conversation.status != "resolved")
-                 .order_by(Conversation.id.desc()).first())
-        if convo is None:
-            convo = Conversation.create(customer=customer_id)
-        msg = Message.create(conversation=convo, direction="in", wamid=wamid, kind="text")
-        msg.body_sealed = seal_text(keys, Message, "body", msg.id, body)
-        msg.save()
-        convo.last_message_at = utcnow()
-        convo.save()
-    return int(msg.id)
 
 
 def read_conversation(rt: Runtime, conversation_id: int, *, actor: str) -> list[MessageRecord]:

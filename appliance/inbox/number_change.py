@@ -11,9 +11,8 @@ the box (`gembok customer merge`), and the answer says nothing about the other r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from appliance.auth.permissions import Denied, Principal, authorize, require
+from appliance.auth.permissions import Denied, Principal, authorized, require
 from appliance.clock import utcnow
 from appliance.crypto.aead import KeySet, place
 from appliance.crypto.blind_index import normalise_phone
@@ -21,10 +20,12 @@ from appliance.errors import GembokError
 from appliance.inbox.search_tokens import reindex
 from appliance.keys.customer_keys import customer_keys, shred_customer_keys
 from appliance.runtime import Runtime
-from appliance.store.accounts import CustomerChange, Reveal
-from appliance.store.chatroom import CustomerToken, Note
+from appliance.store import customer_data
+from appliance.store.accounts import CustomerChange
+from appliance.store.chatroom import CustomerToken
+from appliance.store.customer_data import Owned
 from appliance.store.db import db
-from appliance.store.models import Conversation, Customer, Media, Message
+from appliance.store.models import Customer
 from appliance.store.sealed import open_text, seal_text
 
 MIN_REASON = 5
@@ -43,11 +44,9 @@ class ChangeOutcome:
 
 def change_phone(rt: Runtime, principal: Principal, customer_id: int, phone: str,
                  reason: str) -> ChangeOutcome:
-    require(principal, "customer.change_phone")
-    row = Customer.get_or_none(Customer.id == customer_id)
-    if row is None or row.erased_at is not None:
+    row = authorized(principal, "customer.change_phone", Customer, customer_id)
+    if row.erased_at is not None:
         raise Denied()
-    authorize(principal, "customer.change_phone", row)
     reason = " ".join(reason.split())
     if len(reason) < MIN_REASON:
         raise NumberChangeError(f"give a reason of at least {MIN_REASON} characters for "
@@ -136,33 +135,12 @@ def merge(rt: Runtime, principal: Principal, change_id: int) -> int | None:
 def _move_everything(rt: Runtime, other: Customer, keep: Customer, keys: KeySet) -> None:
     old = customer_keys(rt.master, other.id)
 
-    def again(token: Any, table: str, column: str, row_id: int) -> bytes | None:
-        if token is None or not bytes(token):
-            return None
-        where = place(table, column, row_id)
-        return keys.seal(old.open(bytes(token), where), where)
+    def again(entry: Owned, purpose: str, row_id: int, token: bytes) -> bytes:
+        where = place(entry.table, purpose, row_id)
+        return keys.seal(old.open(token, where), where)
 
-    convos = [c.id for c in Conversation.select(Conversation.id)
-              .where(Conversation.customer == other.id)]
-    for m in Message.select().where(Message.conversation.in_(convos)):
-        Message.update(body_sealed=again(m.body_sealed, "message", "body", m.id),
-                       payload_sealed=again(m.payload_sealed, "message", "payload", m.id)
-                       ).where(Message.id == m.id).execute()
-    for n in Note.select().where(Note.conversation.in_(convos)):
-        Note.update(body_sealed=again(n.body_sealed, "note", "body", n.id)).where(
-            Note.id == n.id).execute()
-    for d in Media.select().join(Message).where(Message.conversation.in_(convos)):
-        Media.update(content_sealed=again(d.content_sealed, "media", "content", d.id)).where(
-            Media.id == d.id).execute()
-    for r in Reveal.select().where(Reveal.customer_id == other.id):
-        Reveal.update(reason_sealed=again(r.reason_sealed, "reveal", "reason", r.id) or b"",
-                      customer_id=keep.id).where(Reveal.id == r.id).execute()
-    for c in CustomerChange.select().where(CustomerChange.customer == other.id):
-        CustomerChange.update(
-            reason_sealed=again(c.reason_sealed, "customer_change", "reason", c.id),
-            value_sealed=again(c.value_sealed, "customer_change", "value", c.id),
-            customer=keep.id).where(CustomerChange.id == c.id).execute()
-    Conversation.update(customer=keep.id).where(Conversation.id.in_(convos)).execute()
+    customer_data.reseal_owned(other.id, again)  # while the rows are still the other's
+    customer_data.move_owned(other.id, keep.id)
     if other.last_inbound_at and (keep.last_inbound_at is None
                                   or other.last_inbound_at > keep.last_inbound_at):
         Customer.update(last_inbound_at=other.last_inbound_at).where(
@@ -175,6 +153,4 @@ def _move_everything(rt: Runtime, other: Customer, keep: Customer, keys: KeySet)
             Customer.id == keep.id).execute()
     CustomerToken.delete().where(CustomerToken.customer == other.id).execute()
     shred_customer_keys(other.id)
-    Customer.update(name_sealed=None, phone_sealed=None, phone_index=None, wa_user_sealed=None,
-                    wa_user_index=None, erased_at=utcnow()).where(
-        Customer.id == other.id).execute()
+    customer_data.forget_record(other.id, utcnow())

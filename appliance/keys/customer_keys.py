@@ -14,7 +14,7 @@ from appliance.crypto.aead import KeySet, new_key
 from appliance.crypto.masterkey import Masters
 from appliance.crypto.wrap import unwrap, wrap
 from appliance.errors import GembokError
-from appliance.store.db import db
+from appliance.store import key_rows
 from appliance.store.keystate import AppState
 from appliance.store.models import CustomerKey
 
@@ -46,10 +46,8 @@ def store_new_customer_keys(master: Masters, keys: Mapping[int, bytes]) -> None:
     if state is not None and state.value != master.key_id:
         master.use(state.value)
     now = str(utcnow())
-    db.cursor().executemany(
-        "INSERT INTO customer_key (customer_id, version, master_id, wrapped, created_at) "
-        "VALUES (?, 1, ?, ?, ?)", [(cid, master.key_id, wrap(master.key, key, _label(cid, 1)),
-                                     now) for cid, key in keys.items()])
+    key_rows.insert_first_keys([(cid, master.key_id, wrap(master.key, key, _label(cid, 1)), now)
+                                for cid, key in keys.items()])
 
 
 def customer_keys(master: Masters, customer_id: int) -> KeySet:

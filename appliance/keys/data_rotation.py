@@ -19,9 +19,10 @@ from appliance.crypto.wrap import wrap
 from appliance.errors import GembokError
 from appliance.keys.customer_keys import customer_keysets
 from appliance.runtime import Runtime
-from appliance.store.db import db, execute
+from appliance.store import customer_data, key_rows
+from appliance.store.customer_data import CUSTOMER_SEALED, Owned
+from appliance.store.db import db, writing
 from appliance.store.keystate import KeyJob
-from appliance.store.write_lock import write_lock
 
 KIND = "data_keys"
 BATCH = 500
@@ -31,40 +32,7 @@ BATCH = 500
 DUTY = 0.5
 
 
-@dataclass(frozen=True)
-class Table:
-    """A table with sealed columns, and how to reach the customer whose key seals them."""
-
-    name: str
-    columns: tuple[str, ...]
-    customer_sql: str  # SELECT id, customer_id, columns... FROM ... WHERE id > ? ...
-
-
-TABLES = (
-    Table("customer", ("name_sealed", "phone_sealed", "wa_user_sealed"),
-          "SELECT c.id, c.id, c.name_sealed, c.phone_sealed, c.wa_user_sealed FROM customer c"
-          " WHERE c.id > ? ORDER BY c.id LIMIT ?"),
-    Table("message", ("body_sealed", "payload_sealed"),
-          "SELECT m.id, v.customer_id, m.body_sealed, m.payload_sealed FROM message m"
-          " JOIN conversation v ON v.id = m.conversation_id WHERE m.id > ? ORDER BY m.id"
-          " LIMIT ?"),
-    Table("note", ("body_sealed",),
-          "SELECT n.id, v.customer_id, n.body_sealed FROM note n"
-          " JOIN conversation v ON v.id = n.conversation_id WHERE n.id > ? ORDER BY n.id"
-          " LIMIT ?"),
-    Table("media", ("content_sealed",),
-          "SELECT d.id, v.customer_id, d.content_sealed FROM media d"
-          " JOIN message m ON m.id = d.message_id JOIN conversation v"
-          " ON v.id = m.conversation_id WHERE d.id > ? ORDER BY d.id LIMIT ?"),
-    Table("reveal", ("reason_sealed",),
-          "SELECT r.id, r.customer_id, r.reason_sealed FROM reveal r"
-          " WHERE r.id > ? AND r.customer_id IS NOT NULL AND length(r.reason_sealed) > 0"
-          " ORDER BY r.id LIMIT ?"),
-    Table("customer_change", ("reason_sealed", "value_sealed"),
-          "SELECT c.id, c.customer_id, c.reason_sealed, c.value_sealed FROM customer_change c"
-          " WHERE c.id > ? ORDER BY c.id LIMIT ?"),
-)
-STEPS = ("new_keys", *(t.name for t in TABLES), "retire")
+STEPS = ("new_keys", *(t.table for t in CUSTOMER_SEALED), "retire")
 
 
 class JobError(GembokError):
@@ -88,8 +56,7 @@ def start(rt: Runtime, *, actor: str) -> int:
         running = KeyJob.get_or_none(KeyJob.kind == KIND, KeyJob.state != "done")
         if running is not None:
             return int(running.id)
-        total = sum(int(execute(db, f"SELECT COUNT(*) FROM {t.name}").fetchone()[0])  # noqa: S608
-                    for t in TABLES)
+        total = customer_data.count_rows()
         job = KeyJob.create(kind=KIND, state="running", step=STEPS[0], cursor=0,
                             rows_total=total)
         rt.audit(actor=actor, action="key.data_rotation_started", target=f"key_job:{job.id}")
@@ -135,7 +102,7 @@ def run(rt: Runtime, job_id: int, *, budget_seconds: float = 10.0,
 
 def _batch(rt: Runtime, job: KeyJob) -> bool:
     """One committed batch; False when the job has just finished."""
-    with write_lock(rt.settings.db_file), db.atomic("IMMEDIATE"):
+    with writing(rt.settings.db_file):
         job = KeyJob.get_by_id(job.id)  # the state as of this transaction
         if job.step == "new_keys":
             done, cursor = _new_keys(rt, job.cursor)
@@ -148,7 +115,7 @@ def _batch(rt: Runtime, job: KeyJob) -> bool:
                      target=f"key_job:{job.id}", detail={"rows": job.rows_done})
             return False
         else:
-            table = next(t for t in TABLES if t.name == job.step)
+            table = next(t for t in CUSTOMER_SEALED if t.table == job.step)
             count, cursor = _reseal(rt, table, job.cursor)
             _advance(job, cursor, count, finished_step=count == 0)
     return True
@@ -163,44 +130,37 @@ def _advance(job: KeyJob, cursor: int, rows: int, *, finished_step: bool) -> Non
 
 def _new_keys(rt: Runtime, after: int) -> tuple[bool, int]:
     """The next version of the key of the next batch of customers."""
-    rows = execute(db, "SELECT customer_id, MAX(version), MIN(version) FROM customer_key"
-                       " WHERE customer_id > ? GROUP BY customer_id ORDER BY customer_id"
-                       " LIMIT ?", (after, BATCH)).fetchall()
+    rows = key_rows.key_versions_after(after, BATCH)
     if not rows:
         return True, after
     master = rt.master
-    db.cursor().executemany(
-        "INSERT INTO customer_key (customer_id, version, master_id, wrapped, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
+    key_rows.insert_key_versions(
         [(cid, top + 1, master.key_id,
           wrap(master.key, new_key(), f"customer:{cid}:v{top + 1}"), str(utcnow()))
          for cid, top, low in rows if top == low])  # one version: a new one is due
-    return False, int(rows[-1][0])
+    return False, rows[-1][0]
 
 
-def _reseal(rt: Runtime, table: Table, after: int) -> tuple[int, int]:
-    rows = execute(db, table.customer_sql, (after, BATCH)).fetchall()
+def _reseal(rt: Runtime, table: Owned, after: int) -> tuple[int, int]:
+    rows = customer_data.rows_after(table, after, BATCH)
     if not rows:
         return 0, after
     keys = customer_keysets(rt.master, {r[1] for r in rows})
-    updates = []
+    updates, purposes = [], table.purposes()
     for row_id, customer_id, *values in rows:
         keyset = keys.get(customer_id)
         if keyset is None:  # erased: its keys are gone and its values stay unreadable
             continue
         new_values, changed = [], False
-        for column, value in zip(table.columns, values, strict=True):
+        for purpose, value in zip(purposes, values, strict=True):
             if value is not None and key_version_of(bytes(value)) < keyset.current:
-                where = place(table.name, column.removesuffix("_sealed"), row_id)
+                where = place(table.table, purpose, row_id)
                 value = keyset.seal(keyset.open(bytes(value), where), where)
                 changed = True
             new_values.append(value)
         if changed:
             updates.append((*new_values, row_id))
-    if updates:
-        assignments = ", ".join(f"{c} = ?" for c in table.columns)
-        db.cursor().executemany(
-            f"UPDATE {table.name} SET {assignments} WHERE id = ?", updates)  # noqa: S608
+    customer_data.update_sealed(table, updates)
     return len(rows), int(rows[-1][0])
 
 
@@ -212,6 +172,4 @@ def _retire(rt: Runtime) -> None:
     existed (keys are loaded per operation, and the new versions are made first), so it
     already uses the newest version.
     """
-    db.cursor().execute("DELETE FROM customer_key WHERE version < (SELECT MAX(version) FROM"
-                        " customer_key AS newer WHERE newer.customer_id ="
-                        " customer_key.customer_id)")
+    key_rows.delete_superseded_keys()

@@ -18,7 +18,7 @@ from appliance.crypto.wrap import wrap
 from appliance.keys.master_rotation import crashpoint
 from appliance.runtime import open_runtime
 from appliance.store import backup
-from appliance.store.db import db
+from appliance.store.db import close_connection, rekey
 
 
 def rekey_database(settings: Settings, *, actor: str) -> int:
@@ -39,13 +39,13 @@ def rekey_database(settings: Settings, *, actor: str) -> int:
                                   datetime.now(UTC).isoformat(timespec="seconds")))
         save_entries(settings.keyring_file, entries)
         crashpoint("database_key_added")
-        db.execute_sql(f"PRAGMA rekey = \"x'{key.hex()}'\"")
+        rekey(key)
     else:  # an earlier run added it, then died before the rekey: finish with that one
         key = rt.keyring.keys["database"][newest]
-        db.execute_sql(f"PRAGMA rekey = \"x'{key.hex()}'\"")
+        rekey(key)
     crashpoint("database_rekeyed")
     save_entries(settings.keyring_file,
                  [e for e in entries if e.purpose != "database" or e.version == newest])
     rt.audit(actor=actor, action="key.database_rekeyed", target=f"key:database.v{newest}")
-    db.close()
+    close_connection()
     return newest

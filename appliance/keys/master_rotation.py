@@ -30,10 +30,10 @@ from appliance.crypto.masterkey import (
 from appliance.crypto.wrap import unwrap, wrap
 from appliance.errors import GembokError
 from appliance.runtime import Runtime
-from appliance.store.db import db
+from appliance.store import key_rows
+from appliance.store.db import writing
 from appliance.store.keystate import AppState
 from appliance.store.models import CustomerKey
-from appliance.store.write_lock import write_lock
 
 CRASH_ENV = "GEMBOKTEST_CRASH_AT"  # tests only: the step after which to die (SIGKILL)
 STEPS = ("new_key_written", "customer_keys_rewrapped", "keyring_rewritten",
@@ -78,14 +78,14 @@ def rotate_master(rt: Runtime, *, actor: str) -> RotationReport:
     new = load_master_key(new_path) if resumed else create_master_key(new_path)
     crashpoint("new_key_written")
     rt.master.key_for(new.key_id)  # learns it from the file
-    with write_lock(rt.settings.db_file), db.atomic("IMMEDIATE"):
+    with writing(rt.settings.db_file):
         count = _rewrap_customer_keys(rt, new)
     crashpoint("customer_keys_rewrapped")
     entries = read_entries(rt.settings.keyring_file)
     if any(e.master_id != new.key_id for e in entries):
         save_entries(rt.settings.keyring_file, [_rewrap_entry(rt, e, new) for e in entries])
     crashpoint("keyring_rewritten")
-    with write_lock(rt.settings.db_file), db.atomic("IMMEDIATE"):
+    with writing(rt.settings.db_file):
         count += _rewrap_customer_keys(rt, new)  # made by other processes meanwhile
         _prove(rt, new)
         (AppState.insert(name=MASTER_ID, value=new.key_id)
@@ -111,9 +111,7 @@ def _rewrap_customer_keys(rt: Runtime, new: MasterKey) -> int:
         label = f"customer:{row.customer_id}:v{row.version}"
         key = unwrap(rt.master.key_for(row.master_id), bytes(row.wrapped), label)
         updates.append((wrap(new.key, key, label), new.key_id, row.id))
-    if updates:
-        db.cursor().executemany(
-            "UPDATE customer_key SET wrapped = ?, master_id = ? WHERE id = ?", updates)
+    key_rows.update_wrapped(updates)
     return len(updates)
 
 

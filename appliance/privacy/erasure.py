@@ -25,6 +25,7 @@ from appliance.inbox.customers import customer_record
 from appliance.keys.customer_keys import CustomerKeysGone, shred_customer_keys
 from appliance.privacy.raw_events import without_customer
 from appliance.runtime import Runtime
+from appliance.store import customer_data
 from appliance.store.accounts import Reveal
 from appliance.store.chatroom import CustomerToken
 from appliance.store.db import db
@@ -76,9 +77,7 @@ def _shred(rt: Runtime, customer_id: int) -> None:
     _blank_reveal_reasons(customer_id)
     shred_customer_keys(customer_id)
     CustomerToken.delete().where(CustomerToken.customer == customer_id).execute()
-    Customer.update(name_sealed=None, phone_sealed=None, phone_index=None, wa_user_sealed=None,
-                    wa_user_index=None, erased_at=utcnow()).where(
-        Customer.id == customer_id).execute()
+    customer_data.forget_record(customer_id, utcnow())
 
 
 def _identity(rt: Runtime, customer_id: int) -> set[str]:

@@ -7,6 +7,8 @@ overwrites deleted rows so that a shredded customer key leaves no copy in free p
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from playhouse.sqlcipher_ext import SqlCipherDatabase
 from sqlcipher3 import dbapi2 as sqlcipher
 
 from appliance.errors import GembokError
+from appliance.store.write_lock import write_lock
 
 PRAGMAS: dict[str, Any] = {
     "journal_mode": "wal",
@@ -81,6 +84,35 @@ def open_database(path: Path, key: bytes) -> SqlCipherDatabase:
                                 "damaged (nothing was changed)") from None
         raise
     return db
+
+
+@contextmanager
+def writing(db_file: Path) -> Iterator[None]:
+    """A write transaction for the hot and long writers: the write lock, then IMMEDIATE.
+
+    The lock makes writers of several processes queue in the kernel rather than in
+    SQLite's busy handler (`store.write_lock`); it is taken before BEGIN and let go after
+    the commit, so a waiter starts the moment the holder is done.
+    """
+    with write_lock(db_file), db.atomic("IMMEDIATE"):
+        yield
+
+
+def close_connection() -> None:
+    """Lets go of this thread's connection, if it has one; the next query opens a new one.
+
+    Faces and long-lived loops call it so as not to hold a connection (and its WAL
+    snapshot) between requests or ticks, nor carry one across a fork.
+    """
+    if not db.deferred and not db.is_closed():
+        db.close()
+
+
+def rekey(key: bytes) -> None:
+    """SQLCipher re-encrypts every page of the open database under `key` (32 raw bytes)."""
+    if len(key) != 32:
+        raise ValueError("the database key is 32 bytes")
+    db.execute_sql(f"PRAGMA rekey = \"x'{key.hex()}'\"")
 
 
 def execute(database: SqlCipherDatabase, statement: str, params: tuple[Any, ...] = ()) -> Any:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.clock import utcnow
+from appliance.store import bulk
 
 log = logging.getLogger(__name__)
 _LEN = struct.Struct(">I")
@@ -167,16 +168,8 @@ def _insert(conn: Any, batch: list[_Pending]) -> list[int]:
     A body whose digest is already stored (a replay, or Meta's own duplicate) is skipped
     by the statement itself and answered 0: acknowledged, not stored again.
     """
-    now = utcnow().isoformat(sep=" ")
-    rows = ",".join(["(?, ?, ?, ?, 'new', 0, '')"] * len(batch))  # placeholders only
-    head = "INSERT INTO inbox_event (uid, received_at, body_sealed, digest, state, attempts, error)"
-    statement = f"{head} VALUES {rows} ON CONFLICT (digest) DO NOTHING RETURNING id, uid"
-    params: list[object] = []
-    for _, uid, digest, blob in batch:
-        params += [uid, now, blob, digest]
     try:
-        cursor = conn.execute(statement, params)
-        by_uid = {uid: row_id for row_id, uid in cursor.fetchall()}
+        by_uid = bulk.insert_inbox_events(conn, utcnow().isoformat(sep=" "), batch)
     except Exception:  # disk full, I/O error: nothing of this batch is acknowledged
         log.exception("inbox writer: a batch of %d events could not be committed", len(batch))
         with contextlib.suppress(Exception):

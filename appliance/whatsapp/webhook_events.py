@@ -81,7 +81,7 @@ def store(keys: KeySet, raw: bytes) -> int:
 
 def store_sealed(event: SealedEvent) -> int:
     """Commits one event; 0 when its digest is already stored (a replay: nothing written)."""
-    with db.atomic("IMMEDIATE"):
+    with db.atomic():  # a writer from BEGIN on (store.db)
         query = (InboxEvent.insert(uid=event.uid, body_sealed=event.body, digest=event.digest,
                                    received_at=utcnow())
                  .on_conflict_ignore())
@@ -130,7 +130,7 @@ def purge(failed_days: int, batch: int = 2000) -> tuple[int, int]:
 def _delete_all(condition: Any, batch: int) -> int:
     total = 0
     while True:
-        with db.atomic("IMMEDIATE"):
+        with db.atomic():  # a writer from BEGIN on (store.db)
             ids = [row.id for row in InboxEvent.select(InboxEvent.id).where(condition)
                    .limit(batch)]
             if ids:

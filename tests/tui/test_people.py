@@ -8,6 +8,7 @@ import pytest
 from textual.widgets import DataTable, SelectionList
 
 from appliance.store.models import AuditEntry, User, UserDivision
+from tests.cast import hire
 from tests.tui.conftest import notice, settle, type_into
 from tests.web.conftest import Browser
 from webui import create_app
@@ -53,12 +54,11 @@ async def test_an_admin_creates_an_agent_of_sales_who_can_then_sign_in(office, a
 @pytest.mark.asyncio
 async def test_an_admin_moves_an_agent_to_billing_and_her_sessions_end(office, admin_app):
     from appliance.auth.permissions import BOX_ADMIN
-    from appliance.auth.users import create_user
     from appliance.inbox.divisions import list_divisions
 
     billing = next(d.id for d in list_divisions(BOX_ADMIN) if d.name == "Billing")
-    user, _ = create_user(office["rt"], username="dedi", display_name="Dedi", role="agent",
-                          actor="cli", principal=BOX_ADMIN, divisions=[office["sales"]])
+    user = hire(office["rt"], "dedi", {"Sales": office["sales"]}, actor="cli",
+                principal=BOX_ADMIN)
     async with admin_app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2")
         await settle(pilot)
@@ -122,10 +122,9 @@ async def test_a_retention_period_is_set_and_lifted(office, admin_app):
 async def test_the_admin_sees_and_ends_an_agents_sessions(office, admin_app):
     from appliance.auth import sessions
     from appliance.auth.permissions import BOX_ADMIN
-    from appliance.auth.users import create_user
 
-    user, _ = create_user(office["rt"], username="sari", display_name="Sari", role="agent",
-                          actor="cli", principal=BOX_ADMIN, divisions=[office["sales"]])
+    user = hire(office["rt"], "sari", {"Sales": office["sales"]}, actor="cli",
+                principal=BOX_ADMIN)
     sessions.create(User.get_by_id(user.id), office["rt"].settings.auth, ip="192.168.1.40",
                     user_agent="Firefox on the front desk PC", second_factor_done=True)
     async with admin_app.run_test(size=(120, 40)) as pilot:

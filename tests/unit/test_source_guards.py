@@ -75,11 +75,13 @@ def test_nothing_evaluates_code_or_unpickles_data():
 # Raw SQL, outside peewee's parameterised queries: what its text may be built from.
 # Everything else a statement carries travels as a `?` parameter.
 SQL_PIECES = {
-    ("appliance/keys/data_rotation.py", "table.name"),  # a table of the code's own list
-    ("appliance/keys/data_rotation.py", "t.name"),
-    ("appliance/keys/data_rotation.py", "assignments"),  # "col = ?" for that table's columns
-    ("appliance/inbox/ingest.py", "_marks(len(chunk))"),  # "?,?,?": placeholders only
-    ("appliance/inbox/ingest.py", "marks"),
+    ("appliance/store/customer_data.py", "entry.table"),  # a table of the code's own list
+    ("appliance/store/customer_data.py", "assignments"),  # "col = ?" for that table's columns
+    ("appliance/store/customer_data.py", "table"),  # the registry's links to the customer
+    ("appliance/store/customer_data.py", "column"),
+    ("appliance/store/bulk_reads.py", "_marks(len(chunk))"),  # "?,?,?": placeholders only
+    ("appliance/store/bulk_reads.py", "marks"),
+    ("appliance/store/bulk.py", "table"),  # one of the module's own table names
     ("appliance/keys/db_rekey.py", "key.hex()"),  # SQLCipher takes its key in the text
     ("appliance/store/backup.py", "key.hex()"),
     ("appliance/store/backup.py", "database_key.hex()"),
@@ -90,8 +92,8 @@ SQL_PIECES = {
 }
 SQL_BY_NAME = {  # statements passed as a variable: built in the code from literals
     ("appliance/store/db.py", "statement"),  # `execute` itself
-    ("appliance/whatsapp/event_writer.py", "statement"),  # literals and "?" placeholders
-    ("appliance/keys/data_rotation.py", "table.customer_sql"),  # TABLES, a constant
+    ("appliance/store/customer_data.py", "statement"),  # from the registry, a constant
+    ("appliance/store/bulk.py", "statement"),  # `_many`: each caller passes a literal
 }
 MIGRATIONS = "appliance/store/migrations/"  # each applies its own constant STATEMENTS
 
@@ -118,6 +120,29 @@ def test_sql_text_is_built_only_from_the_codes_own_constants():
                   or (where.startswith(MIGRATIONS) and ast.unparse(text) == "statement")):
             found.append(f"{where}:{call.lineno} {ast.unparse(text)[:60]}")
     assert found == [], "values go into SQL as ? parameters, never into its text"
+
+
+_SQL_TEXT = re.compile(r"^\s*(SELECT |INSERT INTO |UPDATE \w+ SET |DELETE FROM |PRAGMA |BEGIN\b)")
+_RAW_CALLS = {"execute_sql", "executemany", "executescript", "cursor"}
+
+
+def test_only_the_store_speaks_sqlite():
+    # Given every call outside appliance/store/ (its migrations included)
+    found = []
+    for where, call, name in calls():
+        if where.startswith("appliance/store/"):
+            continue
+        # When it hands SQL text to anything, or reaches past peewee to the connection
+        texts = [a.value for a in call.args if isinstance(a, ast.Constant)
+                 and isinstance(a.value, str)]
+        texts += [a.values[0].value for a in call.args if isinstance(a, ast.JoinedStr)
+                  and a.values and isinstance(a.values[0], ast.Constant)]
+        if any(_SQL_TEXT.match(str(t)) for t in texts) or (
+                name.rsplit(".", 1)[-1] in _RAW_CALLS and "." in name
+                and not name.startswith("self.")):
+            found.append(f"{where}:{call.lineno} {name}")
+    # Then there is none: services call named store functions (store.bulk, ...)
+    assert found == [], "move SQL behind a named function in appliance/store/"
 
 
 # Where TLS certificates are deliberately not checked, and why.

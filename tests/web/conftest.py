@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,14 +22,14 @@ from appliance.auth.passwords import hash_password
 from appliance.auth.permissions import Principal
 from appliance.auth.users import create_user
 from appliance.bootstrap import initialise
-from appliance.inbox import ingest
 from appliance.inbox.divisions import create_division
 from appliance.keys.customer_keys import customer_keys
 from appliance.store.db import db
 from appliance.store.models import Conversation, Media, Message, User
 from appliance.whatsapp import templates
-from appliance.whatsapp.webhook_events import store
+from tests.cast import CAST, DIVISIONS, hire
 from tests.conftest import settings_for
+from tests.factories import deliver_text
 from webui import create_app
 
 _ADDRESSES = itertools.cycle(range(20, 250))
@@ -85,35 +84,20 @@ class Browser:
         return self.client.post(path, data={**data, "csrf_token": self.csrf()})
 
 
-def inbound(rt: Any, wamid: str, phone: str, name: str, body: str, image: bool = False) -> int:
-    message: dict[str, Any] = {"from": phone, "id": wamid, "timestamp": str(int(time.time())),
-                               "type": "text", "text": {"body": body}}
-    if image:
-        message.update(type="image", image={"id": f"m{wamid}", "mime_type": "image/jpeg",
-                                            "caption": body})
-        del message["text"]
-    envelope = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
-        "field": "messages", "value": {"messaging_product": "whatsapp",
-                                       "contacts": [{"profile": {"name": name}, "wa_id": phone}],
-                                       "messages": [message]}}]}]}
-    ingest.process_event(rt, store(rt.keyring.system, json.dumps(envelope).encode()))
-    return int(Message.get(Message.wamid == wamid).conversation_id)
+def inbound(rt: Any, wamid: str, phone: str, name: str, body: str) -> int:
+    """A customer's text through the webhook path; the conversation it landed in."""
+    message_id = deliver_text(rt, wamid=wamid, body=body, wa_id=phone, name=name)
+    return int(Message.get_by_id(message_id).conversation_id)
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> World:
     settings = settings_for(tmp_path_factory.mktemp("office") / "var")
     rt, _ = initialise(settings)
-    divisions = {name: create_division(rt, ROOT, name) for name in ("Sales", "Billing",
-                                                                      "Support")}
-    cast = {"ayu": ("admin", []), "eko": ("admin", []), "budi": ("supervisor", ["Sales"]),
-            "dedi": ("agent", ["Sales"]), "sari": ("agent", ["Sales"]),
-            "citra": ("agent", ["Billing"])}
+    divisions = {name: create_division(rt, ROOT, name) for name in DIVISIONS}
     users = {}
-    for name, (role, divs) in cast.items():
-        user, _ = create_user(rt, username=name, display_name=name.title(), role=role,
-                              actor="system", email=f"{name}@toko.example",
-                              divisions=[divisions[d] for d in divs])
+    for name in CAST:
+        user = hire(rt, name, divisions)
         User.update(must_change_password=False).where(User.id == user.id).execute()
         users[name] = user.id
     User.update(extra_permissions="content").where(User.id == users["eko"]).execute()

@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from appliance.errors import GembokError
 from appliance.runtime import Runtime
-from appliance.store.db import db
+from appliance.store.db import close_connection
 from tui.dialogs.notice import NoticeDialog
 from tui.messages import Done
 
@@ -38,7 +38,7 @@ def own_connection(func: F) -> F:
         try:
             return func(*args, **kwargs)
         finally:
-            db.close()
+            close_connection()
 
     return inner  # type: ignore[return-value]
 

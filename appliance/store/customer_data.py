@@ -1,0 +1,138 @@
+"""Provides the registry of the sealed columns a customer owns, and the queries over them.
+
+Every `*_sealed` column is sealed either under the owning customer's data key (listed
+here, with the way from a row to its customer) or under the system key (listed in
+`SYSTEM_SEALED`). Data-key rotation, merging two customer records, erasure and the
+data-subject export all read this one list, so a new sealed column cannot be left out of
+one of them: tests/unit/test_customer_data_registry.py fails on a column that is in
+neither list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from appliance.store.db import db, execute
+from appliance.store.models import Customer
+
+
+@dataclass(frozen=True)
+class Owned:
+    """A table with columns sealed under a customer's key, and how a row reaches them.
+
+    The row is `t`; `joins` adds the tables on the way, and `link` is the table.column
+    (with its alias) that holds the customer's id. `only` narrows the rows that are
+    sealed under the customer's key (older reveals were sealed under the system key).
+    """
+
+    table: str
+    columns: tuple[str, ...]
+    link: tuple[str, str, str]  # alias, table, column that holds the customer's id
+    joins: str = ""
+    only: str = ""
+
+    @property
+    def owner(self) -> str:
+        return f"{self.link[0]}.{self.link[2]}"
+
+    def purposes(self) -> tuple[str, ...]:
+        """The column names as sealed (`place(table, "body", id)` for `body_sealed`)."""
+        return tuple(c.removesuffix("_sealed") for c in self.columns)
+
+
+_VIA_CONVERSATION = " JOIN conversation v ON v.id = t.conversation_id"
+_CONVERSATION = ("v", "conversation", "customer_id")
+
+# The customer's own record first; then, in the order data-key rotation walks them (its
+# job's step names are these table names, kept in the database: append, never reorder).
+CUSTOMER_RECORD = Owned("customer", ("name_sealed", "phone_sealed", "wa_user_sealed"),
+                        ("t", "customer", "id"))
+CUSTOMER_INDEXES = ("phone_index", "wa_user_index")  # blind indexes of the record
+OWNED = (
+    Owned("message", ("body_sealed", "payload_sealed"), _CONVERSATION, _VIA_CONVERSATION),
+    Owned("note", ("body_sealed",), _CONVERSATION, _VIA_CONVERSATION),
+    Owned("media", ("content_sealed",), _CONVERSATION,
+          " JOIN message m ON m.id = t.message_id JOIN conversation v"
+          " ON v.id = m.conversation_id"),
+    Owned("reveal", ("reason_sealed",), ("t", "reveal", "customer_id"),
+          only="t.customer_id IS NOT NULL AND length(t.reason_sealed) > 0"),
+    Owned("customer_change", ("reason_sealed", "value_sealed"),
+          ("t", "customer_change", "customer_id")),
+)
+CUSTOMER_SEALED = (CUSTOMER_RECORD, *OWNED)
+
+# Sealed under the system key, which erasure cannot destroy: no customer's data may stay
+# in them (an inbox event's body is dropped once applied, and erasure edits held ones).
+SYSTEM_SEALED = {
+    ("inbox_event", "body_sealed"): "a webhook as Meta sent it, kept until it is applied",
+    ("secret_setting", "value_sealed"): "the admin's WhatsApp access token and app secret",
+    ("user", "totp_secret_sealed"): "a staff member's TOTP secret",
+    ("reveal", "reason_sealed"): "reasons given before reasons were sealed per customer "
+                                 "(customer_id empty); erasure blanks them by target",
+}
+
+
+def _select(entry: Owned, where: str) -> str:
+    columns = "".join(f", t.{c}" for c in entry.columns)
+    only = f" AND {entry.only}" if entry.only else ""
+    return (f"SELECT t.id, {entry.owner}{columns} FROM {entry.table} t{entry.joins}"  # noqa: S608
+            f" WHERE {where}{only} ORDER BY t.id")
+
+
+def count_rows() -> int:
+    """How many rows the registry's tables hold together (a rotation's total)."""
+    return sum(int(execute(db, f"SELECT COUNT(*) FROM {entry.table}").fetchone()[0])  # noqa: S608
+               for entry in CUSTOMER_SEALED)
+
+
+def rows_after(entry: Owned, after: int, limit: int) -> list[tuple[Any, ...]]:
+    """The next rows after id `after`: (id, customer id, *sealed values)."""
+    statement = _select(entry, "t.id > ?") + " LIMIT ?"
+    return list(execute(db, statement, (after, limit)).fetchall())
+
+
+def rows_of_customer(entry: Owned, customer_id: int) -> list[tuple[Any, ...]]:
+    """Every row the customer owns in the table: (id, customer id, *sealed values)."""
+    statement = _select(entry, f"{entry.owner} = ?")
+    return list(execute(db, statement, (customer_id,)).fetchall())
+
+
+def update_sealed(entry: Owned, updates: Sequence[tuple[Any, ...]]) -> None:
+    """Writes new sealed values, one statement for all: rows of (*values, id)."""
+    if updates:
+        assignments = ", ".join(f"{c} = ?" for c in entry.columns)
+        db.cursor().executemany(
+            f"UPDATE {entry.table} SET {assignments} WHERE id = ?", updates)  # noqa: S608
+
+
+def reseal_owned(customer_id: int,
+                 again: Callable[[Owned, str, int, bytes], bytes]) -> None:
+    """Re-seals every value the customer owns outside their own record.
+
+    `again(entry, purpose, row_id, token)` returns the new ciphertext; empty values stay.
+    """
+    for entry in OWNED:
+        updates = []
+        for row_id, _, *values in rows_of_customer(entry, customer_id):
+            updates.append((*(value if value is None or not bytes(value)
+                              else again(entry, purpose, row_id, bytes(value))
+                              for purpose, value in zip(entry.purposes(), values, strict=True)),
+                            row_id))
+        update_sealed(entry, updates)
+
+
+def move_owned(from_id: int, to_id: int) -> None:
+    """Every row that names `from_id` as its customer names `to_id` instead."""
+    links = dict.fromkeys((e.link[1], e.link[2]) for e in OWNED)
+    for table, column in links:
+        execute(db, f"UPDATE {table} SET {column} = ? WHERE {column} = ?",  # noqa: S608
+                (to_id, from_id))
+
+
+def forget_record(customer_id: int, at: datetime) -> None:
+    """The customer's record keeps its id and when it was erased, nothing sealed or indexed."""
+    cleared: dict[str, Any] = dict.fromkeys((*CUSTOMER_RECORD.columns, *CUSTOMER_INDEXES))
+    Customer.update(**cleared, erased_at=at).where(Customer.id == customer_id).execute()
