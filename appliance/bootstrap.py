@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from appliance.audit import checkpoint
+from appliance.auth.permissions import box_admin
 from appliance.auth.users import create_user
 from appliance.config import Settings
 from appliance.crypto.keyring import PURPOSES, create_keyring
@@ -61,7 +62,7 @@ def initialise(settings: Settings) -> tuple[Runtime, InitReport]:
         AppState.create(name="master_id", value=rt.master.key_id)
     if master_rotation.in_progress(rt):  # a rotation was cut short: finish it first
         report.resumed_rotation = True
-        master_rotation.rotate_master(rt, actor="system")
+        master_rotation.rotate_master(rt, principal=box_admin("system"))
     if not User.select().exists():
         user, password = create_user(rt, username=FIRST_ADMIN, display_name="Administrator",
                                      role="admin", actor="system")

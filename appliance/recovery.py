@@ -42,14 +42,15 @@ def dry_run(settings: Settings, folder: Path) -> backup.BackupInfo:
                           erasure.ledger_ids(settings))
 
 
-def restore(settings: Settings, folder: Path, *, actor: str) -> RestoreReport:
+def restore(settings: Settings, folder: Path, *, principal: Principal) -> RestoreReport:
+    require(principal, "backup.restore")
     backup.ensure_stopped(settings)
     info = dry_run(settings, folder)
     close_connection()  # if the CLI opened it (closing one never opened raised, once)
     aside = backup.put_in_place(settings, folder)
     rt = open_runtime(settings)
     again = erasure.reapply(rt)
-    rt.audit(actor=actor, action="backup.restored", target="backup:local",
+    rt.audit(actor=principal.actor, action="backup.restored", target="backup:local",
              detail={"audit_seq": info.audit_seq, "re_erased": len(again)})
     checkpoint.reset(settings.audit_head_file, rt.keyring.audit_key)
     return RestoreReport(info, aside, again)

@@ -32,6 +32,7 @@ import psutil
 from inbox import build  # bench/inbox.py: the same 100,000 customers and 1,000,000 messages
 from procs import scratch_dir
 
+from appliance.auth.permissions import BOX_ADMIN
 from appliance.bootstrap import initialise
 from appliance.config import load_settings
 from appliance.crypto.wrap import unwrap, wrap
@@ -78,7 +79,7 @@ def master_rotation(base: Path, count: int) -> tuple[float, float]:
         wrap(new_master, unwrap(rt.master.key, wrapped, f"customer:{cid}:v1"),
              f"customer:{cid}:v1")
     floor = time.perf_counter() - started
-    report = rotate_master(rt, actor="cli")
+    report = rotate_master(rt, principal=BOX_ADMIN)
     assert report.customer_keys == count, report
     db.close()
     return report.seconds, floor

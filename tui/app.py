@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+import re
 from collections.abc import Iterable
 
 import click
@@ -9,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from appliance.auth.permissions import box_admin
 from appliance.config import Settings, load_settings
 from appliance.errors import GembokError
 from appliance.queue_port import QueuePort
@@ -43,6 +47,7 @@ class GembokAdmin(App[None]):
         self.rt = rt or open_runtime(settings)
         self.maintenance = False  # a rekey or a restore swaps the database: no reads meanwhile
         self._queue: QueuePort | None = None
+        self.principal = box_admin(f"tui:{terminal_login()}")
 
     @property
     def queue(self) -> QueuePort:
@@ -63,6 +68,13 @@ class GembokAdmin(App[None]):
         for name in SCREENS:
             yield SystemCommand(f"Go to {name.title()}", f"Open the {name} screen",
                                 lambda name=name: self.switch_mode(name))
+
+
+def terminal_login() -> str:
+    """Who sits at the terminal: the login `sudo` was run from, else this process's user
+    (a name useradd would not make is not trusted into the audit: "unknown")."""
+    login = os.environ.get("SUDO_USER") or getpass.getuser()
+    return login if re.fullmatch(r"[a-z_][a-z0-9_.-]{0,31}", login) else "unknown"
 
 
 @click.command()

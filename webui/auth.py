@@ -19,6 +19,7 @@ from flask import (
 from appliance.auth import login, sessions, totp, users
 from appliance.auth.password_policy import problems, strength
 from appliance.auth.users import change_own_password
+from webui import inputs
 from webui.access import current, public, runtime, signed_in
 from webui.i18n import LANGUAGES
 from webui.notices import notify_new_device
@@ -130,8 +131,8 @@ def password() -> Any:
 def password_strength() -> Response:
     """For the meter as the user types; the password goes nowhere but this answer."""
     me = current()
-    candidate = (request.get_json(silent=True) or {}).get("password", "")
-    if not isinstance(candidate, str) or len(candidate) > 256:
+    candidate = inputs.text(inputs.body(), "password")
+    if len(candidate) > 256:
         abort(400)
     rating = strength(candidate, (me.user.username, me.user.display_name))
     return jsonify(score=rating.score, warning=rating.warning,
@@ -152,8 +153,7 @@ def logout() -> Any:
 @signed_in(partial=True)
 def language() -> Any:
     """Indonesian or English, per user; remembered on the account."""
-    data = request.get_json(silent=True) or request.form
-    chosen = data.get("language", "") if isinstance(data, dict) or hasattr(data, "get") else ""
+    chosen = inputs.text(inputs.body(), "language")
     if chosen not in LANGUAGES:
         abort(400)
     users.set_language(current().user.id, chosen)

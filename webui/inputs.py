@@ -77,6 +77,31 @@ def texts(data: dict[str, Any], name: str) -> list[str]:
     return value
 
 
+def field(data: dict[str, Any], name: str, kind: type, default: Any = None) -> Any:
+    """A field of the expected type (a JSON true is not a number here); 400 with words."""
+    value = data.get(name, default)
+    if value is None:
+        return None
+    if kind is int:
+        number = whole_number(value) if not isinstance(value, str) else None
+        if number is None:
+            refuse(f"{name} must be a whole number from 0 (or left out)")
+        return number
+    if not isinstance(value, kind):
+        refuse(f"{name} must be a {kind.__name__}")
+    return value
+
+
+def ids(data: dict[str, Any], name: str) -> list[int]:
+    """A list of row ids (whole numbers, never text); 400 with words."""
+    value = data.get(name, [])
+    found = [whole_number(v) for v in value] if isinstance(value, list) else [None]
+    if any(i is None or isinstance(v, str) for i, v in zip(found, value or [None],
+                                                              strict=False)):
+        refuse(f"{name} must be a list of ids (whole numbers)")
+    return [i for i in found if i is not None]
+
+
 def query_number(name: str) -> int | None:
     """A number from the address's query (`?division=3`), or None when it is not given."""
     value = request.args.get(name, "")

@@ -23,7 +23,9 @@ from appliance.store.models import AuditEntry
 
 GENESIS = "0" * 64
 # Ids and short codes only: a shape that free text (a name, a phone, a message) cannot fit.
-_ACTOR = re.compile(r"(system|cli|user:\d+|worker|scheduler|webhook)")
+# The TUI names the Unix login at the terminal, in the shape useradd allows.
+_ACTOR = re.compile(r"(system|cli|user:\d+|worker|scheduler|webhook"
+                    r"|tui(:[a-z_][a-z0-9_.-]{0,31})?)")
 _TARGET = re.compile(r"([a-z_]+(:[A-Za-z0-9_.-]{1,40})?)?")
 _ACTION = re.compile(r"[a-z_]+(\.[a-z_]+)+")
 _DETAIL_TEXT = re.compile(r"[A-Za-z0-9_.:-]{0,64}")

@@ -10,7 +10,7 @@ never says whether the object exists: callers answer 404 for every kind of "no".
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from peewee import Expression, Model
@@ -23,7 +23,8 @@ CONVERSATION = {"conversation.read", "conversation.reply", "conversation.assign"
                 "customer.reveal_phone", "message.reveal", "report.read",
                 "quick_reply.manage", "template.marketing"}
 ADMINISTRATION = {"user.manage", "division.manage", "audit.read", "keys.rotate",
-                  "settings.manage", "customer.erase", "customer.merge", "backup.manage"}
+                  "settings.manage", "customer.erase", "customer.merge", "backup.manage",
+                  "backup.restore"}
 PERMISSIONS = frozenset(CONVERSATION | ADMINISTRATION)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -59,17 +60,24 @@ class Principal:
     divisions: frozenset[int]
     permissions: frozenset[str]
     every_division: bool = False  # an admin with `content`
+    via: str = "cli"  # how the box's own administrator (user 0) is named in the audit
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
 
     @property
     def actor(self) -> str:
-        return "cli" if self.user_id == 0 else f"user:{self.user_id}"
+        return self.via if self.user_id == 0 else f"user:{self.user_id}"
 
 
 # Whoever runs `gembok` on the box as root (or the service user) administers it.
 BOX_ADMIN = Principal(0, "admin", frozenset(), frozenset(ADMINISTRATION))
+
+
+def box_admin(via: str) -> Principal:
+    """The box's administrator as the face they use is audited: `cli`, `tui:<login>`, or
+    `system` (the appliance finishing what an administrator started)."""
+    return replace(BOX_ADMIN, via=via)
 
 
 def principal_for(user: User) -> Principal:

@@ -46,6 +46,7 @@ def backup_list() -> None:
 def backup_restore(folder: Path, dry_run: bool) -> None:
     """Restore a backup (appliance stopped); erased customers are erased again."""
     from appliance import recovery
+    from appliance.auth.permissions import BOX_ADMIN
 
     settings = cli_settings()
     info = recovery.dry_run(settings, folder)
@@ -54,6 +55,6 @@ def backup_restore(folder: Path, dry_run: bool) -> None:
                f"{len(info.re_erase)} erased customer(s) would be erased again")
     if dry_run:
         return
-    report = recovery.restore(settings, folder, actor="cli")
+    report = recovery.restore(settings, folder, principal=BOX_ADMIN)
     click.echo(f"restored; the replaced files are in {report.set_aside}; "
                f"{len(report.re_erased)} customer(s) erased again")

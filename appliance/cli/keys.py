@@ -40,9 +40,10 @@ def keys_status(rt: Runtime) -> None:
 @with_runtime
 def keys_rotate_master(rt: Runtime) -> None:
     """Re-wrap every key under a new master key (finishes an interrupted rotation too)."""
+    from appliance.auth.permissions import BOX_ADMIN
     from appliance.keys.master_rotation import rotate_master
 
-    report = rotate_master(rt, actor="cli")
+    report = rotate_master(rt, principal=BOX_ADMIN)
     click.echo(f"master key rotated to id {report.new_master_id}: {report.customer_keys} "
                f"customer keys and {report.keyring_keys} keyring keys re-wrapped in "
                f"{report.seconds:.2f} s" + (" (an interrupted rotation finished)"
@@ -55,10 +56,11 @@ def keys_rotate_master(rt: Runtime) -> None:
 @with_runtime
 def keys_rotate_data(rt: Runtime, wait: bool) -> None:
     """Give every customer a new data key and re-seal every row, in the background."""
+    from appliance.auth.permissions import BOX_ADMIN
     from appliance.keys import data_rotation
     from appliance.keys.rotation_handoff import run_here
 
-    job_id = data_rotation.start(rt, actor="cli")
+    job_id = data_rotation.start(rt, principal=BOX_ADMIN)
     if wait:
         run_here(rt, job_id, on_progress=_echo_progress)
         return
@@ -70,9 +72,10 @@ def keys_rotate_data(rt: Runtime, wait: bool) -> None:
 @one_line_errors
 def keys_rekey_database() -> None:
     """Re-encrypt the whole database file under a new key (appliance stopped)."""
+    from appliance.auth.permissions import BOX_ADMIN
     from appliance.keys.db_rekey import rekey_database
 
-    version = rekey_database(cli_settings(), actor="cli")
+    version = rekey_database(cli_settings(), principal=BOX_ADMIN)
     click.echo(f"the database is now encrypted with database key v{version}")
 
 
@@ -82,9 +85,10 @@ def keys_rekey_database() -> None:
 @with_runtime
 def keys_pause(rt: Runtime, job_id: int) -> None:
     """Pause a data-key rotation between two batches."""
+    from appliance.auth.permissions import BOX_ADMIN
     from appliance.keys import data_rotation
 
-    data_rotation.set_paused(rt, job_id, True, actor="cli")
+    data_rotation.set_paused(rt, job_id, True, principal=BOX_ADMIN)
     click.echo(f"key job {job_id} paused")
 
 
@@ -94,9 +98,10 @@ def keys_pause(rt: Runtime, job_id: int) -> None:
 @with_runtime
 def keys_resume(rt: Runtime, job_id: int) -> None:
     """Resume a paused data-key rotation."""
+    from appliance.auth.permissions import BOX_ADMIN
     from appliance.keys import data_rotation
 
-    data_rotation.set_paused(rt, job_id, False, actor="cli")
+    data_rotation.set_paused(rt, job_id, False, principal=BOX_ADMIN)
     _hand_to_worker(rt, job_id, "resumed")
     click.echo(f"key job {job_id} resumed")
 

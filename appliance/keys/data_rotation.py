@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from appliance.auth.permissions import Principal, require
 from appliance.clock import utcnow
 from appliance.crypto.aead import key_version_of, new_key, place
 from appliance.crypto.wrap import wrap
@@ -50,8 +51,9 @@ class Progress:
     seconds_left: float | None
 
 
-def start(rt: Runtime, *, actor: str) -> int:
+def start(rt: Runtime, *, principal: Principal) -> int:
     """Starts a rotation (or returns the one not yet finished)."""
+    require(principal, "keys.rotate")
     with db.atomic():
         running = KeyJob.get_or_none(KeyJob.kind == KIND, KeyJob.state != "done")
         if running is not None:
@@ -59,17 +61,19 @@ def start(rt: Runtime, *, actor: str) -> int:
         total = customer_data.count_rows()
         job = KeyJob.create(kind=KIND, state="running", step=STEPS[0], cursor=0,
                             rows_total=total)
-        rt.audit(actor=actor, action="key.data_rotation_started", target=f"key_job:{job.id}")
+        rt.audit(actor=principal.actor, action="key.data_rotation_started",
+                 target=f"key_job:{job.id}")
     return int(job.id)
 
 
-def set_paused(rt: Runtime, job_id: int, paused: bool, *, actor: str) -> None:
+def set_paused(rt: Runtime, job_id: int, paused: bool, *, principal: Principal) -> None:
+    require(principal, "keys.rotate")
     job = KeyJob.get_or_none(KeyJob.id == job_id)
     if job is None or job.state == "done":
         raise JobError(f"there is no unfinished key job {job_id}")
     KeyJob.update(state="paused" if paused else "running", updated_at=utcnow()).where(
         KeyJob.id == job_id).execute()
-    rt.audit(actor=actor, action="key.data_rotation_paused" if paused else
+    rt.audit(actor=principal.actor, action="key.data_rotation_paused" if paused else
              "key.data_rotation_resumed", target=f"key_job:{job_id}")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from appliance.auth.permissions import Principal, require
 from appliance.config import Settings
 from appliance.crypto.aead import new_key
 from appliance.crypto.keyring import WrappedKey, read_entries, save_entries
@@ -21,8 +22,9 @@ from appliance.store import backup
 from appliance.store.db import close_connection, rekey
 
 
-def rekey_database(settings: Settings, *, actor: str) -> int:
+def rekey_database(settings: Settings, *, principal: Principal) -> int:
     """Returns the database key version now in force."""
+    require(principal, "keys.rotate")
     backup.ensure_stopped(settings)
     rt = open_runtime(settings)
     entries = read_entries(settings.keyring_file)
@@ -46,6 +48,6 @@ def rekey_database(settings: Settings, *, actor: str) -> int:
     crashpoint("database_rekeyed")
     save_entries(settings.keyring_file,
                  [e for e in entries if e.purpose != "database" or e.version == newest])
-    rt.audit(actor=actor, action="key.database_rekeyed", target=f"key:database.v{newest}")
+    rt.audit(actor=principal.actor, action="key.database_rekeyed", target=f"key:database.v{newest}")
     close_connection()
     return newest

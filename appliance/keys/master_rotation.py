@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 
 from appliance.atomicfile import fsync_dir
+from appliance.auth.permissions import Principal, require
 from appliance.crypto.keyring import WrappedKey, read_entries, save_entries
 from appliance.crypto.masterkey import (
     MasterKey,
@@ -64,8 +65,9 @@ def in_progress(rt: Runtime) -> bool:
     return rotation_path(rt.settings.master_key_path).exists()
 
 
-def rotate_master(rt: Runtime, *, actor: str) -> RotationReport:
+def rotate_master(rt: Runtime, *, principal: Principal) -> RotationReport:
     """Starts a rotation, or finishes the one a crash interrupted."""
+    require(principal, "keys.rotate")
     started = time.perf_counter()
     path = rt.settings.master_key_path
     new_path = rotation_path(path)
@@ -92,7 +94,7 @@ def rotate_master(rt: Runtime, *, actor: str) -> RotationReport:
          .on_conflict(conflict_target=[AppState.name], update={AppState.value: new.key_id})
          .execute())
         crashpoint("proven_before_commit")
-        rt.audit(actor=actor, action="key.master_rotated", target="key:master",
+        rt.audit(actor=principal.actor, action="key.master_rotated", target="key:master",
                  detail={"customer_keys": count, "resumed": resumed})
     crashpoint("committed")
     if new_path.exists():

@@ -33,7 +33,7 @@ def test_a_backup_round_trips_and_an_erased_customer_stays_erased(rt, settings):
     db.close()
     info = recovery.dry_run(settings, folder)
     assert (info.customers, info.messages, info.re_erase) == (2, 2, [budi])
-    report = recovery.restore(settings, folder, actor="cli")
+    report = recovery.restore(settings, folder, principal=BOX_ADMIN)
     # Then Siti's data is back, readable; Budi is erased again; the later customer is gone
     rt2 = open_runtime(settings)
     assert report.re_erased == [budi]
@@ -70,4 +70,4 @@ def test_a_restore_is_refused_while_the_appliance_runs(rt, settings):
     with open(settings.run_dir / "supervisor.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         with pytest.raises(BackupError, match="is running"):
-            recovery.restore(settings, folder, actor="cli")
+            recovery.restore(settings, folder, principal=BOX_ADMIN)

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from appliance.auth.permissions import BOX_ADMIN
 from appliance.bootstrap import initialise
 from appliance.crypto.aead import key_version_of
 from appliance.inbox.customers import read_customer
@@ -64,7 +65,7 @@ def versions_in_use() -> set[int]:
 
 def test_a_rotation_reseals_every_row_and_destroys_the_old_keys(data_dir):
     rt = open_runtime(settings_for(data_dir))
-    job = data_rotation.start(rt, actor="cli")
+    job = data_rotation.start(rt, principal=BOX_ADMIN)
     assert data_rotation.run(rt, job, budget_seconds=60)
     assert versions_in_use() == {2}
     assert {k.version for k in CustomerKey.select()} == {2}
@@ -75,7 +76,7 @@ def test_a_rotation_reseals_every_row_and_destroys_the_old_keys(data_dir):
 
 def test_every_row_reads_while_the_job_is_half_done(data_dir):
     rt = open_runtime(settings_for(data_dir))
-    job = data_rotation.start(rt, actor="cli")
+    job = data_rotation.start(rt, principal=BOX_ADMIN)
     KeyJob.update(cursor=0).execute()
     data_rotation._batch(rt, KeyJob.get_by_id(job))  # new keys for everyone
     for _ in range(3):
@@ -90,11 +91,11 @@ def test_every_row_reads_while_the_job_is_half_done(data_dir):
 
 def test_a_paused_job_does_nothing_until_resumed(data_dir):
     rt = open_runtime(settings_for(data_dir))
-    job = data_rotation.start(rt, actor="cli")
-    data_rotation.set_paused(rt, job, True, actor="cli")
+    job = data_rotation.start(rt, principal=BOX_ADMIN)
+    data_rotation.set_paused(rt, job, True, principal=BOX_ADMIN)
     assert not data_rotation.run(rt, job, budget_seconds=1)
     assert data_rotation.progress(job).rows_done == 0
-    data_rotation.set_paused(rt, job, False, actor="cli")
+    data_rotation.set_paused(rt, job, False, principal=BOX_ADMIN)
     assert data_rotation.run(rt, job, budget_seconds=60)
 
 

@@ -11,6 +11,7 @@ from appliance.runtime import open_runtime
 from appliance.store.db import db
 from appliance.store.models import AuditEntry, Conversation, Customer, CustomerKey
 from tests.tui.conftest import notice, settle
+from tui.app import terminal_login
 
 
 def every_message_reads_back(settings) -> None:
@@ -43,12 +44,12 @@ async def test_a_master_rotation_from_the_keys_screen_keeps_every_message_readab
         keys = admin_app.screen.query_one("#keys", DataTable)
         master = [str(c) for c in keys.get_row_at(0)]
         assert master[0] == "master" and master[1] != before
-        # And the audit screen shows the rotation, newest first
+        # And the audit screen shows the rotation, newest first, by the admin at the terminal
         await pilot.press("4")
         await settle(pilot)
         entries = admin_app.screen.query_one("#entries", DataTable)
         newest = [str(c) for c in entries.get_row_at(0)]
-        assert newest[2:] == ["cli", "key.master_rotated", "key:master"]
+        assert newest[2:] == [f"tui:{terminal_login()}", "key.master_rotated", "key:master"]
     assert {k.master_id for k in CustomerKey.select()} == {master[1]}
     every_message_reads_back(settings)
 

@@ -11,6 +11,7 @@ from appliance.store.models import AuditEntry, User, UserDivision
 from tests.cast import hire
 from tests.tui.conftest import notice, settle, type_into
 from tests.web.conftest import Browser
+from tui.app import terminal_login
 from webui import create_app
 
 
@@ -48,7 +49,8 @@ async def test_an_admin_creates_an_agent_of_sales_who_can_then_sign_in(office, a
     assert first_steps.status_code == 302
     assert first_steps.headers["Location"].endswith("/account/password")
     assert AuditEntry.get(AuditEntry.action == "user.created",
-                          AuditEntry.target == f"user:{rina.id}").actor == "cli"
+                          AuditEntry.target == f"user:{rina.id}").actor == \
+        f"tui:{terminal_login()}"  # the admin at the terminal, not any `gembok` command
 
 
 @pytest.mark.asyncio

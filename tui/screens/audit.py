@@ -12,7 +12,6 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from appliance.audit.export import Filter, export, listing, read_filter
 from appliance.audit.verify import verify
-from appliance.auth.permissions import BOX_ADMIN
 from tui.messages import Done, Loaded
 from tui.screens.base import AdminScreen, cells, own_connection
 
@@ -60,7 +59,7 @@ class AuditScreen(AdminScreen):
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     @own_connection
     def load(self) -> None:
-        self.post_message(Loaded(listing(BOX_ADMIN, self._filter())))
+        self.post_message(Loaded(listing(self.principal, self._filter())))
 
     def on_loaded(self, message: Loaded) -> None:
         table = self.query_one("#entries", DataTable)
@@ -88,7 +87,7 @@ class AuditScreen(AdminScreen):
         folder = self.rt.settings.data_dir / "exports"
         folder.mkdir(mode=0o700, exist_ok=True)
         path = folder / f"audit-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.jsonl"
-        count = export(self.rt, BOX_ADMIN, self._filter(), path)
+        count = export(self.rt, self.principal, self._filter(), path)
         self.post_message(Done(f"{count} entries, signed with the audit key, in\n{path}\n\n"
                                "Check it elsewhere with `gembok audit verify-export FILE`.",
                                title="Exported"))

@@ -11,7 +11,6 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
 from appliance import recovery
-from appliance.auth.permissions import BOX_ADMIN
 from appliance.store.backup import list_backups
 from tui.dialogs.confirm import ConfirmDialog
 from tui.messages import Done, Loaded
@@ -53,7 +52,7 @@ class BackupScreen(AdminScreen):
     @work(thread=True, exit_on_error=False)
     @own_connection
     def backup(self) -> None:
-        folder = recovery.create(self.rt, BOX_ADMIN)
+        folder = recovery.create(self.rt, self.principal)
         self.post_message(Done(f"Backup written to {folder}", title="Backup done"))
 
     def action_restore(self) -> None:
@@ -80,7 +79,7 @@ class BackupScreen(AdminScreen):
     def restore(self, folder: Path) -> None:
         self.app.maintenance = True  # type: ignore[attr-defined]
         try:
-            report = recovery.restore(self.rt.settings, folder, actor="cli")
+            report = recovery.restore(self.rt.settings, folder, principal=self.principal)
         finally:
             self.app.reopen()  # type: ignore[attr-defined]  # the backup's keyring
             self.app.maintenance = False  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from appliance.auth.permissions import Principal
 from appliance.errors import GembokError
 from appliance.runtime import Runtime
 from appliance.store.db import close_connection
@@ -58,6 +59,11 @@ class AdminScreen(Screen[None]):
     @property
     def rt(self) -> Runtime:
         return self.app.rt  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def principal(self) -> Principal:
+        """The administrator at this terminal, as the audit names them (`tui:<login>`)."""
+        return self.app.principal  # type: ignore[attr-defined,no-any-return]
 
     def load(self) -> object:
         """Re-read what the screen shows; each screen fills it in (a worker, typically)."""

@@ -77,7 +77,7 @@ class KeysScreen(AdminScreen):
     @work(thread=True, exclusive=True, group="job", exit_on_error=False)
     @own_connection
     def rotate_master(self) -> None:
-        report = rotate_master(self.rt, actor="cli")
+        report = rotate_master(self.rt, principal=self.principal)
         self.post_message(Done(f"New master key {report.new_master_id}: "
                                f"{report.customer_keys} customer keys re-wrapped in "
                                f"{report.seconds:.2f} s.", title="Master key rotated"))
@@ -92,7 +92,8 @@ class KeysScreen(AdminScreen):
     @own_connection
     def rotate_data(self, job_id: int | None = None) -> None:
         """The worker does the job, as with `gembok keys rotate-data`; without Redis, here."""
-        job = job_id if job_id is not None else data_rotation.start(self.rt, actor="cli")
+        job = job_id if job_id is not None else data_rotation.start(self.rt,
+                                                                       principal=self.principal)
         where = hand_off(self.rt, self.app.queue, job,  # type: ignore[attr-defined]
                          here_if_silent=True, budget_seconds=1.0)
         progress = data_rotation.progress(job)
@@ -109,7 +110,7 @@ class KeysScreen(AdminScreen):
     @work(thread=True, exit_on_error=False)
     @own_connection
     def toggle_pause(self, job_id: int, pause: bool) -> None:
-        data_rotation.set_paused(self.rt, job_id, pause, actor="cli")
+        data_rotation.set_paused(self.rt, job_id, pause, principal=self.principal)
         if not pause:
             self.app.call_from_thread(self.rotate_data, job_id)
 
@@ -122,7 +123,7 @@ class KeysScreen(AdminScreen):
     def rekey(self) -> None:
         self.app.maintenance = True  # type: ignore[attr-defined]
         try:
-            version = rekey_database(self.rt.settings, actor="cli")
+            version = rekey_database(self.rt.settings, principal=self.principal)
         finally:
             self.app.reopen()  # type: ignore[attr-defined]
             self.app.maintenance = False  # type: ignore[attr-defined]

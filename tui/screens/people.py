@@ -11,8 +11,9 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Label
 
 from appliance.auth import users
-from appliance.auth.permissions import BOX_ADMIN
+from appliance.auth.account_changes import AccountChange, change_account
 from appliance.inbox import divisions
+from appliance.notify.content_granted import send_content_granted_email
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.division_form import DivisionFields, DivisionForm
 from tui.dialogs.notice import NoticeDialog
@@ -58,8 +59,8 @@ class PeopleScreen(AdminScreen):
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     @own_connection
     def load(self) -> None:
-        self.post_message(Loaded((users.list_users(BOX_ADMIN),
-                                  divisions.list_divisions(BOX_ADMIN))))
+        self.post_message(Loaded((users.list_users(self.principal),
+                                  divisions.list_divisions(self.principal))))
 
     def on_loaded(self, message: Loaded) -> None:
         people, groups = message.payload
@@ -113,7 +114,8 @@ class PeopleScreen(AdminScreen):
     def create(self, form: UserFields) -> None:
         user, password = users.create_user(
             self.rt, username=form.username, display_name=form.display_name, role=form.role,
-            email=form.email, divisions=form.divisions, actor="cli", principal=BOX_ADMIN)
+            email=form.email, divisions=form.divisions, actor=self.principal.actor,
+            principal=self.principal)
         self.post_message(Done(f"User name: {user.username}\nOne-time password: {password}\n\n"
                                "Hand it over; it must be changed at the first sign-in.",
                                title="Account created"))
@@ -130,10 +132,10 @@ class PeopleScreen(AdminScreen):
     @work(thread=True, exit_on_error=False)
     @own_connection
     def change(self, user_id: int, before: UserFields, after: UserFields) -> None:
-        if after.role != before.role:
-            users.set_role(self.rt, BOX_ADMIN, user_id, after.role)
-        if sorted(after.divisions) != sorted(before.divisions):
-            users.set_divisions(self.rt, BOX_ADMIN, user_id, after.divisions)
+        change_account(self.rt, self.principal, user_id, AccountChange(
+            role=after.role if after.role != before.role else None,
+            divisions=after.divisions if sorted(after.divisions) != sorted(before.divisions)
+            else None), tell_admins=lambda seq: send_content_granted_email(self.rt, seq))
         self.post_message(Done(f"{after.username} is now {after.role}. If they lost a role or a "
                                "division, their sessions ended.", title="Account changed"))
 
@@ -144,7 +146,7 @@ class PeopleScreen(AdminScreen):
     @work(thread=True, exit_on_error=False)
     @own_connection
     def reset_password(self, user_id: int) -> None:
-        password = users.reset_password(self.rt, BOX_ADMIN, user_id)
+        password = users.reset_password(self.rt, self.principal, user_id)
         self.post_message(Done(f"One-time password: {password}\n\nHand it over; it must be "
                                "changed at the first sign-in.", title="Password reset"))
 
@@ -155,7 +157,7 @@ class PeopleScreen(AdminScreen):
     @work(thread=True, exit_on_error=False)
     @own_connection
     def reset_2fa(self, user_id: int) -> None:
-        users.reset_second_factor(self.rt, BOX_ADMIN, user_id)
+        users.reset_second_factor(self.rt, self.principal, user_id)
         self.post_message(Done("Second factor removed; they enrol again at the next sign-in."))
 
     def action_toggle_active(self) -> None:
@@ -172,7 +174,7 @@ class PeopleScreen(AdminScreen):
     @work(thread=True, exit_on_error=False)
     @own_connection
     def set_active(self, user_id: int, active: bool) -> None:
-        users.set_active(self.rt, BOX_ADMIN, user_id, active)
+        users.set_active(self.rt, self.principal, user_id, active)
         self.post_message(Done("Activated." if active else "Deactivated; sessions ended."))
 
     def action_sessions(self) -> None:
@@ -183,7 +185,7 @@ class PeopleScreen(AdminScreen):
     @work(thread=True, exit_on_error=False)
     @own_connection
     def show_sessions(self, user_id: int) -> None:
-        found = users.list_sessions(BOX_ADMIN, user_id)
+        found = users.list_sessions(self.principal, user_id)
         lines = [f"since {s.started}, last seen {s.last_seen}, {s.ip or '?'}\n  {s.browser}"
                  for s in found] or ["No browser is signed in."]
         who = self._people[user_id].username
@@ -198,7 +200,7 @@ class PeopleScreen(AdminScreen):
     @work(thread=True, exit_on_error=False)
     @own_connection
     def end_sessions(self, user_id: int) -> None:
-        count = users.end_sessions(self.rt, BOX_ADMIN, user_id)
+        count = users.end_sessions(self.rt, self.principal, user_id)
         self.post_message(Done(f"{count} session(s) ended."))
 
     # divisions
@@ -210,7 +212,7 @@ class PeopleScreen(AdminScreen):
     @work(thread=True, exit_on_error=False)
     @own_connection
     def new_division(self, form: DivisionFields) -> None:
-        divisions.create_division(self.rt, BOX_ADMIN, form.name, form.retention_days)
+        divisions.create_division(self.rt, self.principal, form.name, form.retention_days)
         self.post_message(Done(f"Division {form.name} created."))
 
     def action_edit_division(self) -> None:
@@ -224,6 +226,6 @@ class PeopleScreen(AdminScreen):
     @work(thread=True, exit_on_error=False)
     @own_connection
     def edit_division(self, division_id: int, form: DivisionFields) -> None:
-        divisions.update_division(self.rt, BOX_ADMIN, division_id, name=form.name,
+        divisions.update_division(self.rt, self.principal, division_id, name=form.name,
                                   retention_days=form.retention_days or 0)
         self.post_message(Done(f"Division {form.name} saved."))
