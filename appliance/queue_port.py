@@ -22,6 +22,10 @@ class QueuePort(Protocol):
         """Download a media file a message names."""
         ...
 
+    def auto_reply(self, message_ids: list[int]) -> bool:
+        """Run Auto Reply's rules for new inbound messages (its sweeper re-queues them)."""
+        ...
+
     def send_outbox(self, outbox_id: int) -> bool:
         """Send a reply (the outbox sweeper re-sends it otherwise)."""
         ...
@@ -50,6 +54,9 @@ class NoQueue:
         return False
 
     def fetch_media(self, media_id: int) -> bool:
+        return False
+
+    def auto_reply(self, message_ids: list[int]) -> bool:
         return False
 
     def send_outbox(self, outbox_id: int) -> bool:

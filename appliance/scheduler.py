@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from appliance.audit import checkpoint as audit_checkpoint
+from appliance.automation import auto_reply
 from appliance.backup_schedule import run_nightly
 from appliance.clock import utcnow
 from appliance.inbox.outbound import sweep_outbox
@@ -54,6 +55,7 @@ class Scheduler:
                     lambda: [queue.send_outbox(i) for i in sweep_outbox()]),
                 Job("number health", 60.0, lambda: poll_health(rt, queue.alert_health)),
                 Job("key jobs", 30.0, lambda: nudge_key_jobs(queue.rotate_data_keys)),
+                Job("auto reply sweeper", 30.0, lambda: sweep_auto_reply(queue.auto_reply)),
                 Job("backlog alarm", 30.0, lambda: self.alarm.check(
                     rt.settings, webhook_events.backlog(),
                     webhook_events.oldest_waiting_seconds())),
@@ -80,6 +82,14 @@ def checkpoint(rt: Runtime) -> None:
 
 
 BACKLOG_ALERT = 10_000
+
+
+def sweep_auto_reply(enqueue: Callable[[list[int]], object]) -> list[int]:
+    """Inbound messages whose Auto Reply job never ran (Redis lost it) are queued again."""
+    waiting = auto_reply.unanswered()
+    if waiting:
+        enqueue(waiting)
+    return waiting
 
 
 def nudge_key_jobs(enqueue_job: Callable[[int], object]) -> list[int]:

@@ -18,6 +18,7 @@ import dramatiq.errors
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
+from appliance.automation import auto_reply as automation
 from appliance.config import Settings
 from appliance.inbox import ingest, outbound
 from appliance.keys import data_rotation
@@ -68,6 +69,16 @@ def process_events(event_ids: list[int]) -> None:
         fetch_media.send(media_id)
     for row_id in outcome.health_rows:
         alert_health.send(row_id)
+    if outcome.inbound_ids:  # answered off the hot path, once the messages are safe
+        auto_reply.send(outcome.inbound_ids)
+
+
+@dramatiq.actor(queue_name="send", priority=PRIORITY["send"], max_retries=5,
+                min_backoff=1000, max_backoff=60_000)
+def auto_reply(message_ids: list[int]) -> None:
+    """Auto Reply's rules for new inbound messages; each is handled once (its log row)."""
+    for outbox_id in automation.respond(_rt(), message_ids):
+        send_outbox.send(outbox_id)
 
 
 WAIT_FOR_SETTINGS_MS = 5 * 60_000  # a download that waits for the admin tries again then
@@ -151,7 +162,7 @@ def rotate_data_keys(job_id: int) -> None:
             rotate_data_keys.send(job_id)
 
 
-ACTORS: list[Any] = [ping, process_events, fetch_media, send_outbox, alert_health,
+ACTORS: list[Any] = [ping, process_events, auto_reply, fetch_media, send_outbox, alert_health,
                      notify_new_device, notify_content_granted, rotate_data_keys]
 
 
@@ -191,6 +202,9 @@ class DramatiqQueue:
 
     def fetch_media(self, media_id: int) -> bool:
         return self._send(fetch_media, media_id)
+
+    def auto_reply(self, message_ids: list[int]) -> bool:
+        return self._send(auto_reply, message_ids)
 
     def send_outbox(self, outbox_id: int) -> bool:
         return self._send(send_outbox, outbox_id)

@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import time
+from dataclasses import replace
 
 import webhooks
 from procs import load_note, machine_facts, scratch_dir
+from rules import make_rules
 
+from appliance.auth.permissions import BOX_ADMIN
+from appliance.automation import auto_reply, rule_book
 from appliance.bootstrap import initialise
 from appliance.config import load_settings
 from appliance.inbox import ingest
@@ -43,11 +48,25 @@ def store_backlog(rt, bodies: list[bytes]) -> list[int]:
     return ids
 
 
-def apply(rt, ids: list[int]) -> float:
+def apply(rt, ids: list[int], *, answer: bool = False) -> float:
+    """Applies the backlog as the worker does; with `answer`, Auto Reply's rules run for
+    each batch's new messages too (the worker's next job, timed with it)."""
     started = time.perf_counter()
     for start in range(0, len(ids), BATCH):
-        ingest.process_events(rt, ids[start:start + BATCH])
+        outcome = ingest.process_events(rt, ids[start:start + BATCH])
+        if answer:
+            auto_reply.respond(rt, outcome.inbound_ids)
     return time.perf_counter() - started
+
+
+def save_rule_book(rt) -> int:
+    """The rules of `bench/rules.py` (1,000 of 200 keywords), in the rule book."""
+    book = make_rules(1000, 200, random.Random(12))
+    for rule in book:
+        rule_book.save_rule(rt, BOX_ADMIN, replace(rule, id=0))
+    started = time.perf_counter()
+    rule_book.COMPILED.current()  # a worker compiles once per change of the book
+    return len(book), time.perf_counter() - started
 
 
 def main() -> None:
@@ -65,6 +84,11 @@ def main() -> None:
         known = [json.dumps(webhooks.messages([(n + i, i)])).encode() for i in range(n)]
         ids = store_backlog(rt, known)
         took_known = apply(rt, ids)
+        rules, compiled = save_rule_book(rt)
+        answered = [json.dumps(webhooks.messages([(2 * n + i, i)])).encode() for i in range(n)]
+        ids = store_backlog(rt, answered)
+        took_answered = apply(rt, ids, answer=True)
+        replies = execute(db, "SELECT COUNT(*) FROM outbox").fetchone()[0]
         customers = execute(db, "SELECT COUNT(*) FROM customer").fetchone()[0]
         undone = execute(db, "SELECT COUNT(*) FROM inbox_event WHERE state != 'done'"
                          ).fetchone()[0]
@@ -75,6 +99,10 @@ def main() -> None:
           f"{took_known:>8.1f}")
     print(f"{'first contacts (each a new customer)':<44} {n / took_first:>9,.0f} "
           f"{took_first:>8.1f}")
+    print(f"{'known, with Auto Reply (1,000 rules)':<44} {n / took_answered:>9,.0f} "
+          f"{took_answered:>8.1f}")
+    print(f"# Auto Reply: {rules:,} rules compiled in {compiled:.1f} s; {replies:,} replies "
+          f"queued; with / without: {took_known / took_answered:.2f}")
     print(f"# check: {customers:,} customers made, {undone} events not applied; "
           f"first contacts / known: {took_known / took_first:.2f}")
 

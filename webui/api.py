@@ -22,6 +22,7 @@ from appliance.auth.permissions import principal_for
 from appliance.inbox import changes, conversations, divisions, outbound, reports, work
 from appliance.inbox.number_change import change_phone
 from appliance.keys.customer_keys import CustomerKeysGone
+from appliance.privacy import consent
 from appliance.privacy.reveal import reveal_message, reveal_phone
 from appliance.store.db import close_connection
 from appliance.store.models import User
@@ -32,7 +33,7 @@ from webui.answers import then
 from webui.erased import answer
 from webui.i18n import locale
 from webui.inputs import body as _body
-from webui.inputs import body_number, query_number, refuse, required_number, texts
+from webui.inputs import body_number, field, query_number, refuse, required_number, texts
 from webui.inputs import text as _text
 from webui.notices import send_reply
 
@@ -229,6 +230,23 @@ def reveal_customer_phone(customer_id: int) -> Any:
     reason = _text(_body(), "reason")
     return answer(lambda: {"phone": reveal_phone(runtime(), current().principal, customer_id,
                                                reason), "revealed": True})
+
+
+@bp.post("/customers/<int:customer_id>/consent")
+@permission("customer.consent")
+def record_consent(customer_id: int) -> Any:
+    """What the customer asked for in the chat (`granted` true: agreed; false: stopped), for
+    a purpose, with the id that proves it (`reference`: the wamid of their message)."""
+    data = _body()
+    purpose, reference = _text(data, "purpose"), _text(data, "reference")
+    granted = field(data, "granted", bool)  # left out: the service says so, after access
+
+    def record() -> dict[str, Any]:
+        entry = consent.record_on_request(runtime(), current().principal, customer_id,
+                                          purpose, granted, reference or None)
+        return {"entry": entry, "state": consent.state(customer_id, purpose)}
+
+    return answer(record, 201)
 
 
 @bp.post("/messages/<int:message_id>/reveal")

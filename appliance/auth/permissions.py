@@ -21,19 +21,21 @@ from appliance.store.models import Conversation, Customer, Media, Message, User,
 CONVERSATION = {"conversation.read", "conversation.reply", "conversation.assign",
                 "conversation.export", "customer.read", "customer.change_phone",
                 "customer.reveal_phone", "message.reveal", "report.read",
-                "quick_reply.manage", "template.marketing"}
+                "quick_reply.manage", "template.marketing", "customer.consent"}
 ADMINISTRATION = {"user.manage", "division.manage", "audit.read", "keys.rotate",
                   "settings.manage", "customer.erase", "customer.merge", "backup.manage",
-                  "backup.restore"}
+                  "backup.restore", "automation.manage"}
 PERMISSIONS = frozenset(CONVERSATION | ADMINISTRATION)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "agent": frozenset({"conversation.read", "conversation.reply", "conversation.assign",
-                        "customer.read"}),
+                        "customer.read",
+                        "customer.consent"}),  # what the customer asks for in the chat
     "supervisor": frozenset({"conversation.read", "conversation.reply", "conversation.assign",
                              "conversation.export", "customer.read", "customer.change_phone",
                              "customer.reveal_phone", "message.reveal", "report.read",
-                             "quick_reply.manage", "template.marketing"}),
+                             "quick_reply.manage", "template.marketing", "customer.consent",
+                             "automation.manage"}),  # Auto Reply of their divisions
     "admin": frozenset(ADMINISTRATION),
 }
 # What `content` adds to an admin: reading, across every division, and nothing else.

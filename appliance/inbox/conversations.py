@@ -12,7 +12,7 @@ their media raise CustomerKeysGone (issue 11: they were a 500, and a row with no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from peewee import fn
@@ -26,6 +26,8 @@ from appliance.inbox import window
 from appliance.inbox.search_tokens import TAIL, number_query, query_tokens
 from appliance.inbox.work import NoteView, labels_of, notes_of
 from appliance.keys.customer_keys import CustomerKeysGone, customer_keysets
+from appliance.privacy import consent
+from appliance.privacy.consent import Record as ConsentRecord
 from appliance.privacy.masking import mask_phone, mask_text
 from appliance.runtime import Runtime
 from appliance.store.chatroom import ConversationLabel, ConversationRead, CustomerToken, Label
@@ -282,9 +284,10 @@ class CustomerPanel:
     name: str
     phone: str  # masked
     labels: list[str]
-    consent: str
+    consent: dict[str, str]  # purpose -> granted, withdrawn or unknown (derived from history)
     conversations: list[Summary]
     erased: bool = False
+    consent_history: list[ConsentRecord] = field(default_factory=list)  # oldest first
 
 
 def customer_panel(rt: Runtime, principal: Principal, customer_id: int) -> CustomerPanel:
@@ -298,5 +301,6 @@ def customer_panel(rt: Runtime, principal: Principal, customer_id: int) -> Custo
     rt.audit_read(actor=principal.actor, action="customer.read", target=f"customer:{customer.id}")
     labels = sorted({name for c in convos for name in labels_of(c.id)})
     return CustomerPanel(customer.id, views[0].customer_name, views[0].phone, labels,
-                         "unknown", views, views[0].erased)
+                         consent.states(customer.id), views, views[0].erased,
+                         consent.history(customer.id))
 

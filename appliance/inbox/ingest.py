@@ -14,6 +14,11 @@ the whole box, issue 11), and their conversations with them. Rare cases (a custo
 complete with a name or an identity, a number change, a status naming its message by
 our callback, media, account events) take the plain model path; the batch's new
 customers are written first, so that path finds them.
+
+Consent signals ride along at no cost to the rest: a "Stop promotions" tap is told from
+the message in memory (`button` messages only), Meta's `user_preferences` webhook and a
+131050 refusal are rare and read what they need themselves; the batch appends them to
+the consent ledger in one statement, in the same transaction as the messages.
 """
 
 from __future__ import annotations
@@ -39,14 +44,21 @@ from appliance.inbox.first_contacts import FirstContacts
 from appliance.inbox.routing import division_for_new_conversation
 from appliance.inbox.statuses import RANK, apply_status
 from appliance.keys.customer_keys import customer_keysets
+from appliance.privacy import consent
 from appliance.runtime import Runtime
 from appliance.store import bulk, bulk_reads
 from appliance.store.db import writing
-from appliance.store.models import Media, Message
+from appliance.store.models import Conversation, Media, Message
 from appliance.store.sealed import where
 from appliance.whatsapp import health
 from appliance.whatsapp.webhook_events import open_sealed
-from appliance.whatsapp.webhook_parse import InboundMessage, Parsed, StatusUpdate, parse
+from appliance.whatsapp.webhook_parse import (
+    InboundMessage,
+    Parsed,
+    StatusUpdate,
+    UserPreference,
+    parse,
+)
 
 log = logging.getLogger(__name__)
 FATAL_PROBLEMS = {"not_json", "not_whatsapp", "too_deep"}
@@ -62,6 +74,7 @@ class Outcome:
     statuses: int = 0
     pending_statuses: int = 0
     account_updates: int = 0
+    consent_events: int = 0  # grants and withdrawals appended to the consent ledger
     media_ids: list[int] = field(default_factory=list)
     inbound_ids: list[int] = field(default_factory=list)  # new inbound messages, for actors
     health_rows: list[int] = field(default_factory=list)  # changes to alert staff about
@@ -69,7 +82,7 @@ class Outcome:
 
     def add(self, other: Outcome) -> None:
         for name in ("messages", "duplicates", "statuses", "pending_statuses",
-                     "account_updates"):
+                     "account_updates", "consent_events"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.media_ids += other.media_ids
         self.inbound_ids += other.inbound_ids
@@ -169,6 +182,7 @@ class _Batch:
         self.rows: list[tuple[Any, ...]] = []
         self.media: list[tuple[int, str, str]] = []
         self.wamids: set[str] = set()
+        self.consent: list[consent.Entry] = []
 
     def run(self, event_ids: list[int]) -> None:
         events = self._load(event_ids)
@@ -179,14 +193,20 @@ class _Batch:
         self._prefetch(messages)
         self.next_id = bulk.first_free_id("message")
         statuses: list[StatusUpdate] = []
-        for _, parsed in events:
+        preferences: list[tuple[int, UserPreference]] = []
+        for eid, parsed in events:
             for message in parsed.messages:
                 self._inbound(message)
             statuses += parsed.statuses
             for update in parsed.account:
                 self._account(update.field, update.value)
+            preferences += [(eid, p) for p in parsed.preferences]
         self._flush_messages()
         self._apply_statuses(statuses)
+        if preferences:
+            self._preferences(preferences)
+        if self.consent:
+            self.out.consent_events += consent.record_many(self.consent)
         self._finish(events)
 
     # -- reading -------------------------------------------------------------------------
@@ -290,6 +310,9 @@ class _Batch:
                           None if m.timestamp is None else str(m.timestamp), str(utcnow())))
         if m.media_id:
             self.media.append((message_id, m.media_id[:64], (m.media_mime or "")[:100]))
+        if m.kind == "button" and consent.is_stop_button(m.kind, m.payload):
+            self.consent.append(consent.Entry(cid, "marketing", False, "stop_button",
+                                              consent.as_proof(m.wamid), at))
         self.out.messages += 1
 
     def _new_conversation(self, cid: int, at: datetime) -> int:
@@ -361,6 +384,47 @@ class _Batch:
         if changed:
             bulk.update_message_statuses(changed)
             changes.record_many({(r[6], "status") for r in current.values() if r[5]})
+            self._marketing_refused([(r[6], w, r[3]) for w, r in current.items()
+                                     if r[5] and r[4] == consent.MARKETING_STOPPED])
+
+    def _marketing_refused(self, refused: list[tuple[int, str, datetime]]) -> None:
+        """Meta refused our marketing send (131050): the person stopped marketing, so the
+        ledger records a withdrawal, proved by the wamid of our send."""
+        if not refused:
+            return
+        query: Any = (Conversation.select(Conversation.id, Conversation.customer)
+                      .where(Conversation.id.in_(sorted({c for c, _, _ in refused}))))
+        owner: dict[int, int] = {int(c): int(who) for c, who in query.tuples()}
+        self.consent += [consent.Entry(int(owner[convo]), "marketing", False, "error_131050",
+                                       consent.as_proof(wamid), at)
+                         for convo, wamid, at in refused if convo in owner]
+
+    def _preferences(self, preferences: list[tuple[int, UserPreference]]) -> None:
+        """Meta's `user_preferences`: marketing stopped or resumed in WhatsApp's settings.
+        `resume` is the person's own act, recorded as a grant; someone the box has never
+        met has nothing to record (and no marketing can reach them from here)."""
+        wanted = {(p.user_id, p.wa_id): self._person_indexes(p.user_id, p.wa_id)
+                  for _, p in preferences}
+        missing = {i for pair in wanted.values() for i in pair
+                   if i is not None and i not in self.customer_at}
+        if missing:
+            self._remember(bulk_reads.customers_by_index(missing))
+        for eid, p in preferences:
+            if p.category != "marketing_messages" or p.value not in ("stop", "resume"):
+                continue
+            user, phone = wanted[(p.user_id, p.wa_id)]
+            cid = (self.customer_at.get(user) if user else None) or \
+                (self.customer_at.get(phone) if phone else None)
+            if cid is not None:
+                self.consent.append(consent.Entry(cid, "marketing", p.value == "resume",
+                                                  "meta_user_preferences", f"webhook:{eid}",
+                                                  p.timestamp))
+
+    def _person_indexes(self, user_id: str | None,
+                        wa_id: str | None) -> tuple[bytes | None, bytes | None]:
+        user = self.rt.index("wa_user", user_id) if user_id else None
+        phone = self.rt.index("phone", whatsapp_e164(wa_id)) if wa_id else None
+        return user, phone
 
     def _finish(self, events: list[tuple[int, Parsed]]) -> None:
         """Marks the events applied and, in the same transaction, drops their bodies: what

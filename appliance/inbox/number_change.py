@@ -19,6 +19,7 @@ from appliance.crypto.blind_index import normalise_phone
 from appliance.errors import GembokError
 from appliance.inbox.search_tokens import reindex
 from appliance.keys.customer_keys import customer_keys, shred_customer_keys
+from appliance.privacy import consent
 from appliance.runtime import Runtime
 from appliance.store import customer_data
 from appliance.store.accounts import CustomerChange
@@ -154,3 +155,4 @@ def _move_everything(rt: Runtime, other: Customer, keep: Customer, keys: KeySet)
     CustomerToken.delete().where(CustomerToken.customer == other.id).execute()
     shred_customer_keys(other.id)
     customer_data.forget_record(other.id, utcnow())
+    consent.carry_over(other.id, keep.id)  # after forget_record: the ledger allows it then

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from appliance.clock import utcnow
-from appliance.store.models import Message, PendingStatus
+from appliance.privacy import consent
+from appliance.store.models import Conversation, Message, PendingStatus
 from appliance.whatsapp.webhook_parse import StatusUpdate
 
 # failed outranks sent (a sent message can still fail) but not delivered or read.
@@ -53,6 +54,10 @@ def advance(message: Message, status: str, at: datetime | None, error_code: int 
     message.status_at = at or utcnow()
     message.error_code = error_code if status == "failed" else None
     message.save()
+    if message.error_code == consent.MARKETING_STOPPED:  # the ingest's batch path does the same
+        customer_id = Conversation.get_by_id(message.conversation_id).customer_id
+        consent.record(customer_id, "marketing", False, source="error_131050",
+                       proof=consent.as_proof(message.wamid), at=message.status_at)
 
 
 def apply_pending(message: Message) -> int:

@@ -9,6 +9,18 @@ restore of an older backup re-applies the ledger, so an erased customer stays er
 
 The test of it tries every sealed column with every key the box holds: after an
 erasure none opens a byte the customer wrote (tests/process/test_erasure.py).
+
+The consent ledger's rows of the customer are deleted, not kept unlinked. They hold no
+sealed data, so shredding the key leaves them readable: the customer's id with when and
+how they agreed or stopped, and wamids that Meta can tie to their number; that is
+personal data about someone who asked to be forgotten (Pasal 43). Kept without the id
+they would prove nothing (a consent of nobody), and a withdrawal is not needed to stop
+marketing: an erased record cannot be sent to, and a person who writes again is a new
+customer whose state is `unknown`, which Broadcast treats as "no marketing". What
+erasure must prove is that it happened: the audit log and the erasure ledger say so. The
+database refuses to delete ledger rows of a customer not erased (migration m0010), so
+the rows go after `forget_record` has marked the customer erased; a restored backup is
+re-erased the same way.
 """
 
 from __future__ import annotations
@@ -23,6 +35,7 @@ from appliance.crypto.aead import place
 from appliance.errors import GembokError
 from appliance.inbox.customers import customer_record
 from appliance.keys.customer_keys import CustomerKeysGone, shred_customer_keys
+from appliance.privacy import consent
 from appliance.privacy.raw_events import without_customer
 from appliance.runtime import Runtime
 from appliance.store import customer_data
@@ -78,6 +91,7 @@ def _shred(rt: Runtime, customer_id: int) -> None:
     shred_customer_keys(customer_id)
     CustomerToken.delete().where(CustomerToken.customer == customer_id).execute()
     customer_data.forget_record(customer_id, utcnow())
+    consent.forget_customer(customer_id)  # allowed now that the record is marked erased
 
 
 def _identity(rt: Runtime, customer_id: int) -> set[str]:

@@ -13,6 +13,7 @@ from appliance.store.accounts import (
     UserSession,
 )
 from appliance.store.alerts import KeptAlert
+from appliance.store.automation import AutoReplyLog, AutoRule
 from appliance.store.chatroom import (
     ChangeEvent,
     ConversationLabel,
@@ -22,6 +23,8 @@ from appliance.store.chatroom import (
     Note,
     QuickReply,
 )
+from appliance.store.consent import ConsentEvent
+from appliance.store.hours import HoursDay, HoursPeriod, HoursSchedule
 from appliance.store.keystate import AppState, KeyJob
 from appliance.store.models import (
     AuditEntry,
@@ -46,5 +49,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     UserDivision, Customer, CustomerKey, Conversation, Message, Media, InboxEvent,
     PendingStatus, Outbox, NumberHealth, SecretSetting, Label, ConversationLabel, Note,
     QuickReply, ConversationRead, CustomerToken, ChangeEvent, AppState, KeyJob, AuditEntry,
-    RateWindow, CustomerChange, KeptAlert,
+    RateWindow, CustomerChange, KeptAlert, ConsentEvent,
+    HoursSchedule, HoursPeriod, HoursDay, AutoRule, AutoReplyLog,
 ]

@@ -52,6 +52,21 @@ class StatusUpdate:
     callback: str | None  # biz_opaque_callback_data: ours, set when sending
 
 
+@dataclass(frozen=True, repr=False)
+class UserPreference:
+    """Meta's `user_preferences` webhook: a person stopped or resumed a category of
+    messages (`marketing_messages`) in WhatsApp's own settings (cloud-api.md section 11)."""
+
+    wa_id: str | None
+    user_id: str | None  # business-scoped user id, when Meta names the person by it
+    category: str
+    value: str  # stop, resume
+    timestamp: datetime | None
+
+    def __repr__(self) -> str:
+        return f"UserPreference(category={self.category!r}, value={self.value!r})"
+
+
 @dataclass(frozen=True)
 class AccountUpdate:
     field: str
@@ -63,6 +78,7 @@ class Parsed:
     messages: list[InboundMessage] = field(default_factory=list)
     statuses: list[StatusUpdate] = field(default_factory=list)
     account: list[AccountUpdate] = field(default_factory=list)
+    preferences: list[UserPreference] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -111,6 +127,8 @@ def parse(raw: bytes) -> Parsed:
                 out.problems.append("bad_change")
             elif name == "messages":
                 _messages_value(value, out)
+            elif name == "user_preferences":
+                _preferences_value(value, out)
             else:
                 out.account.append(AccountUpdate(name, value))
     return out
@@ -155,6 +173,21 @@ def _messages_value(value: dict[str, Any], out: Parsed) -> None:
             _str(status.get("biz_opaque_callback_data"))))
     if value.get("errors") is not None:
         out.problems.append("value_errors")
+
+
+def _preferences_value(value: dict[str, Any], out: Parsed) -> None:
+    contacts = _dicts(value.get("contacts"))
+    for item in _dicts(value.get("user_preferences")):
+        wa_id, user_id = _str(item.get("wa_id")), _str(item.get("user_id"))
+        category, choice = _str(item.get("category")), _str(item.get("value"))
+        if user_id is None and wa_id is not None:  # the contact may carry the BSUID
+            user_id = next((_str(c.get("user_id")) for c in contacts
+                            if _str(c.get("wa_id")) == wa_id), None)
+        if (wa_id is None and user_id is None) or category is None or choice is None:
+            out.problems.append("bad_preference")
+            continue
+        out.preferences.append(UserPreference(wa_id, user_id, category, choice,
+                                              _timestamp(item.get("timestamp"))))
 
 
 def _message(m: dict[str, Any], contacts: list[Contact]) -> InboundMessage | None:

@@ -82,6 +82,10 @@ SQL_PIECES = {
     ("appliance/store/bulk_reads.py", "_marks(len(chunk))"),  # "?,?,?": placeholders only
     ("appliance/store/bulk_reads.py", "marks"),
     ("appliance/store/bulk.py", "table"),  # one of the module's own table names
+    ("appliance/store/automation.py", "_marks(message_ids)"),  # "?,?,?": placeholders only
+    ("appliance/store/automation.py", "_marks(customer_ids)"),
+    ("appliance/store/automation.py", "_marks(conversation_ids)"),
+    ("appliance/store/automation.py", "after"),  # a constant clause, or none
     ("appliance/keys/db_rekey.py", "key.hex()"),  # SQLCipher takes its key in the text
     ("appliance/store/backup.py", "key.hex()"),
     ("appliance/store/backup.py", "database_key.hex()"),
@@ -94,6 +98,7 @@ SQL_BY_NAME = {  # statements passed as a variable: built in the code from liter
     ("appliance/store/db.py", "statement"),  # `execute` itself
     ("appliance/store/customer_data.py", "statement"),  # from the registry, a constant
     ("appliance/store/bulk.py", "statement"),  # `_many`: each caller passes a literal
+    ("appliance/store/automation.py", "_LOG"),  # the module's own constant
 }
 MIGRATIONS = "appliance/store/migrations/"  # each applies its own constant STATEMENTS
 

@@ -157,6 +157,8 @@ ROUTES: dict[str, Route] = {
                             lambda r, s: r == "budi" and s == "own", body=unique("edit")),
     "api.reveal_customer_phone": Route("POST", obj("customers/reveal-phone"),
                                        supervisors_and_eko, body=unique("reveal")),
+    "api.record_consent": Route("POST", obj("customers/consent"), writers, ok=201,
+                                body=lambda w: {"purpose": "marketing", "granted": False}),
     "api.reveal_message_text": Route("POST", obj("messages/reveal"), supervisors_and_eko,
                                      body=unique("reveal")),
     "api.report": Route("GET", fixed("/api/reports/summary"),

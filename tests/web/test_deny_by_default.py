@@ -10,6 +10,7 @@ from appliance.auth import login
 from appliance.auth.passwords import needs_rehash
 from appliance.auth.permissions import Denied, Principal
 from appliance.inbox import conversations, outbound, reports, work
+from appliance.privacy import consent
 from appliance.store.models import User
 from tests.web.conftest import sign_in_as
 from tests.web.test_sign_in import PASSWORD, make_user
@@ -50,6 +51,7 @@ def test_an_app_with_a_route_that_declares_no_access_rule_does_not_start():
     lambda rt, p: work.mark_read(p, 1),
     lambda rt, p: work.save_quick_reply(rt, p, 1, "x", "y"),
     lambda rt, p: conversations.customer_panel(rt, p, 1),
+    lambda rt, p: consent.record_on_request(rt, p, 1, "marketing", False),
     lambda rt, p: reports.load(p),
 ])
 def test_a_service_called_without_a_permission_refuses(world, call):

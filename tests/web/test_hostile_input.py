@@ -44,7 +44,8 @@ WITHOUT_NUMBERS = {
     "auth.my_sessions", "auth.end_session", "home.index", "api.mark_read", "api.reply",
     "api.send_template", "api.attach", "api.set_status", "api.set_labels", "api.add_note",
     "api.export", "api.search", "api.counts", "api.media", "api.customer", "api.edit_phone",
-    "api.reveal_customer_phone", "api.reveal_message_text", "api.list_templates",
+    "api.reveal_customer_phone", "api.reveal_message_text", "api.record_consent",
+    "api.list_templates",
     "api.list_divisions", "api.list_labels", "api.list_agents", "api.report", "api.stream",
     "admin.list_users", "admin.list_divisions",
 }

@@ -86,3 +86,33 @@ def batch(*bodies: dict) -> dict:
     """Several webhook bodies as one POST, the way Meta batches up to 1,000 updates."""
     return {"object": "whatsapp_business_account",
             "entry": [entry for body in bodies for entry in body["entry"]]}
+
+
+def button_tap(wamid: str, text: str, payload: str, wa_id: str = "6281234567890",
+               user_id: str | None = "ID.1001", name: str = "Siti Rahayu",
+               timestamp: str = "1764000200") -> dict:
+    """A tap on a template's quick-reply button, as Meta posts it: a `button` message
+    whose text is the label in the customer's language (cloud-api.md 2.5, section 11)."""
+    contact: dict = {"profile": {"name": name}, "wa_id": wa_id}
+    message: dict = {"id": wamid, "from": wa_id, "timestamp": timestamp, "type": "button",
+                     "button": {"payload": payload, "text": text},
+                     "context": {"from": "6281100000000", "id": "wamid.TEMPLATE1"}}
+    if user_id:
+        contact["user_id"] = user_id
+        message["from_user_id"] = user_id
+    return envelope({"contacts": [contact], "messages": [message]})
+
+
+def user_preferences(value: str, wa_id: str | None = "6281234567890",
+                     user_id: str | None = None, timestamp: int = 1764000300) -> dict:
+    """Meta's `user_preferences` webhook: marketing stopped or resumed in WhatsApp's own
+    settings (shape of pywa's `user_marketing_preferences.json`)."""
+    item: dict = {"detail": f"User requested to {value} marketing messages",
+                  "category": "marketing_messages", "value": value, "timestamp": timestamp}
+    contact: dict = {}
+    if wa_id:
+        item["wa_id"] = contact["wa_id"] = wa_id
+    if user_id:
+        item["user_id"] = contact["user_id"] = user_id
+    return envelope({"contacts": [contact], "user_preferences": [item]},
+                    field="user_preferences")

@@ -3,7 +3,7 @@ import { get, post } from "./api.js";
 import { can, t } from "./config.js";
 import { byId, el, show } from "./dom.js";
 import { when } from "./format.js";
-import { report } from "./notice.js";
+import { report, say } from "./notice.js";
 import { emit, state } from "./state.js";
 
 const panel = byId("panel");
@@ -24,9 +24,29 @@ function settleReason(value) {
   pendingReason = null;
 }
 
-function consentWord(consent) {
-  const word = t("consent_" + consent);
-  return word.startsWith("consent_") ? consent : word;
+// A word from the strings, or the key's own value when this version has no word for it.
+function word(prefix, value) {
+  const found = t(prefix + value);
+  return found.startsWith(prefix) ? value : found;
+}
+
+// Each purpose's state (derived by the server from the ledger): "Service: agreed".
+const PURPOSES = ["service", "marketing"]; // shown in this order; any other one after them
+
+function consentStates(consent) {
+  const rank = (p) => (PURPOSES.includes(p) ? PURPOSES.indexOf(p) : PURPOSES.length);
+  return Object.keys(consent).sort((a, b) => rank(a) - rank(b)).map((purpose) =>
+    el("div", {}, word("purpose_", purpose), ": ", word("consent_", consent[purpose])));
+}
+
+// One ledger entry: when, for what, what happened, and where it came from.
+function consentLine(entry) {
+  if (entry.event === "notice_shown") {
+    return el("li", {}, when(entry.at), " · ", t("consent_notice", { version: entry.notice_version }),
+              " · ", word("source_", entry.source));
+  }
+  return el("li", {}, when(entry.at), " · ", word("purpose_", entry.purpose), " · ",
+            word("consent_", entry.event), " · ", word("source_", entry.source));
 }
 
 async function load(id) {
@@ -42,13 +62,25 @@ async function load(id) {
   const labels = byId("panel-labels");
   labels.replaceChildren(...found.labels.map((name) => el("span", { class: "label" }, name)));
   if (!found.labels.length) labels.textContent = "—";
-  byId("panel-consent").textContent = consentWord(found.consent);
+  byId("panel-consent").replaceChildren(...consentStates(found.consent));
+  const history = found.consent_history.slice().reverse(); // newest first
+  byId("panel-consent-history").replaceChildren(...history.map(consentLine));
+  if (!history.length) byId("panel-consent-history").textContent = t("consent_none");
   byId("panel-history").replaceChildren(...found.conversations.map((c) =>
     el("li", {}, el("button", { type: "button", class: "link", "aria-current":
                                 c.id === state.conversationId ? "true" : null,
                                 onclick: () => emit("open", c.id) },
       when(c.last_message_at), " · ", c.division || t("no_division"), " · ",
       t("status_" + c.status)))));
+}
+
+// Records what the customer asked for in the chat (audited on the server).
+async function recordMarketing(granted) {
+  if (!customerId) return;
+  const id = customerId;
+  await post("/api/customers/" + Number(id) + "/consent", { purpose: "marketing", granted });
+  say(t("consent_recorded"));
+  if (customerId === id) await load(id);
 }
 
 async function revealPhone() {
@@ -86,6 +118,10 @@ export function startPanel() {
   byId("panel-close").addEventListener("click", () => { panel.hidden = true; });
   byId("act-panel").addEventListener("click", togglePanel);
   byId("panel-reveal").addEventListener("click", () => revealPhone().catch(report));
+  byId("panel-marketing-yes").addEventListener("click",
+                                               () => recordMarketing(true).catch(report));
+  byId("panel-marketing-no").addEventListener("click",
+                                              () => recordMarketing(false).catch(report));
   const dialog = byId("reason-dialog");
   byId("reason-form").addEventListener("submit", (event) => {
     event.preventDefault();

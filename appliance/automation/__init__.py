@@ -1,0 +1,1 @@
+"""Provides Auto Reply: rules, business hours, menus and broadcasts that answer customers."""
