@@ -28,6 +28,7 @@ from appliance.crypto.aead import KeySet
 from appliance.inbox import changes, window
 from appliance.inbox.outbound import queue_text
 from appliance.keys.customer_keys import customer_keysets
+from appliance.privacy import consent
 from appliance.runtime import Runtime
 from appliance.store import automation as store
 from appliance.store.automation import AutoReplyLog
@@ -39,6 +40,10 @@ from appliance.store.sealed import open_text, seal_text
 log = logging.getLogger(__name__)
 ACTOR = "autoreply"
 MAX_REPLIES_PER_HOUR = 5
+OPTED_OUT = ("Baik, Anda tidak akan menerima pesan promosi dari kami lagi. Balas MULAI bila "
+             "ingin menerimanya kembali.")
+OPTED_IN = ("Terima kasih, Anda akan menerima kabar promosi kami lagi. Balas BERHENTI untuk "
+            "berhenti kapan saja.")
 STATUSES = ("open", "pending", "resolved")
 
 
@@ -48,17 +53,19 @@ def respond(rt: Runtime, message_ids: list[int]) -> list[int]:
     a commit per message held the worker to 160 messages/s (bench/apply.py)."""
     rules = COMPILED.current()
     ids = sorted(set(message_ids))
-    if not rules.rules or not ids:
-        return []  # no rule book yet: nothing to log, nothing to send
+    if not ids:
+        return []
     outbox: list[int] = []
     with db.atomic():
         done = store.handled(ids)
         messages = [m for m in Message.select().where(Message.id.in_(ids),
                                                       Message.direction == "in")
                     .order_by(Message.id) if m.id not in done]
-        if not messages:
-            return []
+        opted = consent.keyword_signals(m.wamid for m in messages if m.wamid)
+        if not messages or not (rules.rules or opted):
+            return []  # no rule book and no opt-out: nothing to log, nothing to send
         facts = _facts(rt, messages)
+        facts.opted = opted
         store.insert_logs([_respond_one(rt, rules.evaluate, msg, facts, outbox)
                            for msg in messages])
     return outbox
@@ -91,6 +98,7 @@ class _Facts:
     schedules: dict[int | None, Schedule]
     hour_ago: datetime
     loop_noted: set[int] = field(default_factory=set)
+    opted: dict[str, bool] = field(default_factory=dict)  # wamid: opt-in (True) or out
 
 
 def _facts(rt: Runtime, messages: list[Message]) -> _Facts:
@@ -118,6 +126,14 @@ def _respond_one(rt: Runtime, evaluate: Any, msg: Message, facts: _Facts,
     replies, when)."""
     convo = facts.convos[msg.conversation_id]
     now = utcnow()
+    granted = facts.opted.get(consent.as_proof(msg.wamid)) if msg.wamid else None
+    if granted is not None:  # confirmed even when an agent has it: the customer must know
+        sent = 0
+        if window.is_open(facts.last_inbound.get(convo.customer_id)):
+            outbox.append(queue_text(rt, convo.id, OPTED_IN if granted else OPTED_OUT,
+                                     actor=ACTOR))
+            sent = 1
+        return msg.id, convo.id, None, "opted_in" if granted else "opted_out", sent, now
     if convo.assignee_id is not None and convo.status != "resolved":
         return msg.id, convo.id, None, "silenced", 0, now  # an agent has it: keep quiet
     if facts.recent.get(convo.id, 0) >= MAX_REPLIES_PER_HOUR:

@@ -313,6 +313,9 @@ class _Batch:
         if m.kind == "button" and consent.is_stop_button(m.kind, m.payload):
             self.consent.append(consent.Entry(cid, "marketing", False, "stop_button",
                                               consent.as_proof(m.wamid), at))
+        elif m.kind == "text" and (opted := consent.opt_keyword(m.text)) is not None:
+            self.consent.append(consent.Entry(cid, "marketing", opted, "keyword",
+                                              consent.as_proof(m.wamid), at))
         self.out.messages += 1
 
     def _new_conversation(self, cid: int, at: datetime) -> int:

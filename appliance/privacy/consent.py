@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from appliance.auth.permissions import Principal, authorized
+from appliance.automation.normalise import normalise
 from appliance.clock import utcnow
 from appliance.errors import GembokError
 from appliance.runtime import Runtime
@@ -58,6 +59,28 @@ STOP_LABELS = frozenset({
     "parar promoções",  # pt
     "arrêter les promotions",  # fr
 })
+
+
+# A customer's whole message, normalised as Auto Reply compares keywords: a withdrawal of
+# marketing, or a grant. Whole messages only: "stop" inside "bus stop di mana?" is not one.
+OPT_OUT_WORDS = frozenset({"stop", "berhenti", "unsubscribe", "jangan kirim lagi",
+                           "stop promo", "berhenti promo", "stop promosi",
+                           "berhenti berlangganan", "jangan kirim promo lagi"})
+OPT_IN_WORDS = frozenset({"start", "mulai", "subscribe", "berlangganan"})
+_OPT_LONGEST = max(len(w) for w in OPT_OUT_WORDS | OPT_IN_WORDS) + 8
+
+
+def opt_keyword(text: str | None) -> bool | None:
+    """False for an opt-out keyword, True for an opt-in one, None for anything else.
+
+    Pure and cheap: a message longer than any keyword (with room for punctuation) is not
+    normalised at all, so ingest can ask it of every text."""
+    if not text or len(text) > _OPT_LONGEST:
+        return None
+    words = normalise(text)
+    if words in OPT_OUT_WORDS:
+        return False
+    return True if words in OPT_IN_WORDS else None
 
 
 class ConsentError(GembokError):
@@ -234,3 +257,14 @@ def carry_over(from_id: int, to_id: int) -> int:
         ConsentEvent.insert_many(rows).execute()
         forget_customer(from_id)
     return len(rows)
+
+
+def keyword_signals(wamids: Iterable[str]) -> dict[str, bool]:
+    """Which of these inbound messages were opt-out (False) or opt-in (True) keywords,
+    as ingest recorded them: Auto Reply confirms each to the customer."""
+    proofs = [as_proof(w) for w in wamids]
+    if not proofs:
+        return {}
+    rows = ConsentEvent.select(ConsentEvent.proof, ConsentEvent.event).where(
+        ConsentEvent.source == "keyword", ConsentEvent.proof.in_(proofs))
+    return {r.proof: r.event == "granted" for r in rows}

@@ -140,3 +140,27 @@ def test_after_17_00_on_a_weekday_the_away_message_is_sent(wa_rt, monkeypatch):
     morning = writes(wa_rt, "wamid.H2", "halo lagi")
     Message.update(created_at=evening.replace(hour=3)).where(Message.id == morning).execute()
     assert auto_reply.respond(wa_rt, [morning]) == []  # 10:30 WIB on a Thursday: open
+
+
+def test_berhenti_opts_the_customer_out_of_marketing_and_is_confirmed_even_with_no_rules(wa_rt):
+    from appliance.privacy import consent
+
+    message = writes(wa_rt, "wamid.O1", "BERHENTI!")
+    customer = Conversation.get_by_id(Message.get_by_id(message).conversation_id).customer_id
+    assert consent.state(customer, "marketing") == "withdrawn"
+    [entry] = consent.history(customer)
+    assert (entry.source, entry.proof) == ("keyword", "wamid.O1")
+    assert len(auto_reply.respond(wa_rt, [message])) == 1  # "Baik, ... Balas MULAI ..."
+    assert AutoReplyLog.get(AutoReplyLog.message == message).outcome == "opted_out"
+    back = writes(wa_rt, "wamid.O2", "mulai")
+    assert consent.state(customer, "marketing") == "granted"
+    assert len(auto_reply.respond(wa_rt, [back])) == 1
+
+
+def test_stop_inside_a_sentence_is_not_an_opt_out(wa_rt):
+    from appliance.privacy import consent
+
+    message = writes(wa_rt, "wamid.O3", "bus stop di mana ya?")
+    customer = Conversation.get_by_id(Message.get_by_id(message).conversation_id).customer_id
+    assert consent.state(customer, "marketing") == "unknown"
+    assert auto_reply.respond(wa_rt, [message]) == []
