@@ -34,7 +34,7 @@ from appliance.store import automation as store
 from appliance.store.automation import AutoReplyLog
 from appliance.store.chatroom import Note
 from appliance.store.db import db
-from appliance.store.models import Conversation, Customer, Division, Message
+from appliance.store.models import CONVERSATION_STATES, Conversation, Customer, Division, Message
 from appliance.store.sealed import open_text, seal_text
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,6 @@ OPTED_OUT = ("Baik, Anda tidak akan menerima pesan promosi dari kami lagi. Balas
              "ingin menerimanya kembali.")
 OPTED_IN = ("Terima kasih, Anda akan menerima kabar promosi kami lagi. Balas BERHENTI untuk "
             "berhenti kapan saja.")
-STATUSES = ("open", "pending", "resolved")
 
 
 def respond(rt: Runtime, message_ids: list[int]) -> list[int]:
@@ -195,7 +194,7 @@ def _act(rt: Runtime, convo: Conversation, fired: Fired, facts: _Facts,
                     Conversation.id == convo.id).execute()
                 convo.division_id = action.target
                 changes.record(convo.id, "transferred")
-        elif action.kind == "set_status" and action.value in STATUSES:
+        elif action.kind == "set_status" and action.value in CONVERSATION_STATES:
             Conversation.update(status=action.value).where(Conversation.id == convo.id).execute()
             changes.record(convo.id, "status")
         elif action.kind == "note":
