@@ -56,6 +56,8 @@ class Scheduler:
                 Job("number health", 60.0, lambda: poll_health(rt, queue.alert_health)),
                 Job("key jobs", 30.0, lambda: nudge_key_jobs(queue.rotate_data_keys)),
                 Job("auto reply sweeper", 30.0, lambda: sweep_auto_reply(queue.auto_reply)),
+                Job("auto reply menus and waits", 30.0,
+                    lambda: [queue.send_outbox(i) for i in auto_reply.sweep(rt)]),
                 Job("backlog alarm", 30.0, lambda: self.alarm.check(
                     rt.settings, webhook_events.backlog(),
                     webhook_events.oldest_waiting_seconds())),

@@ -40,3 +40,15 @@ def make_inbound(rt: Runtime, customer_id: int, body: str = "Halo, pesanan saya 
     return deliver_text(rt, wamid=wamid, body=body, name=who.name or "",
                         wa_id=who.phone.lstrip("+") if who.phone else None,
                         user_id=who.wa_user_id)
+
+
+def deliver_choice(rt: Runtime, *, wamid: str, reply_id: str, title: str, wa_id: str,
+                   kind: str = "list_reply") -> int:
+    """A customer's tap on a list row or a reply button, as Meta posts it, applied."""
+    event = text_message(wamid, wa_id=wa_id, user_id=None, timestamp=str(int(time.time())))
+    message = event["entry"][0]["changes"][0]["value"]["messages"][0]
+    del message["text"]
+    message["type"] = "interactive"
+    message["interactive"] = {"type": kind, kind: {"id": reply_id, "title": title}}
+    ingest.process_event(rt, store(rt.keyring.system, json.dumps(event).encode()))
+    return int(Message.get(Message.wamid == wamid).id)

@@ -1,13 +1,14 @@
 """Provides `WebhookApp`: the second, minimal WSGI app, the only one facing the internet.
 
-It serves Meta's webhook and a health check, nothing of the staff UI: a bug in the UI
+It serves Meta's webhook, a health check and the business's privacy notice (the page
+customers reach from the link in Auto Reply's welcome), nothing of the staff UI: a bug in the UI
 cannot be reached from the internet through this listener. A POST is verified over its
 raw bytes before anything parses them, stored sealed and committed, and only then
 acknowledged: normally by the inbox writer process, which commits many requests' events
 with one fsync and queues their ids; if it is not running, here, one commit each. If
 Redis is down the sweeper finds the events in the database later.
 
-It is plain WSGI, not Flask: three routes do not need a framework, and at 3,000
+It is plain WSGI, not Flask: four routes do not need a framework, and at 3,000
 requests a second on two cores the framework's share of each request is what is left
 to save.
 """
@@ -22,6 +23,7 @@ from urllib.parse import parse_qs
 
 from appliance import tasks
 from appliance.config import Settings, load_settings
+from appliance.privacy import notice
 from appliance.queue_port import NoQueue, QueuePort
 from appliance.runtime import open_runtime
 from appliance.whatsapp import webhook_events
@@ -50,6 +52,8 @@ class WebhookApp:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         if path == "/healthz" and method in ("GET", "HEAD"):
             return _reply(start_response, 200, b"ok\n")
+        if path == notice.NOTICE_PATH and method in ("GET", "HEAD"):
+            return self.privacy_notice(environ, start_response)
         if path != PATH:
             return _reply(start_response, 404)
         if method == "POST":
@@ -63,6 +67,23 @@ class WebhookApp:
 
     def seal(self, raw: bytes) -> webhook_events.SealedEvent:
         return webhook_events.seal_event(self.rt.keyring.system, raw, self.fingerprint)
+
+    def privacy_notice(self, environ: dict[str, Any], start_response: StartResponse
+                       ) -> list[bytes]:
+        """The full notice: the version asked for (`?v=`, what a customer's link names),
+        else the current one, in `?lang=` (Indonesian by default)."""
+        args = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        version = args.get("v", "")
+        found = notice.find(version) if version else notice.current()
+        if version and found is None:
+            return _reply(start_response, 404)
+        page = notice.page(found, args.get("lang", "id")).encode()
+        start_response("200 OK", [
+            ("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(page))),
+            ("X-Content-Type-Options", "nosniff"), ("Cache-Control", "no-cache"),
+            ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+            ("Referrer-Policy", "no-referrer")])
+        return [page]
 
     def handshake(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         args = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", ""),

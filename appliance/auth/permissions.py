@@ -82,6 +82,17 @@ def box_admin(via: str) -> Principal:
     return replace(BOX_ADMIN, via=via)
 
 
+# What the appliance itself does to conversations on the business's behalf (Auto Reply
+# routes, labels, notes): a supervisor's daily work, nothing of reading or revealing.
+SERVICE_WORK = frozenset({"conversation.reply", "conversation.assign"})
+
+
+def service_principal(via: str, divisions: Iterable[int]) -> Principal:
+    """The appliance working conversations as a supervisor of `divisions` would, audited
+    as `via` (Auto Reply is `autoreply`): the same services, checks and audit as staff."""
+    return Principal(0, "supervisor", frozenset(divisions), SERVICE_WORK, via=via)
+
+
 def principal_for(user: User) -> Principal:
     extras = {p for p in user.extra_permissions.split(",") if p in EXTRA}
     permissions = set(ROLE_PERMISSIONS.get(user.role, frozenset()))

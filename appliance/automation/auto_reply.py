@@ -2,159 +2,215 @@
 
 The worker applies a webhook batch first (the customer's message is safe and visible),
 then hands the batch's new inbound message ids here. Each message is handled once: its
-`AutoReplyLog` row is written in the same transaction as what the rules do, so a message
-Meta delivers twice, or a job that runs twice, is answered once. Auto Reply keeps quiet
-while an agent has the conversation, stops after `MAX_REPLIES_PER_HOUR` replies in one
-conversation (two bots answering each other), and sends a free-form text only inside the
-24-hour window. What it sends shows in the conversation like any reply, with the rule's
-name in the audit entry and the log.
+`AutoReplyLog` row is written in the same transaction as what Auto Reply does, so a
+message Meta delivers twice, or a job that runs twice, is answered once.
+
+One message's turn, in order: an opt-out or opt-in keyword is confirmed (always: the
+customer must know); the privacy notice goes to a customer who has not seen its current
+version; Auto Reply keeps quiet while an agent has the conversation, and after
+`MAX_REPLIES_PER_HOUR` replies in one conversation (two bots answering each other, a note
+says why); an answer to the menu routes the conversation; else the rules are tried, first
+match; when none fires, the away message (outside business hours, once per closed
+stretch) and, for a new conversation, the menu. Free-form messages go only inside the
+24-hour window. The scheduler's `sweep` routes menus nobody answered to the default
+division and fires the "waiting N minutes" rules.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-from appliance.automation.hours import Schedule, is_open
-from appliance.automation.matcher import Fired, Incoming
+from appliance.automation import batch, menu_book
+from appliance.automation import menu as menus
+from appliance.automation.actions import act, note, route
+from appliance.automation.batch import Facts
+from appliance.automation.hours import away_message, is_open
+from appliance.automation.matcher import Incoming, RuleSet
 from appliance.automation.rule_book import COMPILED
-from appliance.automation.schedules import load_schedules
+from appliance.automation.sender import Sender
 from appliance.clock import utcnow
-from appliance.crypto.aead import KeySet
-from appliance.inbox import changes, window
-from appliance.inbox.outbound import queue_text
-from appliance.keys.customer_keys import customer_keysets
-from appliance.privacy import consent
+from appliance.notify.email import EmailError, send_email
+from appliance.privacy import consent, notice
 from appliance.runtime import Runtime
 from appliance.store import automation as store
-from appliance.store.automation import AutoReplyLog
-from appliance.store.chatroom import Note
+from appliance.store.automation import AutoReplyLog, MenuState
 from appliance.store.db import db
-from appliance.store.models import CONVERSATION_STATES, Conversation, Customer, Division, Message
-from appliance.store.sealed import open_text, seal_text
+from appliance.store.hours import HoursSchedule
+from appliance.store.models import Conversation, Message, Outbox, User, UserDivision
+from appliance.store.sealed import open_text
 
 log = logging.getLogger(__name__)
-ACTOR = "autoreply"
 MAX_REPLIES_PER_HOUR = 5
-OPTED_OUT = ("Baik, Anda tidak akan menerima pesan promosi dari kami lagi. Balas MULAI bila "
-             "ingin menerimanya kembali.")
-OPTED_IN = ("Terima kasih, Anda akan menerima kabar promosi kami lagi. Balas BERHENTI untuk "
-            "berhenti kapan saja.")
+OPTED_OUT = {"id": "Baik, Anda tidak akan menerima pesan promosi dari kami lagi. Balas MULAI "
+                   "bila ingin menerimanya kembali.",
+             "en": "Done: you will not get promotions from us any more. Reply START to get "
+                   "them again."}
+OPTED_IN = {"id": "Terima kasih, Anda akan menerima kabar promosi kami lagi. Balas BERHENTI "
+                  "untuk berhenti kapan saja.",
+            "en": "Thank you: you will get our promotions again. Reply STOP to stop them at "
+                  "any time."}
+CHOSEN = {"id": "Terima kasih. Percakapan Anda kami teruskan ke bagian {title}; petugas "
+                "kami akan segera membalas.",
+          "en": "Thank you. We have passed your conversation to {title}; someone will "
+                "answer you shortly."}
+PERSON = {"id": "Baik, petugas kami akan segera membalas Anda.",
+          "en": "Of course: one of our team will answer you shortly."}
+LogRow = tuple[int, int, int | None, str, int, datetime, int | None]
+
+
+def active(rules: RuleSet) -> bool:
+    """Whether Auto Reply has anything to do besides opt-out words: rules, a menu, a
+    notice or an away message (three small reads, cheaper than a batch's facts)."""
+    return bool(rules.rules) or menu_book.CURRENT.current().enabled \
+        or notice.current() is not None or HoursSchedule.select().where(
+            (HoursSchedule.away_message_id != "") | (HoursSchedule.away_message_en != "")
+        ).exists()
 
 
 def respond(rt: Runtime, message_ids: list[int]) -> list[int]:
-    """Runs the rules for each new inbound message of a batch; returns the outbox ids to
-    send. One transaction and a few queries per batch, not per message: with 1,000 rules
-    a commit per message held the worker to 160 messages/s (bench/apply.py)."""
-    rules = COMPILED.current()
+    """Handles each new inbound message of a batch once; returns the outbox ids to send.
+    One transaction and a dozen queries per batch, not per message."""
     ids = sorted(set(message_ids))
     if not ids:
         return []
-    outbox: list[int] = []
+    rules = COMPILED.current()
     with db.atomic():
         done = store.handled(ids)
         messages = [m for m in Message.select().where(Message.id.in_(ids),
                                                       Message.direction == "in")
                     .order_by(Message.id) if m.id not in done]
         opted = consent.keyword_signals(m.wamid for m in messages if m.wamid)
-        if not messages or not (rules.rules or opted):
-            return []  # no rule book and no opt-out: nothing to log, nothing to send
-        facts = _facts(rt, messages)
+        if not messages or not (opted or active(rules)):
+            return []  # nothing to say, nothing to log
+        facts = batch.load(rt, {m.conversation_id for m in messages},
+                           menu_book.CURRENT.current())
         facts.opted = opted
-        store.insert_logs([_respond_one(rt, rules.evaluate, msg, facts, outbox)
-                           for msg in messages])
-    return outbox
+        sender = Sender(rt, facts)
+        rows = [_turn(rt, rules, msg, facts, sender) for msg in messages]
+        store.insert_logs(rows)
+    _notify(rt, facts)
+    return sender.outbox
 
 
-def unanswered(*, within_minutes: int = 30, settle_seconds: int = 30) -> list[int]:
-    """Inbound messages of the last half hour Auto Reply has not handled (their job was
-    lost with Redis): the scheduler queues them again. None while there are no rules."""
-    if not COMPILED.current().rules:
-        return []
-    now = utcnow()
-    handled = AutoReplyLog.select(AutoReplyLog.message)
-    return [int(m.id) for m in Message.select(Message.id).where(
-        Message.direction == "in",
-        Message.created_at.between(now - timedelta(minutes=within_minutes),
-                                   now - timedelta(seconds=settle_seconds)),
-        Message.id.not_in(handled)).order_by(Message.id).limit(500)]
-
-
-@dataclass
-class _Facts:
-    """What the rules need to know about a batch's messages, read in a few queries."""
-
-    convos: dict[int, Conversation]
-    keys: dict[int, KeySet]
-    first_in: dict[int, int]  # customer: their first inbound message's id
-    first_today: dict[int, int]  # customer: their first inbound message's id today
-    recent: dict[int, int]  # conversation: automatic replies in the last hour
-    last_inbound: dict[int, datetime | None]  # customer: the window's start
-    schedules: dict[int | None, Schedule]
-    hour_ago: datetime
-    loop_noted: set[int] = field(default_factory=set)
-    opted: dict[str, bool] = field(default_factory=dict)  # wamid: opt-in (True) or out
-
-
-def _facts(rt: Runtime, messages: list[Message]) -> _Facts:
-    convos = {c.id: c for c in Conversation.select().where(
-        Conversation.id.in_({m.conversation_id for m in messages}))}
-    customers = {c.customer_id for c in convos.values()}
-    hour_ago, today = utcnow() - timedelta(hours=1), _office_midnight(rt.settings.timezone)
-
-    recent, noted = store.recent_replies(list(convos), hour_ago)
-    divisions = sorted({c.division_id for c in convos.values() if c.division_id} | {0})
-    return _Facts(
-        convos=convos, keys=customer_keysets(rt.master, customers),
-        first_in=store.first_inbound(sorted(customers)),
-        first_today=store.first_inbound(sorted(customers), today),
-        recent=recent,
-        last_inbound={c.id: c.last_inbound_at for c in Customer.select(
-            Customer.id, Customer.last_inbound_at).where(Customer.id.in_(customers))},
-        schedules=load_schedules([None if d == 0 else d for d in divisions]),
-        hour_ago=hour_ago, loop_noted=noted)
-
-
-def _respond_one(rt: Runtime, evaluate: Any, msg: Message, facts: _Facts,
-                 outbox: list[int]) -> tuple[int, int, int | None, str, int, datetime]:
+def _turn(rt: Runtime, rules: RuleSet, msg: Message, facts: Facts, sender: Sender) -> LogRow:
     """One message's turn; returns its log row (message, conversation, rule, outcome,
-    replies, when)."""
+    replies, when, routed to)."""
     convo = facts.convos[msg.conversation_id]
-    now = utcnow()
+    before = len(sender.outbox)
+
+    def row(outcome: str, rule: int | None = None, routed: int | None = None) -> LogRow:
+        return (msg.id, convo.id, rule, outcome, len(sender.outbox) - before, utcnow(), routed)
+
+    language = sender.language(convo)
     granted = facts.opted.get(consent.as_proof(msg.wamid)) if msg.wamid else None
     if granted is not None:  # confirmed even when an agent has it: the customer must know
-        sent = 0
-        if window.is_open(facts.last_inbound.get(convo.customer_id)):
-            outbox.append(queue_text(rt, convo.id, OPTED_IN if granted else OPTED_OUT,
-                                     actor=ACTOR))
-            sent = 1
-        return msg.id, convo.id, None, "opted_in" if granted else "opted_out", sent, now
+        sender.text(convo, (OPTED_IN if granted else OPTED_OUT)[language],
+                    "opt-in" if granted else "opt-out")
+        return row("opted_in" if granted else "opted_out")
+    shown = _privacy_notice(rt, convo, facts, sender)
     if convo.assignee_id is not None and convo.status != "resolved":
-        return msg.id, convo.id, None, "silenced", 0, now  # an agent has it: keep quiet
+        return row("notice" if shown else "silenced")  # an agent has it: keep quiet
     if facts.recent.get(convo.id, 0) >= MAX_REPLIES_PER_HOUR:
         if convo.id not in facts.loop_noted:  # say why, once an hour
             facts.loop_noted.add(convo.id)
-            _note(rt, convo, facts.keys[convo.customer_id],
-                  f"Auto Reply stopped: {MAX_REPLIES_PER_HOUR} automatic replies in the last "
-                  "hour (another bot may be answering). A person should take this "
-                  "conversation.")
-        return msg.id, convo.id, None, "loop_stopped", 0, now
-    fired = evaluate(_incoming(msg, convo, facts))
-    if not fired:
-        return msg.id, convo.id, None, "no_rule", 0, now
-    before = len(outbox)
-    for f in fired:
-        _act(rt, convo, f, facts, outbox)
-    replies = len(outbox) - before
-    facts.recent[convo.id] = facts.recent.get(convo.id, 0) + replies
-    return msg.id, convo.id, fired[-1].rule.id, "answered", replies, now
+            note(rt, facts.principal, convo,
+                 f"Auto Reply stopped: {MAX_REPLIES_PER_HOUR} automatic replies in the last "
+                 "hour (another bot may be answering). A person should take this "
+                 "conversation.")
+        return row("loop_stopped")
+    incoming = _incoming(msg, convo, facts)
+    state = facts.menus.get(convo.id)
+    waiting_menu = state is not None and state.closed_at is None and facts.menu.enabled
+    if waiting_menu:
+        picked = menus.answer(facts.menu, reply_id=incoming.reply_id, text=incoming.text)
+        if picked is not None:
+            assert state is not None
+            routed = _menu_answer(rt, convo, state, picked, facts, sender)
+            return row(f"menu_{picked.kind}", routed=routed)
+    fired = rules.evaluate(incoming)
+    if fired:
+        routed = None
+        for f in fired:
+            routed = act(rt, convo, f.rule, facts, sender) or routed
+        if waiting_menu and routed is not None:
+            _close(state, "rule")
+        return row("answered", fired[-1].rule.id, routed)
+    outcome = "no_rule"
+    if incoming.outside_hours and convo.id not in facts.away_sent:
+        schedule = facts.schedules.get(convo.division_id) or facts.schedules[None]
+        if sender.text(convo, away_message(schedule, language), "away") is not None:
+            facts.away_sent.add(convo.id)
+            outcome = "away"
+    if facts.menu.enabled and facts.menu.choices:
+        if state is None and facts.first_in_convo.get(convo.id) == msg.id:
+            if _send_menu(convo, 1, facts, sender):
+                facts.menus[convo.id] = MenuState.create(conversation=convo.id, sent_at=utcnow())
+                outcome = "menu_sent"
+        elif waiting_menu and state is not None and state.resent < 1 \
+                and _send_menu(convo, state.page, facts, sender):  # once more, then timeout
+            state.resent += 1
+            state.save()
+            outcome = "menu_again"
+    return row(outcome)
 
 
-def _incoming(msg: Message, convo: Conversation, facts: _Facts) -> Incoming:
+def _privacy_notice(rt: Runtime, convo: Conversation, facts: Facts, sender: Sender) -> bool:
+    """Sends the notice's current version to a customer who has not been shown it, and
+    records that in the consent ledger with the message that carried it."""
+    current = facts.notice
+    if current is None or current.version in facts.shown.get(convo.customer_id, set()):
+        return False
+    text = notice.message_text(current, sender.language(convo), rt.settings.webhook.public_url)
+    outbox_id = sender.text(convo, text, "privacy notice")
+    if outbox_id is None:
+        return False
+    message_id = Outbox.get_by_id(outbox_id).message_id
+    consent.record_notice(convo.customer_id, current.version, proof=f"message:{message_id}")
+    facts.shown.setdefault(convo.customer_id, set()).add(current.version)
+    return True
+
+
+def _send_menu(convo: Conversation, page: int, facts: Facts, sender: Sender) -> bool:
+    language = sender.language(convo)
+    return sender.interactive(convo, menus.shown_text(facts.menu, page, language),
+                              menus.interactive(facts.menu, page, language), "menu") is not None
+
+
+def _menu_answer(rt: Runtime, convo: Conversation, state: MenuState, picked: menus.Answer,
+                 facts: Facts, sender: Sender) -> int | None:
+    language = sender.language(convo)
+    if picked.kind == "page":
+        _send_menu(convo, picked.page, facts, sender)
+        state.page = picked.page
+        state.save()
+        return None
+    if picked.kind == "choice" and picked.choice is not None:
+        target: int | None = picked.choice.division_id
+        said = f"Menu: the customer chose {picked.choice.title_id}"
+        reply = CHOSEN[language].format(title=picked.choice.title(language))
+    else:
+        target = facts.menu.default_division_id
+        said = "Menu: the customer asked to talk to a person"
+        reply = PERSON[language]
+    _close(state, picked.kind)
+    if target is not None and target != convo.division_id:
+        route(rt, facts.principal, convo, target, said)
+    else:
+        note(rt, facts.principal, convo, said)
+    sender.text(convo, reply, "menu")
+    return target
+
+
+def _close(state: MenuState | None, outcome: str) -> None:
+    if state is not None and state.closed_at is None:
+        state.closed_at, state.outcome = utcnow(), outcome
+        state.save()
+
+
+def _incoming(msg: Message, convo: Conversation, facts: Facts, *, waiting: int = 0
+              ) -> Incoming:
     keys = facts.keys[convo.customer_id]
     text = open_text(keys, Message, "body", msg.id, msg.body_sealed) or ""
     reply_id = None
@@ -168,45 +224,98 @@ def _incoming(msg: Message, convo: Conversation, facts: _Facts) -> Incoming:
     return Incoming(text=text, kind=msg.kind, reply_id=reply_id, division_id=convo.division_id,
                     first_ever=facts.first_in.get(convo.customer_id) == msg.id,
                     first_of_day=facts.first_today.get(convo.customer_id) == msg.id,
-                    outside_hours=not is_open(schedule, msg.created_at))
+                    outside_hours=not is_open(schedule, utcnow() if waiting else msg.created_at),
+                    waiting_minutes=waiting)
 
 
-def _office_midnight(timezone: str) -> datetime:
-    """The start of today in the office's time zone, as the database keeps times."""
+def _notify(rt: Runtime, facts: Facts) -> None:
+    """E-mails the supervisors of a conversation's division that a rule asked for them:
+    the rule's name and the conversation's number, nothing the customer wrote."""
+    for convo_id, rule in facts.notify:
+        division = facts.convos[convo_id].division_id
+        to = [str(u.email) for u in User.select(User.email).join(
+            UserDivision, on=UserDivision.user == User.id).where(
+            UserDivision.division == division, User.role == "supervisor",
+            User.is_active == True, User.email != "")]  # noqa: E712
+        if not to or not rt.settings.smtp.host:
+            continue
+        try:
+            send_email(rt.settings.smtp, to, f"Gembok: {rule}",
+                       f"Auto Reply's rule “{rule}” asks for a person on conversation "
+                       f"#{convo_id}. Open it in the Chatroom.", zone=rt.settings.timezone)
+        except EmailError as exc:
+            log.warning("auto reply notification not sent: %s", exc)
+
+
+def unanswered(*, within_minutes: int = 30, settle_seconds: int = 30) -> list[int]:
+    """Inbound messages of the last half hour Auto Reply has not handled (their job was
+    lost with Redis): the scheduler queues them again. None while it has nothing to do."""
+    if not active(COMPILED.current()):
+        return []
     now = utcnow()
-    local = now.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone))
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight.astimezone(UTC).replace(tzinfo=now.tzinfo)
+    handled = AutoReplyLog.select(AutoReplyLog.message)
+    return [int(m.id) for m in Message.select(Message.id).where(
+        Message.direction == "in",
+        Message.created_at.between(now - timedelta(minutes=within_minutes),
+                                   now - timedelta(seconds=settle_seconds)),
+        Message.id.not_in(handled)).order_by(Message.id).limit(500)]
 
 
-def _act(rt: Runtime, convo: Conversation, fired: Fired, facts: _Facts,
-         outbox: list[int]) -> None:
-    """Does a fired rule's actions, adding its replies' outbox ids to `outbox`."""
-    rule = fired.rule
-    for action in rule.actions:
-        if action.kind == "reply_text":
-            if not window.is_open(facts.last_inbound.get(convo.customer_id)):
-                continue  # outside the window only a template may go; this rule has none
-            outbox.append(queue_text(rt, convo.id, action.value, actor=ACTOR))
-        elif action.kind == "route_division":
-            if Division.get_or_none(Division.id == action.target) is not None:
-                Conversation.update(division=action.target, assignee=None).where(
-                    Conversation.id == convo.id).execute()
-                convo.division_id = action.target
-                changes.record(convo.id, "transferred")
-        elif action.kind == "set_status" and action.value in CONVERSATION_STATES:
-            Conversation.update(status=action.value).where(Conversation.id == convo.id).execute()
-            changes.record(convo.id, "status")
-        elif action.kind == "note":
-            _note(rt, convo, facts.keys[convo.customer_id], f"{rule.name}: {action.value}")
-        else:  # labels, agents, templates, menus and notices come with their own services
-            log.info("auto reply rule %d: action %s not done here yet", rule.id, action.kind)
-    rt.audit(actor=ACTOR, action="automation.rule_fired", target=f"conversation:{convo.id}",
-             detail={"rule": rule.id})
+def sweep(rt: Runtime) -> list[int]:
+    """The scheduler's turn: menus nobody answered go to the default division, and the
+    "waiting N minutes" rules fire. Returns the outbox ids to send."""
+    _menu_timeouts(rt)
+    return _waiting(rt)
 
 
-def _note(rt: Runtime, convo: Conversation, keys: KeySet, text: str) -> None:
-    note = Note.create(conversation=convo.id, author=None)
-    Note.update(body_sealed=seal_text(keys, Note, "body", note.id, text)).where(
-        Note.id == note.id).execute()
-    changes.record(convo.id, "note")
+def _menu_timeouts(rt: Runtime) -> None:
+    menu = menu_book.CURRENT.current()
+    if not menu.enabled:
+        return
+    due = list(MenuState.select().where(
+        MenuState.closed_at.is_null(),
+        MenuState.sent_at < utcnow() - timedelta(minutes=menu.timeout_minutes)).limit(200))
+    if not due:
+        return
+    with db.atomic():
+        facts = batch.load(rt, {s.conversation_id for s in due}, menu)
+        for state in due:
+            convo = facts.convos[state.conversation_id]
+            _close(state, "timeout")
+            target = menu.default_division_id
+            if target is not None and target != convo.division_id and convo.assignee_id is None:
+                route(rt, facts.principal, convo, target, f"Menu: no choice in "
+                      f"{menu.timeout_minutes} minutes, Auto Reply routed here")
+
+
+def _waiting(rt: Runtime) -> list[int]:
+    """Fires the rules with a "waiting N minutes" trigger on conversations whose customer
+    has waited that long for an agent; each waiting stretch (from one inbound message)
+    fires once."""
+    rules = [r for r in COMPILED.current().rules if any(t.kind == "waiting" for t in r.triggers)]
+    if not rules:
+        return []
+    shortest = min(t.minutes for r in rules for t in r.triggers if t.kind == "waiting")
+    longest = max(t.minutes for r in rules for t in r.triggers if t.kind == "waiting")
+    now = utcnow()
+    found = store.waiting_since(now - timedelta(minutes=shortest), now - timedelta(days=7))
+    if not found:
+        return []
+    waiting_rules = RuleSet(rules)
+    with db.atomic():
+        facts = batch.load(rt, {c for _, c in found}, menu_book.CURRENT.current())
+        sender = Sender(rt, facts)
+        messages = {m.id: m for m in Message.select().where(
+            Message.id.in_([m for m, _ in found]))}
+        for message_id, convo_id in found:
+            convo, msg = facts.convos[convo_id], messages[message_id]
+            if convo.status == "resolved" or facts.recent.get(convo.id, 0) >= \
+                    MAX_REPLIES_PER_HOUR:
+                continue
+            minutes = int((now - msg.created_at).total_seconds() // 60)
+            fired = waiting_rules.evaluate(_incoming(msg, convo, facts, waiting=minutes))
+            for f in fired:
+                act(rt, convo, f.rule, facts, sender)
+            if fired or minutes >= longest:
+                store.mark_waited(message_id, now)
+    return sender.outbox

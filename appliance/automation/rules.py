@@ -16,6 +16,7 @@ import re2
 
 from appliance.automation.normalise import normalise
 from appliance.errors import GembokError
+from appliance.store.models import CONVERSATION_STATES
 
 KEYWORD_MODES = ("exact", "contains", "starts_with", "whole_word", "regex")
 TRIGGERS = ("keyword", "reply_id", "media", "outside_hours", "first_ever", "first_of_day",
@@ -25,6 +26,7 @@ ACTIONS = ("reply_text", "reply_template", "reply_interactive", "add_label",
            "route_division", "route_agent", "set_status", "note", "notify")
 MAX_WORDS = 500  # per trigger: 200 is what the benchmark's rule sets carry
 MAX_PATTERN = 500  # characters of one regular expression
+TEMPLATE = re2.compile(r"[a-z0-9_]{1,512}(/[A-Za-z_]{2,8})?")
 RE2_OPTIONS = re2.Options()
 RE2_OPTIONS.case_sensitive = False
 RE2_OPTIONS.max_mem = 64 << 20  # enough for 1,000 rules x 200 keywords in one set
@@ -138,3 +140,10 @@ def _check_action(where: str, a: Action) -> None:
         raise RuleError(f"{where}: say which {a.kind.removeprefix('route_')} to route to")
     if a.kind == "reply_text" and len(a.value) > 4096:
         raise RuleError(f"{where}: WhatsApp takes at most 4,096 characters in a text")
+    if a.kind == "set_status" and a.value not in CONVERSATION_STATES:
+        raise RuleError(f"{where}: the status is one of " + ", ".join(CONVERSATION_STATES))
+    if a.kind == "reply_template" and not TEMPLATE.fullmatch(a.value):
+        raise RuleError(f"{where}: name the template as WhatsApp does, with its language "
+                        "after a slash, such as order_update/id")
+    if a.kind in ("add_label", "note", "notify") and len(a.value) > 400:
+        raise RuleError(f"{where}: at most 400 characters")

@@ -71,6 +71,10 @@ class WebhookSettings:
     socket: Path | None = setting(None, "Unix socket the webhook binds instead of host:port, "
                                         "for a front on this box (which serves webhook.port "
                                         "itself); none: TCP.", check=checks.unix_socket)
+    public_url: str = setting("", "The address customers and Meta reach this face at, such "
+                                  "as https://wa.example.co.id: Auto Reply's welcome links the "
+                                  "privacy notice page there (empty: the notice goes without "
+                                  "a link).", check=checks.http_url_or_empty)
     behind_proxy: bool = setting(False, "Behind one trusted front that terminates TLS: speak "
                                         "plain HTTP (webhook.tls then says what the front "
                                         "serves) and take the client address from its "

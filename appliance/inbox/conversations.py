@@ -30,6 +30,7 @@ from appliance.privacy import consent
 from appliance.privacy.consent import Record as ConsentRecord
 from appliance.privacy.masking import mask_phone, mask_text
 from appliance.runtime import Runtime
+from appliance.store.automation import sent_labels
 from appliance.store.chatroom import ConversationLabel, ConversationRead, CustomerToken, Label
 from appliance.store.db import tuples
 from appliance.store.models import Conversation, Customer, Division, Media, Message, User
@@ -71,6 +72,7 @@ class Line:
     at: str
     media_id: int | None
     author_id: int | None
+    automated: str = ""  # what Auto Reply sent: the rule's name, or welcome, menu, away
 
 
 @dataclass(frozen=True)
@@ -192,11 +194,13 @@ def open_conversation(rt: Runtime, principal: Principal, conversation_id: int,
     rows = list(reversed(rows[:PAGE]))
     media = {m.message_id: m.id for m in Media.select(Media.id, Media.message).where(
         Media.message.in_([r.id for r in rows]))}
+    automated = sent_labels([r.id for r in rows if r.direction == "out" and r.author_id is None])
     lines = [Line(m.id, m.direction, m.kind,
                   mask_text(open_text(keys, Message, "body", m.id, m.body_sealed))
                   if keys else "",
                   m.status, plain_words(m.error_code, language) if m.status == "failed" else "",
-                  str(m.created_at), media.get(m.id), m.author_id) for m in rows]
+                  str(m.created_at), media.get(m.id), m.author_id, automated.get(m.id, ""))
+             for m in rows]
     rt.audit_read(actor=principal.actor, action="conversation.read",
                   target=f"conversation:{convo.id}")
     return Thread(summary, lines, notes_of(rt, convo), has_more)

@@ -44,7 +44,7 @@ from appliance.inbox.first_contacts import FirstContacts
 from appliance.inbox.routing import division_for_new_conversation
 from appliance.inbox.statuses import RANK, apply_status
 from appliance.keys.customer_keys import customer_keysets
-from appliance.privacy import consent
+from appliance.privacy import consent, opt_words
 from appliance.runtime import Runtime
 from appliance.store import bulk, bulk_reads
 from appliance.store.db import writing
@@ -183,6 +183,7 @@ class _Batch:
         self.media: list[tuple[int, str, str]] = []
         self.wamids: set[str] = set()
         self.consent: list[consent.Entry] = []
+        self.opt_words = opt_words.CURRENT.current()
 
     def run(self, event_ids: list[int]) -> None:
         events = self._load(event_ids)
@@ -313,7 +314,8 @@ class _Batch:
         if m.kind == "button" and consent.is_stop_button(m.kind, m.payload):
             self.consent.append(consent.Entry(cid, "marketing", False, "stop_button",
                                               consent.as_proof(m.wamid), at))
-        elif m.kind == "text" and (opted := consent.opt_keyword(m.text)) is not None:
+        elif m.kind == "text" and \
+                (opted := consent.opt_keyword(m.text, self.opt_words)) is not None:
             self.consent.append(consent.Entry(cid, "marketing", opted, "keyword",
                                               consent.as_proof(m.wamid), at))
         self.out.messages += 1

@@ -63,6 +63,19 @@ def queue_text(rt: Runtime, conversation_id: int, body: str, *, actor: str,
                   actor=actor, author=author)
 
 
+def queue_interactive(rt: Runtime, conversation_id: int, shown: str,
+                      interactive: Mapping[str, Any], *, actor: str) -> int:
+    """Buttons or a list (Auto Reply's menu), inside the 24-hour window like a text;
+    `shown` is what the conversation shows of it."""
+    convo = Conversation.get_by_id(conversation_id)
+    if not window_open(Customer.get_by_id(convo.customer_id)):
+        raise WindowClosedError("the customer last wrote more than 24 hours ago: WhatsApp only "
+                                "allows a template message now")
+    return _queue(rt, convo, "interactive", shown[:MAX_BODY],
+                  {"type": "interactive", "interactive": dict(interactive)},
+                  actor=actor, author=None)
+
+
 def queue_template(rt: Runtime, principal: Principal, conversation_id: int, name: str,
                    language: str, parameters: list[str]) -> int:
     """A template message: the only kind WhatsApp accepts outside the 24-hour window."""

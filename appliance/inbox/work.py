@@ -6,7 +6,7 @@ for live pages and audits it; notes are sealed under the customer's key like mes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from peewee import fn
 
@@ -28,6 +28,7 @@ from appliance.store.models import CONVERSATION_STATES, Conversation, Division, 
 from appliance.store.sealed import open_text, seal_text
 
 MAX_NOTE = 4000
+NOBODY = Principal(0, "system", frozenset(), frozenset())
 
 
 class WorkError(GembokError):
@@ -130,6 +131,16 @@ def add_note(rt: Runtime, principal: Principal, conversation_id: int, text: str)
     convo = handled(principal, conversation_id, "conversation.reply")
     with db.atomic():
         note_id = _add_note(rt, principal, convo, text)
+        changes.record(convo.id, "note")
+    return note_id
+
+
+def add_system_note(rt: Runtime, actor: str, conversation_id: int, text: str) -> int:
+    """The appliance's own note (Auto Reply saying why it stopped or where it routed): on
+    any conversation, even one with no division yet, audited as `actor`."""
+    convo = Conversation.get_by_id(conversation_id)
+    with db.atomic():
+        note_id = _add_note(rt, replace(NOBODY, via=actor), convo, text)
         changes.record(convo.id, "note")
     return note_id
 

@@ -70,17 +70,30 @@ OPT_IN_WORDS = frozenset({"start", "mulai", "subscribe", "berlangganan"})
 _OPT_LONGEST = max(len(w) for w in OPT_OUT_WORDS | OPT_IN_WORDS) + 8
 
 
-def opt_keyword(text: str | None) -> bool | None:
+@dataclass(frozen=True)
+class OptWords:
+    """The whole messages that withdraw (`out`) or grant (`in_`) marketing, normalised:
+    the built-in ones and those the admin added (`privacy.opt_words`)."""
+
+    out: frozenset[str] = OPT_OUT_WORDS
+    in_: frozenset[str] = OPT_IN_WORDS
+    longest: int = _OPT_LONGEST
+
+
+BUILT_IN = OptWords()
+
+
+def opt_keyword(text: str | None, words: OptWords = BUILT_IN) -> bool | None:
     """False for an opt-out keyword, True for an opt-in one, None for anything else.
 
     Pure and cheap: a message longer than any keyword (with room for punctuation) is not
     normalised at all, so ingest can ask it of every text."""
-    if not text or len(text) > _OPT_LONGEST:
+    if not text or len(text) > words.longest:
         return None
-    words = normalise(text)
-    if words in OPT_OUT_WORDS:
+    said = normalise(text)
+    if said in words.out:
         return False
-    return True if words in OPT_IN_WORDS else None
+    return True if said in words.in_ else None
 
 
 class ConsentError(GembokError):

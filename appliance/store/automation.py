@@ -51,22 +51,56 @@ class AutoReplyLog(BaseModel):
     outcome = CharField(max_length=16)
     replies = IntegerField(default=0)  # messages sent for it
     at = DateTimeField(default=utcnow, index=True)
+    routed_to = IntegerField(null=True)  # the division Auto Reply sent the conversation to
+    waited_at = DateTimeField(null=True)  # when "waiting N minutes" rules fired after it
     message_id: int
     conversation_id: int
+
+
+class AutoSent(BaseModel):
+    """What Auto Reply sent, and why: the thread shows "Auto Reply · <label>" on it."""
+
+    message = ForeignKeyField(Message, primary_key=True, on_delete="CASCADE")
+    rule_id = IntegerField(null=True)
+    label = CharField(max_length=80)  # the rule's name, or welcome, menu, away, opt-out
+    message_id: int
+
+
+class MenuState(BaseModel):
+    """A conversation's menu: sent, then answered, or routed to the default on timeout."""
+
+    conversation = ForeignKeyField(Conversation, primary_key=True, on_delete="CASCADE")
+    sent_at = DateTimeField(default=utcnow, index=True)
+    page = IntegerField(default=1)
+    resent = IntegerField(default=0)  # times sent again after an answer that matched nothing
+    closed_at = DateTimeField(null=True)
+    outcome = CharField(max_length=16, default="")  # chosen, person, timeout
+    conversation_id: int
+
+
+class AutomationSetting(BaseModel):
+    """Auto Reply's business-wide settings by name (the menu, the extra opt words) as
+    JSON: the business's own words, never a customer's."""
+
+    name = CharField(max_length=32, primary_key=True)
+    value = TextField()
+    updated_at = DateTimeField(default=utcnow)
+    updated_by = IntegerField(null=True)
 
 
 # Auto Reply runs once per webhook batch of up to 500 messages: these read and write a
 # batch in one statement each (peewee building a 500-row INSERT cost 58 ms a batch).
 _LOG = ("INSERT INTO auto_reply_log (message_id, conversation_id, rule_id, outcome, replies,"
-        " at) VALUES (?, ?, ?, ?, ?, ?)")
+        " at, routed_to) VALUES (?, ?, ?, ?, ?, ?, ?)")
 
 
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" * len(values))
 
 
-def insert_logs(rows: Iterable[tuple[int, int, int | None, str, int, datetime]]) -> None:
-    db.cursor().executemany(_LOG, [(*r[:5], str(r[5])) for r in rows])
+def insert_logs(rows: Iterable[tuple[int, int, int | None, str, int, datetime, int | None]]
+                ) -> None:
+    db.cursor().executemany(_LOG, [(*r[:5], str(r[5]), r[6]) for r in rows])
 
 
 def handled(message_ids: Sequence[int]) -> set[int]:
@@ -101,3 +135,69 @@ def recent_replies(conversation_ids: Sequence[int], since: datetime
         if stopped:
             noted.add(int(convo))
     return replies, noted
+
+
+def setting(name: str) -> tuple[str, Any] | None:
+    """A setting's JSON text and the time it changed (a cheap stamp for caches), or None."""
+    row = AutomationSetting.get_or_none(AutomationSetting.name == name)
+    return None if row is None else (str(row.value), row.updated_at)
+
+
+def put_setting(name: str, value: str, user_id: int | None) -> None:
+    AutomationSetting.insert(name=name, value=value, updated_at=utcnow(), updated_by=user_id
+                             ).on_conflict_replace().execute()
+
+
+def setting_stamp(name: str) -> Any:
+    return AutomationSetting.select(AutomationSetting.updated_at).where(
+        AutomationSetting.name == name).scalar()
+
+
+def first_inbound_of_conversations(conversation_ids: Sequence[int]) -> dict[int, int]:
+    """Each conversation's first inbound message id: the one that opened it."""
+    rows = execute(db, "SELECT conversation_id, MIN(id) FROM message WHERE direction = 'in'"  # noqa: S608
+                       f" AND conversation_id IN ({_marks(conversation_ids)})"
+                       " GROUP BY conversation_id", tuple(conversation_ids))
+    return {int(c): int(m) for c, m in rows}
+
+
+def recently_sent(conversation_ids: Sequence[int], label: str, since: datetime) -> set[int]:
+    """The conversations Auto Reply sent a message labelled `label` since `since`."""
+    rows = execute(db, "SELECT DISTINCT m.conversation_id FROM auto_sent s JOIN message m"  # noqa: S608
+                       " ON m.id = s.message_id WHERE s.label = ? AND m.created_at > ?"
+                       f" AND m.conversation_id IN ({_marks(conversation_ids)})",
+                   (label, str(since), *conversation_ids))
+    return {int(r[0]) for r in rows}
+
+
+def mark_sent(outbox_id: int, rule_id: int | None, label: str) -> None:
+    """Labels the message an outbox row carries as Auto Reply's (the thread shows it)."""
+    execute(db, "INSERT INTO auto_sent (message_id, rule_id, label) SELECT message_id, ?, ?"
+                " FROM outbox WHERE id = ?", (rule_id, label[:80], outbox_id))
+
+
+def sent_labels(message_ids: Sequence[int]) -> dict[int, str]:
+    if not message_ids:
+        return {}
+    rows = execute(db, "SELECT message_id, label FROM auto_sent WHERE message_id IN"  # noqa: S608
+                       f" ({_marks(message_ids)})", tuple(message_ids))
+    return {int(m): str(label) for m, label in rows}
+
+
+def waiting_since(before: datetime, after: datetime, limit: int = 200) -> list[tuple[int, int]]:
+    """(message, conversation) of inbound messages between `after` and `before` that are
+    the last word in an unresolved conversation (no inbound after them, no agent's
+    reply) and whose waiting rules have not fired yet."""
+    rows = execute(db, "SELECT l.message_id, l.conversation_id FROM auto_reply_log l"
+                       " JOIN message m ON m.id = l.message_id"
+                       " JOIN conversation c ON c.id = l.conversation_id"
+                       " WHERE l.waited_at IS NULL AND m.created_at < ? AND m.created_at > ?"
+                       " AND c.status != 'resolved' AND NOT EXISTS (SELECT 1 FROM message r"
+                       " WHERE r.conversation_id = l.conversation_id AND r.id > l.message_id"
+                       " AND (r.direction = 'in' OR r.author_id IS NOT NULL))"
+                       " ORDER BY l.message_id LIMIT ?", (str(before), str(after), limit))
+    return [(int(m), int(c)) for m, c in rows]
+
+
+def mark_waited(message_id: int, at: datetime) -> None:
+    AutoReplyLog.update(waited_at=at).where(AutoReplyLog.message == message_id).execute()

@@ -9,7 +9,7 @@ customer is erased (or gone): a bug cannot rewrite what a customer agreed to.
 
 from __future__ import annotations
 
-from peewee import AutoField, CharField, DateTimeField, ForeignKeyField
+from peewee import AutoField, CharField, DateTimeField, ForeignKeyField, TextField
 
 from appliance.clock import utcnow
 from appliance.store.models import BaseModel, Customer
@@ -31,3 +31,19 @@ class ConsentEvent(BaseModel):
     at = DateTimeField(default=utcnow)
     recorded_at = DateTimeField(default=utcnow)
     customer_id: int
+
+
+class PrivacyNotice(BaseModel):
+    """One published version of the business's privacy notice, never changed afterwards:
+    what a customer was shown (the ledger names the version) stays provable. `summary_*`
+    is what WhatsApp carries (at most 4,096 characters), `full_*` the page the webhook face
+    serves."""
+
+    id = AutoField()
+    version = CharField(max_length=32, unique=True)
+    summary_id = TextField()
+    summary_en = TextField(default="")
+    full_id = TextField()
+    full_en = TextField(default="")
+    published_at = DateTimeField(default=utcnow)
+    published_by = CharField(max_length=64, default="")

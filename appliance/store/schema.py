@@ -13,7 +13,13 @@ from appliance.store.accounts import (
     UserSession,
 )
 from appliance.store.alerts import KeptAlert
-from appliance.store.automation import AutoReplyLog, AutoRule
+from appliance.store.automation import (
+    AutomationSetting,
+    AutoReplyLog,
+    AutoRule,
+    AutoSent,
+    MenuState,
+)
 from appliance.store.chatroom import (
     ChangeEvent,
     ConversationLabel,
@@ -23,7 +29,7 @@ from appliance.store.chatroom import (
     Note,
     QuickReply,
 )
-from appliance.store.consent import ConsentEvent
+from appliance.store.consent import ConsentEvent, PrivacyNotice
 from appliance.store.hours import HoursDay, HoursPeriod, HoursSchedule
 from appliance.store.keystate import AppState, KeyJob
 from appliance.store.models import (
@@ -51,4 +57,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     QuickReply, ConversationRead, CustomerToken, ChangeEvent, AppState, KeyJob, AuditEntry,
     RateWindow, CustomerChange, KeptAlert, ConsentEvent,
     HoursSchedule, HoursPeriod, HoursDay, AutoRule, AutoReplyLog,
+    AutoSent, MenuState, AutomationSetting, PrivacyNotice,
 ]

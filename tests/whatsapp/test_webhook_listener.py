@@ -93,3 +93,21 @@ def test_the_staff_ui_is_not_served_on_the_webhook_listener(client):
 
 def test_other_methods_on_the_webhook_are_refused(client):
     assert client.put("/webhooks/whatsapp", data=b"{}").status_code == 405
+
+
+def test_a_customer_opens_the_privacy_notice_from_the_link_on_the_webhook_face(client, wa_rt):
+    from appliance.auth.permissions import BOX_ADMIN
+    from appliance.privacy import notice
+
+    assert "Belum ada pemberitahuan" in client.get("/privacy").get_data(as_text=True)
+    notice.publish(wa_rt, BOX_ADMIN, "2026-12", summary_id="Ringkas.", full_id="Lengkap <b>.",
+                   summary_en="Short.", full_en="In full.")
+    notice.publish(wa_rt, BOX_ADMIN, "2027-01", summary_id="Ringkas 2.", full_id="Versi baru.")
+    resp = client.get("/privacy", query_string={"v": "2026-12"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Lengkap &lt;b&gt;." in page  # the old version, escaped
+    assert resp.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert "In full." in client.get("/privacy?v=2026-12&lang=en").get_data(as_text=True)
+    assert "Versi baru." in client.get("/privacy").get_data(as_text=True)
+    assert client.get("/privacy?v=nope").status_code == 404
+    assert client.post("/privacy").status_code == 404

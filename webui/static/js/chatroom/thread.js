@@ -55,7 +55,11 @@ function revealButton(m) {
 function messageItem(m) {
   return el("li", { class: "message " + (m.direction === "in" ? "in" : "out"),
                     dataset: { id: m.id, kind: m.kind } },
-    el("div", { class: "bubble" }, body(m),
+    el("div", { class: "bubble" },
+      m.automated ? el("span", { class: "automated" }, t("automated", {
+        why: t("auto_" + m.automated) === "auto_" + m.automated ? m.automated
+          : t("auto_" + m.automated) })) : null,
+      body(m),
       m.revealed ? el("span", { class: "revealed" }, t("revealed")) : null,
       m.status === "failed" && m.failure
         ? el("p", { class: "failure", role: "note" }, t("not_sent", { why: m.failure })) : null,
