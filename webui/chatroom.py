@@ -44,6 +44,7 @@ def dashboard() -> str:
                                "resolution_median_s")},
                            days=days, periods=PERIODS, since=since, until=until,
                            bars=day_bars(times.per_day, since, until, tz),
+                           automated=reports.automated(me, since, until),
                            width=CHART_WIDTH, height=CHART_HEIGHT)
 
 

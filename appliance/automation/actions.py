@@ -54,8 +54,8 @@ def _one(rt: Runtime, convo: Conversation, rule: Rule, action: Action, facts: Fa
             sender.interactive(convo, shown_text(facts.menu, 1, language),
                                interactive(facts.menu, 1, language), rule.name, rule.id)
     elif action.kind == "route_division" and action.target is not None:
-        if action.target != convo.division_id:
-            route(rt, me, convo, action.target, f"{rule.name}: Auto Reply routed here")
+        if action.target != convo.division_id and \
+                route(rt, me, convo, action.target, f"{rule.name}: Auto Reply routed here"):
             return action.target
     elif action.kind == "route_agent" and action.target is not None:
         work.assign(rt, me, convo.id, action.target)
@@ -76,15 +76,16 @@ def _one(rt: Runtime, convo: Conversation, rule: Rule, action: Action, facts: Fa
 
 
 def route(rt: Runtime, me: Principal, convo: Conversation, division_id: int, note: str
-          ) -> None:
+          ) -> bool:
     """Sends the conversation to `division_id`, with a note saying why; it leaves
-    unassigned, like a supervisor's transfer."""
+    unassigned, like a supervisor's transfer. False when it could not go there."""
     try:
         work.transfer(rt, me, convo.id, division_id, note)
-    except Denied:
+    except (Denied, work.WorkError):
         log.info("auto reply: conversation %d cannot go to division %d", convo.id, division_id)
-        return
+        return False
     convo.division_id, convo.assignee_id = division_id, None
+    return True
 
 
 def note(rt: Runtime, me: Principal, convo: Conversation, text: str) -> None:

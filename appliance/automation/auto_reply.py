@@ -195,12 +195,12 @@ def _menu_answer(rt: Runtime, convo: Conversation, state: MenuState, picked: men
         said = "Menu: the customer asked to talk to a person"
         reply = PERSON[language]
     _close(state, picked.kind)
-    if target is not None and target != convo.division_id:
-        route(rt, facts.principal, convo, target, said)
-    else:
+    moved = target is not None and target != convo.division_id \
+        and route(rt, facts.principal, convo, target, said)
+    if not moved:
         note(rt, facts.principal, convo, said)
     sender.text(convo, reply, "menu")
-    return target
+    return target if moved else None
 
 
 def _close(state: MenuState | None, outcome: str) -> None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, tzinfo
 from peewee import fn
 
 from appliance.auth.permissions import Principal, require, visible
+from appliance.store.automation import AutoReplyLog, MenuState
 from appliance.store.db import tuples
 from appliance.store.models import Conversation, Division, Message, User
 
@@ -90,3 +91,34 @@ def times(principal: Principal, since: datetime, until: datetime, tz: tzinfo = U
                  statistics.fmean(first) if first else None,
                  statistics.median(resolved) if resolved else None, len(resolved),
                  sorted(per_day.items()))
+
+
+@dataclass(frozen=True)
+class Automated:
+    """What Auto Reply did in the period, in conversations of the supervisor's scope."""
+
+    answered: int  # conversations it sent at least one message to
+    routed: int  # conversations it sent to a division (a rule, the menu, a menu's timeout)
+    asked_for_person: int  # customers who chose "talk to a person" from the menu
+
+
+def automated(principal: Principal, since: datetime, until: datetime) -> Automated:
+    require(principal, "report.read")
+    logs = (AutoReplyLog.select(AutoReplyLog.conversation, AutoReplyLog.replies,
+                                AutoReplyLog.routed_to, AutoReplyLog.outcome)
+            .join(Conversation, on=AutoReplyLog.conversation == Conversation.id)
+            .where(visible(principal), AutoReplyLog.at >= since, AutoReplyLog.at < until))
+    answered, routed, person = set(), set(), set()
+    for convo, replies, routed_to, outcome in tuples(logs):
+        if replies:
+            answered.add(convo)
+        if routed_to is not None:
+            routed.add(convo)
+        if outcome == "menu_person":
+            person.add(convo)
+    timeouts = (MenuState.select(MenuState.conversation)
+                .join(Conversation, on=MenuState.conversation == Conversation.id)
+                .where(visible(principal), MenuState.outcome == "timeout",
+                       MenuState.closed_at >= since, MenuState.closed_at < until))
+    routed |= {convo for (convo,) in tuples(timeouts)}
+    return Automated(len(answered), len(routed), len(person))

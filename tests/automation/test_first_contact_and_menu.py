@@ -313,3 +313,21 @@ def test_a_waiting_rule_fires_once_when_no_agent_answered_in_time(office):
 
 def test_today_is_a_date():  # keeps the parametrised dates honest about their weekdays
     assert date(2026, 12, 2).weekday() == 2 and date(2026, 12, 24).weekday() == 3
+
+
+def test_the_supervisors_dashboard_counts_what_auto_reply_answered_and_routed(office):
+    from appliance.inbox.reports import automated
+
+    rt, sales, billing = office
+    set_menu(rt, sales, billing)
+    auto_reply.respond(rt, [writes(rt, "wamid.D1", "Halo")])
+    auto_reply.respond(rt, [writes(rt, "wamid.D2", "1")])  # Tagihan
+    auto_reply.respond(rt, [writes(rt, "wamid.D3", "Halo", wa_id=JOHN)])
+    auto_reply.respond(rt, [writes(rt, "wamid.D4", "talk to a person please", wa_id=JOHN)])
+    reads = frozenset({"report.read", "conversation.read"})
+    ana = Principal(3, "supervisor", frozenset({sales, billing}), reads)
+    day = timedelta(days=1)
+    assert automated(ana, utcnow() - day, utcnow() + day).__dict__ == {
+        "answered": 2, "routed": 1, "asked_for_person": 1}  # John's stays in Sales, the default
+    only_billing = Principal(4, "supervisor", frozenset({billing}), reads)
+    assert automated(only_billing, utcnow() - day, utcnow() + day).answered == 1
