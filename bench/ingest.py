@@ -23,12 +23,18 @@ first: each table prints the load average before and after it.
 
     .venv/bin/python bench/ingest.py [--seconds 10] [--rounds 2] [--e2e-seconds 10]
                                      [--only shipped|listener] [--set worker.threads=4 ...]
+                                     [--auto-reply]
+
+With `--auto-reply`, the shipped box's two workloads run again after 1,000 Auto Reply
+rules of 200 keywords are saved, and the table gives processed/s on against off.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import random
 import re
 import resource
 import shutil
@@ -44,7 +50,10 @@ import psutil
 import webhooks
 from front import Front
 from procs import ROOT, Stack, free_port, load_note, machine_facts, scratch_dir
+from rules import make_rules
 
+from appliance.auth.permissions import BOX_ADMIN
+from appliance.automation import rule_book
 from appliance.clock import utcnow
 from appliance.config import Settings, load_settings
 from appliance.inbox.messages import read_conversation
@@ -331,6 +340,10 @@ def shipped_box(base: Path, args: argparse.Namespace, overrides: dict[str, str])
                 mix = end_to_end(f"daily mix, {min(known, made):,} known customers",
                                  [nginx, box], probe, front.url, mix_bodies, args.e2e_seconds,
                                  conns)
+                if args.auto_reply:
+                    answered = with_auto_reply(base, args, probe, [nginx, box], front.url,
+                                               known=min(known, made), outbound=outbound,
+                                               enough=enough)
             finally:
                 probe.close()
     ceiling = max([r.rps for _, r, _ in rows] or [float("nan")])
@@ -352,12 +365,49 @@ def shipped_box(base: Path, args: argparse.Namespace, overrides: dict[str, str])
               f"{run.processed:>12.0f} {r.non_2xx + r.errors:>8}")
     for name, _, cores in rows:
         print(f"  {name}, cores used: {show_cores(cores)}")
+    if args.auto_reply:
+        print(f"# Auto Reply on: {answered[2]}")
+        for off, on in zip((mix, first), answered[:2], strict=True):
+            r = on.load
+            print(f"{'Gembok + Auto Reply, ' + off.name:<52} {r.rps:>7.0f} {r.p50_ms:>7.1f} "
+                  f"{r.p99_ms:>7.1f} {on.processed:>12.0f} {r.non_2xx + r.errors:>8}  "
+                  f"processed on / off: {on.processed / off.processed:.2f}")
+            print(f"    cores used: {show_cores(on.cores)}")
+            print(f"    check: {on.check}")
     for run in (mix, first):
         print(f"  {run.name}: {run.load.acked:,} acknowledged, drained {run.seconds:.1f} s after "
               f"the first POST; acknowledged / best hello world: "
               f"{run.load.rps / ceiling:.2f}")
         print(f"    cores used: {show_cores(run.cores)}")
         print(f"    check: {run.check}")
+
+
+def with_auto_reply(base: Path, args: argparse.Namespace, probe: Probe, stacks: list[Stack],
+                    url: str, *, known: int, outbound: list[str], enough: int
+                    ) -> tuple[Run, Run, str]:
+    """The same two workloads again (fresh messages, so none is a replay), with the rule
+    book of `bench/rules.py` (1,000 rules x 200 keywords) saved through the rule book
+    service: every inbound message is tried against it by the worker and logged once."""
+    book = make_rules(1000, 200, random.Random(12))
+    started = time.perf_counter()
+    for rule in book:
+        rule_book.save_rule(probe.rt, BOX_ADMIN, dataclasses.replace(rule, id=0))
+    saved = time.perf_counter() - started
+    warm = base / "warm.txt"  # the worker compiles the book at its first batch: not timed
+    webhooks.write(warm, 50, webhooks.first_contacts(20_000_000))
+    wrk(url, warm, 1, 1)
+    probe.drained(time.perf_counter())
+    time.sleep(5)
+    first_bodies, mix_bodies = base / "first-on.txt", base / "mix-on.txt"
+    webhooks.write(first_bodies, enough, webhooks.first_contacts(10_000_000))
+    webhooks.write(mix_bodies, enough, webhooks.daily_mix(known, outbound, 70_000_000))
+    mix = end_to_end(f"daily mix, {known:,} known customers", stacks, probe, url, mix_bodies,
+                     args.e2e_seconds, args.front_connections)
+    first = end_to_end("first contacts (each POST from a new customer)", stacks, probe, url,
+                       first_bodies, args.e2e_seconds, args.front_connections)
+    logged = probe.count("SELECT COUNT(*) FROM auto_reply_log")
+    return mix, first, (f"{len(book):,} rules x 200 keywords saved in {saved:.0f} s; "
+                        f"{logged:,} messages tried and logged by Auto Reply")
 
 
 # -- 2. the listener alone ---------------------------------------------------------------
@@ -453,6 +503,8 @@ def main() -> None:
     parser.add_argument("--only", choices=["shipped", "listener"])
     parser.add_argument("--skip-baselines", action="store_true",
                         help="the shipped box without its hello worlds (to compare settings)")
+    parser.add_argument("--auto-reply", action="store_true",
+                        help="the shipped box's workloads again with 1,000 Auto Reply rules")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a setting of the shipped box other than its default")
     args = parser.parse_args()

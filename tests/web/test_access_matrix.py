@@ -175,6 +175,16 @@ ROUTES: dict[str, Route] = {
     "admin.update_division": Route("POST",
                                    lambda w, k: f"/api/admin/divisions/{w.divisions['Support']}",
                                    admins, body=lambda w: {"retention_days": 365}),
+    # The welcome page: the business's notice, menu and opt words; supervisors read it.
+    "welcome.page": Route("GET", fixed("/automation/welcome"),
+                          lambda r, s: r in {"ayu", "eko", "budi"}, page=True),
+    # (an empty notice: refused for its meaning once access is granted)
+    "welcome.publish_notice": Route("POST", fixed("/automation/welcome/notice"), admins,
+                                    ok=422, page=True),
+    "welcome.save_menu": Route("POST", fixed("/automation/welcome/menu"), admins, ok=303,
+                               page=True),
+    "welcome.save_words": Route("POST", fixed("/automation/welcome/words"), admins, ok=303,
+                                page=True),
 }
 
 
