@@ -76,9 +76,13 @@ def process_events(event_ids: list[int]) -> None:
 @dramatiq.actor(queue_name="send", priority=PRIORITY["send"], max_retries=5,
                 min_backoff=1000, max_backoff=60_000)
 def auto_reply(message_ids: list[int]) -> None:
-    """Auto Reply's rules for new inbound messages; each is handled once (its log row)."""
-    for outbox_id in automation.respond(_rt(), message_ids):
-        send_outbox.send(outbox_id)
+    """Auto Reply's rules for new inbound messages; each is handled once (its log row).
+    One conversation's messages (the notice, then the menu) go in the order written."""
+    for group in outbound.by_conversation(automation.respond(_rt(), message_ids)):
+        if len(group) == 1:
+            send_outbox.send(group[0])
+        else:
+            send_in_order.send(group)
 
 
 WAIT_FOR_SETTINGS_MS = 5 * 60_000  # a download that waits for the admin tries again then
@@ -129,6 +133,16 @@ def send_outbox(outbox_id: int) -> None:
                 alert_health.send(row_id)
 
 
+@dramatiq.actor(queue_name="send", priority=PRIORITY["send"], max_retries=8,
+                min_backoff=1000, max_backoff=120_000)
+def send_in_order(outbox_ids: list[int]) -> None:
+    """Several replies to one customer, one after the other (two jobs would race, and the
+    menu could arrive before the welcome). A retry starts again from the first: those
+    already sent are no longer queued and are skipped."""
+    for outbox_id in outbox_ids:
+        send_outbox.fn(outbox_id)
+
+
 @dramatiq.actor(queue_name="send", priority=PRIORITY["send"] - 1, max_retries=3)
 def alert_health(health_row_id: int) -> None:
     """Tells the admins, by e-mail and WhatsApp, that the number's health changed.
@@ -162,8 +176,8 @@ def rotate_data_keys(job_id: int) -> None:
             rotate_data_keys.send(job_id)
 
 
-ACTORS: list[Any] = [ping, process_events, auto_reply, fetch_media, send_outbox, alert_health,
-                     notify_new_device, notify_content_granted, rotate_data_keys]
+ACTORS: list[Any] = [ping, process_events, auto_reply, fetch_media, send_outbox, send_in_order,
+                     alert_health, notify_new_device, notify_content_granted, rotate_data_keys]
 
 
 def bind(broker: dramatiq.Broker) -> None:

@@ -150,6 +150,20 @@ def _queue(rt: Runtime, convo: Conversation, kind: str, shown: str, payload: Map
     return int(outbox.id)
 
 
+def by_conversation(outbox_ids: list[int]) -> list[list[int]]:
+    """Outbox ids grouped by conversation, each group in the order given (one query)."""
+    if not outbox_ids:
+        return []
+    rows: Any = (Outbox.select(Outbox.id, Message.conversation)
+                 .join(Message, on=Outbox.message == Message.id)
+                 .where(Outbox.id.in_(outbox_ids)).tuples())
+    owner = {int(row[0]): int(row[1]) for row in rows}
+    groups: dict[int, list[int]] = {}
+    for outbox_id in outbox_ids:
+        groups.setdefault(owner.get(outbox_id, -outbox_id), []).append(outbox_id)
+    return list(groups.values())
+
+
 def send_outbox(rt: Runtime, outbox_id: int, client: CloudApiClient) -> str:
     """Sends one queued message; returns the outbox state. Retryable errors propagate."""
     claimed = (Outbox.update(state="sending", attempts=Outbox.attempts + 1, updated_at=utcnow())
