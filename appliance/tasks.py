@@ -71,6 +71,8 @@ def process_events(event_ids: list[int]) -> None:
         alert_health.send(row_id)
     if outcome.inbound_ids:  # answered off the hot path, once the messages are safe
         auto_reply.send(outcome.inbound_ids)
+    if outcome.preferences:  # Meta's stop or resume: no message of theirs to answer
+        confirm_preferences.send()
 
 
 @dramatiq.actor(queue_name="send", priority=PRIORITY["send"], max_retries=5,
@@ -83,6 +85,15 @@ def auto_reply(message_ids: list[int]) -> None:
             send_outbox.send(group[0])
         else:
             send_in_order.send(group)
+
+
+@dramatiq.actor(queue_name="send", priority=PRIORITY["send"], max_retries=5,
+                min_backoff=1000, max_backoff=60_000)
+def confirm_preferences() -> None:
+    """Tells customers who stopped (or resumed) marketing in WhatsApp's own settings that
+    the business has it; the scheduler's sweep does the same for a job Redis lost."""
+    for outbox_id in automation.confirm_preferences(_rt()):
+        send_outbox.send(outbox_id)
 
 
 WAIT_FOR_SETTINGS_MS = 5 * 60_000  # a download that waits for the admin tries again then
@@ -176,7 +187,8 @@ def rotate_data_keys(job_id: int) -> None:
             rotate_data_keys.send(job_id)
 
 
-ACTORS: list[Any] = [ping, process_events, auto_reply, fetch_media, send_outbox, send_in_order,
+ACTORS: list[Any] = [ping, process_events, auto_reply, confirm_preferences, fetch_media,
+                     send_outbox, send_in_order,
                      alert_health, notify_new_device, notify_content_granted, rotate_data_keys]
 
 

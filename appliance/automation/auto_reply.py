@@ -35,7 +35,8 @@ from appliance.notify.email import EmailError, send_email
 from appliance.privacy import consent, notice
 from appliance.runtime import Runtime
 from appliance.store import automation as store
-from appliance.store.automation import AutoReplyLog, MenuState
+from appliance.store.automation import AutoReplyLog, ConsentConfirmed, MenuState
+from appliance.store.consent import ConsentEvent
 from appliance.store.db import db
 from appliance.store.hours import HoursSchedule
 from appliance.store.models import Conversation, Message, Outbox, User, UserDivision
@@ -247,6 +248,34 @@ def _notify(rt: Runtime, facts: Facts) -> None:
             log.warning("auto reply notification not sent: %s", exc)
 
 
+def confirm_preferences(rt: Runtime) -> list[int]:
+    """Confirms to the customer Meta's stop and resume signals of the last day (they come
+    with no message of the customer's to answer), once each and only the latest per
+    customer, inside the 24-hour window; returns the outbox ids to send."""
+    since = utcnow() - timedelta(days=1)
+    done = ConsentConfirmed.select(ConsentConfirmed.event)
+    signals = list(ConsentEvent.select().where(
+        ConsentEvent.source == "meta_user_preferences", ConsentEvent.recorded_at > since,
+        ConsentEvent.id.not_in(done)).order_by(ConsentEvent.at, ConsentEvent.id).limit(500))
+    if not signals:
+        return []
+    latest = {e.customer_id: e for e in signals}  # the last word of each customer
+    convos = {c: v for c, v in store.latest_conversations(sorted(latest)).items()}
+    with db.atomic():
+        ConsentConfirmed.insert_many([{"event": e.id, "at": utcnow()} for e in signals]) \
+            .on_conflict_ignore().execute()
+        if not convos:
+            return []
+        facts = batch.load(rt, set(convos.values()), menu_book.CURRENT.current())
+        sender = Sender(rt, facts)
+        for customer, convo_id in convos.items():
+            granted = latest[customer].event == consent.GRANTED
+            convo = facts.convos[convo_id]
+            sender.text(convo, (OPTED_IN if granted else OPTED_OUT)[sender.language(convo)],
+                        "opt-in" if granted else "opt-out")
+    return sender.outbox
+
+
 def unanswered(*, within_minutes: int = 30, settle_seconds: int = 30) -> list[int]:
     """Inbound messages of the last half hour Auto Reply has not handled (their job was
     lost with Redis): the scheduler queues them again. None while it has nothing to do."""
@@ -265,7 +294,7 @@ def sweep(rt: Runtime) -> list[int]:
     """The scheduler's turn: menus nobody answered go to the default division, and the
     "waiting N minutes" rules fire. Returns the outbox ids to send."""
     _menu_timeouts(rt)
-    return _waiting(rt)
+    return _waiting(rt) + confirm_preferences(rt)
 
 
 def _menu_timeouts(rt: Runtime) -> None:

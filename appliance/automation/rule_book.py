@@ -3,7 +3,8 @@
 Admins keep the global rules; a supervisor keeps their own divisions' rules and sees the
 global ones. Every change is checked (`rules.check_rule`) before it is saved and audited
 after; a sample text can be tried against the rules as they are, or with one changed,
-before saving ("would fire: rule 3, then stop"). Workers hold the compiled `RuleSet` in
+before saving ("would fire: rule 3, then stop"), and a rule moved up or down the list
+without disturbing the order of the others. Workers hold the compiled `RuleSet` in
 memory and rebuild it only when the book changed (one small query per batch tells).
 """
 
@@ -11,13 +12,13 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from peewee import fn
 
 from appliance.auth.permissions import Denied, Principal, require
-from appliance.automation.matcher import Incoming, RuleSet, explain
+from appliance.automation.matcher import Fired, Incoming, RuleSet, explain
 from appliance.automation.rules import Action, Rule, RuleError, Trigger, check_rule
 from appliance.clock import utcnow
 from appliance.runtime import Runtime
@@ -41,6 +42,15 @@ def _may_keep(principal: Principal, division_id: int | None) -> None:
         return
     if division_id is None or division_id not in principal.divisions:
         raise Denied()
+
+
+def may_keep(principal: Principal, division_id: int | None) -> bool:
+    """Whether `principal` may change the rules of `division_id` (None: the global ones)."""
+    try:
+        _may_keep(principal, division_id)
+    except Denied:
+        return False
+    return True
 
 
 def list_rules(principal: Principal) -> list[Rule]:
@@ -93,8 +103,53 @@ def delete_rule(rt: Runtime, principal: Principal, rule_id: int) -> None:
                  target=f"auto_rule:{rule_id}")
 
 
-def try_text(principal: Principal, text: str, *, changed: Rule | None = None,
-             **situation: Any) -> str:
+def move_rule(rt: Runtime, principal: Principal, rule_id: int, direction: str) -> bool:
+    """Moves a rule one place "up" or "down" the list `principal` sees (past rules of other
+    divisions, which never meet the same conversations); the others keep their order.
+    False when it is first or last already."""
+    if direction not in ("up", "down"):
+        raise RuleError(f"move “{direction}”: a rule moves up or down")
+    row = AutoRule.get_or_none(AutoRule.id == rule_id)
+    if row is None:
+        raise Denied()
+    _may_keep(principal, row.division_id)
+    with db.atomic():
+        seen = [r.id for r in list_rules(principal)]
+        at = seen.index(row.id)
+        beside = at - 1 if direction == "up" else at + 1
+        if not 0 <= beside < len(seen):
+            return False
+        order = [r for r in AutoRule.select(AutoRule.id, AutoRule.position)
+                 .order_by(AutoRule.position, AutoRule.id) if r.id != row.id]
+        place = next(n for n, r in enumerate(order) if r.id == seen[beside])
+        order.insert(place if direction == "up" else place + 1, row)
+        for n, other in enumerate(order, 1):  # renumbered 10, 20, ... as save_rule spaces them
+            if other.id == row.id:  # a new updated_at: the workers rebuild their rule set
+                AutoRule.update(position=n * 10, updated_at=utcnow(),
+                                updated_by=principal.user_id or None).where(
+                    AutoRule.id == row.id).execute()
+            elif other.position != n * 10:
+                AutoRule.update(position=n * 10).where(AutoRule.id == other.id).execute()
+        rt.audit(actor=principal.actor, action="automation.rule_moved",
+                 target=f"auto_rule:{row.id}", detail={"direction": direction})
+    return True
+
+
+@dataclass(frozen=True)
+class Trial:
+    """What the rules would do with a sample text; `refused`: why the changed rule could
+    not be saved (then nothing was tried)."""
+
+    fired: tuple[Fired, ...] = ()
+    refused: str = ""
+
+    @property
+    def explanation(self) -> str:
+        return f"not saved: {self.refused}" if self.refused else explain(list(self.fired))
+
+
+def try_rules(principal: Principal, text: str, *, changed: Rule | None = None,
+              **situation: Any) -> Trial:
     """What the rules would do with `text` (and `situation`: division_id, outside_hours,
     first_ever...), with `changed` in place of its saved self (or added, id 0) if given."""
     rules = list_rules(principal)
@@ -102,11 +157,17 @@ def try_text(principal: Principal, text: str, *, changed: Rule | None = None,
         try:
             check_rule(changed)
         except RuleError as exc:
-            return f"not saved: {exc}"
+            return Trial(refused=str(exc))
         rules = [changed if r.id == changed.id else r for r in rules]
         if not changed.id:
             rules.append(changed)
-    return explain(RuleSet(rules).evaluate(Incoming(text, **situation)))
+    return Trial(tuple(RuleSet(rules).evaluate(Incoming(text, **situation))))
+
+
+def try_text(principal: Principal, text: str, *, changed: Rule | None = None,
+             **situation: Any) -> str:
+    """`try_rules`, in words: "would fire: rule 3 “Tagihan”, then stop"."""
+    return try_rules(principal, text, changed=changed, **situation).explanation
 
 
 class Compiled:

@@ -75,6 +75,7 @@ class Outcome:
     pending_statuses: int = 0
     account_updates: int = 0
     consent_events: int = 0  # grants and withdrawals appended to the consent ledger
+    preferences: int = 0  # of them, Meta's stop or resume signals (Auto Reply confirms)
     media_ids: list[int] = field(default_factory=list)
     inbound_ids: list[int] = field(default_factory=list)  # new inbound messages, for actors
     health_rows: list[int] = field(default_factory=list)  # changes to alert staff about
@@ -82,7 +83,7 @@ class Outcome:
 
     def add(self, other: Outcome) -> None:
         for name in ("messages", "duplicates", "statuses", "pending_statuses",
-                     "account_updates", "consent_events"):
+                     "account_updates", "consent_events", "preferences"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.media_ids += other.media_ids
         self.inbound_ids += other.inbound_ids
@@ -424,6 +425,7 @@ class _Batch:
                 self.consent.append(consent.Entry(cid, "marketing", p.value == "resume",
                                                   "meta_user_preferences", f"webhook:{eid}",
                                                   p.timestamp))
+                self.out.preferences += 1
 
     def _person_indexes(self, user_id: str | None,
                         wa_id: str | None) -> tuple[bytes | None, bytes | None]:

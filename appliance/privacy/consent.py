@@ -273,11 +273,12 @@ def carry_over(from_id: int, to_id: int) -> int:
 
 
 def keyword_signals(wamids: Iterable[str]) -> dict[str, bool]:
-    """Which of these inbound messages were opt-out (False) or opt-in (True) keywords,
-    as ingest recorded them: Auto Reply confirms each to the customer."""
+    """Which of these inbound messages were opt-outs (False) or opt-ins (True), keywords
+    or taps on "Stop promotions", as ingest recorded them: Auto Reply confirms each to the
+    customer."""
     proofs = [as_proof(w) for w in wamids]
     if not proofs:
         return {}
     rows = ConsentEvent.select(ConsentEvent.proof, ConsentEvent.event).where(
-        ConsentEvent.source == "keyword", ConsentEvent.proof.in_(proofs))
+        ConsentEvent.source.in_(("keyword", "stop_button")), ConsentEvent.proof.in_(proofs))
     return {r.proof: r.event == "granted" for r in rows}

@@ -24,6 +24,7 @@ from peewee import (
 )
 
 from appliance.clock import utcnow
+from appliance.store.consent import ConsentEvent
 from appliance.store.db import db, execute
 from appliance.store.models import BaseModel, Conversation, Division, Message
 
@@ -76,6 +77,15 @@ class MenuState(BaseModel):
     closed_at = DateTimeField(null=True)
     outcome = CharField(max_length=16, default="")  # chosen, person, timeout
     conversation_id: int
+
+
+class ConsentConfirmed(BaseModel):
+    """A consent signal with no message of the customer's to answer (Meta's stop or resume
+    webhook) that Auto Reply has confirmed to the customer: once each."""
+
+    event = ForeignKeyField(ConsentEvent, primary_key=True, on_delete="CASCADE")
+    at = DateTimeField(default=utcnow)
+    event_id: int
 
 
 class AutomationSetting(BaseModel):
@@ -201,3 +211,12 @@ def waiting_since(before: datetime, after: datetime, limit: int = 200) -> list[t
 
 def mark_waited(message_id: int, at: datetime) -> None:
     AutoReplyLog.update(waited_at=at).where(AutoReplyLog.message == message_id).execute()
+
+
+def latest_conversations(customer_ids: Sequence[int]) -> dict[int, int]:
+    """Each customer's newest conversation id."""
+    if not customer_ids:
+        return {}
+    rows = execute(db, "SELECT customer_id, MAX(id) FROM conversation WHERE customer_id IN"  # noqa: S608
+                       f" ({_marks(customer_ids)}) GROUP BY customer_id", tuple(customer_ids))
+    return {int(c): int(v) for c, v in rows}

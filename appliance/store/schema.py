@@ -18,6 +18,7 @@ from appliance.store.automation import (
     AutoReplyLog,
     AutoRule,
     AutoSent,
+    ConsentConfirmed,
     MenuState,
 )
 from appliance.store.chatroom import (
@@ -57,5 +58,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     QuickReply, ConversationRead, CustomerToken, ChangeEvent, AppState, KeyJob, AuditEntry,
     RateWindow, CustomerChange, KeptAlert, ConsentEvent,
     HoursSchedule, HoursPeriod, HoursDay, AutoRule, AutoReplyLog,
-    AutoSent, MenuState, AutomationSetting, PrivacyNotice,
+    AutoSent, MenuState, AutomationSetting, PrivacyNotice, ConsentConfirmed,
 ]

@@ -331,3 +331,30 @@ def test_the_supervisors_dashboard_counts_what_auto_reply_answered_and_routed(of
         "answered": 2, "routed": 1, "asked_for_person": 1}  # John's stays in Sales, the default
     only_billing = Principal(4, "supervisor", frozenset({billing}), reads)
     assert automated(only_billing, utcnow() - day, utcnow() + day).answered == 1
+
+
+def test_a_tap_on_stop_promotions_is_confirmed_like_berhenti(office):
+    from tests.whatsapp.conftest import button_tap
+    from tests.whatsapp.test_consent_ledger import deliver
+
+    rt, _, _ = office
+    writes(rt, "wamid.S0", "Halo")  # she wrote today: the window is open
+    deliver(rt, button_tap("wamid.S1", "Hentikan promosi", "STOP_PROMO"))
+    tap = Message.get(Message.wamid == "wamid.S1")
+    assert len(auto_reply.respond(rt, [tap.id])) == 1
+    assert AutoReplyLog.get(AutoReplyLog.message == tap.id).outcome == "opted_out"
+    assert "tidak akan menerima pesan promosi" in sent_texts(rt, tap.conversation_id)[-1]
+
+
+def test_metas_stop_webhook_is_confirmed_to_the_customer_once(office):
+    from tests.whatsapp.conftest import user_preferences
+    from tests.whatsapp.test_consent_ledger import deliver
+
+    rt, _, _ = office
+    first = writes(rt, "wamid.M0", "Halo")
+    outcome = deliver(rt, user_preferences("stop"))
+    assert outcome.preferences == 1
+    assert len(auto_reply.confirm_preferences(rt)) == 1
+    assert auto_reply.confirm_preferences(rt) == []  # once
+    assert auto_reply.sweep(rt) == []
+    assert "tidak akan menerima pesan promosi" in sent_texts(rt, convo_of(first).id)[-1]

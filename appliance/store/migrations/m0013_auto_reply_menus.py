@@ -1,5 +1,6 @@
 """Adds what Auto Reply says beyond its rules: the privacy notice's versions, the menu's
-state per conversation, its settings, the label of what it sent, and where it routed."""
+state per conversation, its settings, the label of what it sent, where it routed, and
+which of Meta's opt-out signals it confirmed to the customer."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ STATEMENTS = [
     ' "closed_at" DATETIME, "outcome" VARCHAR(16) NOT NULL,'
     ' FOREIGN KEY ("conversation_id") REFERENCES "conversation" ("id") ON DELETE CASCADE)',
     'CREATE INDEX "menu_state_sent_at" ON "menu_state" ("sent_at")',
+    'CREATE TABLE "consent_confirmed" ("event_id" INTEGER NOT NULL PRIMARY KEY,'
+    ' "at" DATETIME NOT NULL,'
+    ' FOREIGN KEY ("event_id") REFERENCES "consent_event" ("id") ON DELETE CASCADE)',
     'CREATE TABLE "automation_setting" ("name" VARCHAR(32) NOT NULL PRIMARY KEY,'
     ' "value" TEXT NOT NULL, "updated_at" DATETIME NOT NULL, "updated_by" INTEGER)',
     'CREATE TABLE "privacy_notice" ("id" INTEGER NOT NULL PRIMARY KEY,'
