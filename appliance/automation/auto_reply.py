@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from appliance.automation import batch, menu_book
 from appliance.automation import menu as menus
 from appliance.automation.actions import act, note, route
-from appliance.automation.batch import Facts
+from appliance.automation.batch import Facts, Parts
 from appliance.automation.hours import away_message, is_open
 from appliance.automation.matcher import Incoming, RuleSet
 from appliance.automation.rule_book import COMPILED
@@ -38,7 +38,6 @@ from appliance.store import automation as store
 from appliance.store.automation import AutoReplyLog, ConsentConfirmed, MenuState
 from appliance.store.consent import ConsentEvent
 from appliance.store.db import db
-from appliance.store.hours import HoursSchedule
 from appliance.store.models import Conversation, Message, Outbox, User, UserDivision
 from appliance.store.sealed import open_text
 
@@ -61,32 +60,29 @@ PERSON = {"id": "Baik, petugas kami akan segera membalas Anda.",
 LogRow = tuple[int, int, int | None, str, int, datetime, int | None]
 
 
-def active(rules: RuleSet) -> bool:
+def active(rules: RuleSet, parts: Parts) -> bool:
     """Whether Auto Reply has anything to do besides opt-out words: rules, a menu, a
-    notice or an away message (three small reads, cheaper than a batch's facts)."""
-    return bool(rules.rules) or menu_book.CURRENT.current().enabled \
-        or notice.current() is not None or HoursSchedule.select().where(
-            (HoursSchedule.away_message_id != "") | (HoursSchedule.away_message_en != "")
-        ).exists()
+    notice or an away message."""
+    return bool(rules.rules) or parts.menu.enabled or parts.notice is not None or parts.away
 
 
 def respond(rt: Runtime, message_ids: list[int]) -> list[int]:
     """Handles each new inbound message of a batch once; returns the outbox ids to send.
-    One transaction and a dozen queries per batch, not per message."""
+    One transaction and a few queries per batch, not per message."""
     ids = sorted(set(message_ids))
     if not ids:
         return []
     rules = COMPILED.current()
+    parts = Parts.now(menu_book.CURRENT.current())
     with db.atomic():
         done = store.handled(ids)
         messages = [m for m in Message.select().where(Message.id.in_(ids),
                                                       Message.direction == "in")
                     .order_by(Message.id) if m.id not in done]
         opted = consent.keyword_signals(m.wamid for m in messages if m.wamid)
-        if not messages or not (opted or active(rules)):
+        if not messages or not (opted or active(rules, parts)):
             return []  # nothing to say, nothing to log
-        facts = batch.load(rt, {m.conversation_id for m in messages},
-                           menu_book.CURRENT.current())
+        facts = batch.load(rt, {m.conversation_id for m in messages}, parts)
         facts.opted = opted
         sender = Sender(rt, facts)
         rows = [_turn(rt, rules, msg, facts, sender) for msg in messages]
@@ -121,7 +117,7 @@ def _turn(rt: Runtime, rules: RuleSet, msg: Message, facts: Facts, sender: Sende
                  "hour (another bot may be answering). A person should take this "
                  "conversation.")
         return row("loop_stopped")
-    incoming = _incoming(msg, convo, facts)
+    incoming = _incoming(msg, convo, facts, rules)
     state = facts.menus.get(convo.id)
     waiting_menu = state is not None and state.closed_at is None and facts.menu.enabled
     if waiting_menu:
@@ -139,7 +135,8 @@ def _turn(rt: Runtime, rules: RuleSet, msg: Message, facts: Facts, sender: Sende
             _close(state, "rule")
         return row("answered", fired[-1].rule.id, routed)
     outcome = "no_rule"
-    if incoming.outside_hours and convo.id not in facts.away_sent:
+    if facts.parts.away and _outside_hours(facts, convo, msg.created_at) \
+            and convo.id not in facts.away_sent:
         schedule = facts.schedules.get(convo.division_id) or facts.schedules[None]
         if sender.text(convo, away_message(schedule, language), "away") is not None:
             facts.away_sent.add(convo.id)
@@ -210,8 +207,9 @@ def _close(state: MenuState | None, outcome: str) -> None:
         state.save()
 
 
-def _incoming(msg: Message, convo: Conversation, facts: Facts, *, waiting: int = 0
-              ) -> Incoming:
+def _incoming(msg: Message, convo: Conversation, facts: Facts, rules: RuleSet, *,
+              waiting: int = 0) -> Incoming:
+    """What the rules see of a message; the facts no rule looks at are not read."""
     keys = facts.keys[convo.customer_id]
     text = open_text(keys, Message, "body", msg.id, msg.body_sealed) or ""
     reply_id = None
@@ -221,12 +219,20 @@ def _incoming(msg: Message, convo: Conversation, facts: Facts, *, waiting: int =
         reply = payload.get("interactive", {})
         reply = reply.get("button_reply") or reply.get("list_reply") or {}
         reply_id = reply.get("id") or payload.get("button", {}).get("payload")
+    kinds = rules.kinds
+    return Incoming(
+        text=text, kind=msg.kind, reply_id=reply_id, division_id=convo.division_id,
+        first_ever="first_ever" in kinds and facts.first_in.get(convo.customer_id) == msg.id,
+        first_of_day="first_of_day" in kinds
+        and facts.first_today.get(convo.customer_id) == msg.id,
+        outside_hours="outside_hours" in kinds and _outside_hours(
+            facts, convo, utcnow() if waiting else msg.created_at),
+        waiting_minutes=waiting)
+
+
+def _outside_hours(facts: Facts, convo: Conversation, at: datetime) -> bool:
     schedule = facts.schedules.get(convo.division_id) or facts.schedules[None]
-    return Incoming(text=text, kind=msg.kind, reply_id=reply_id, division_id=convo.division_id,
-                    first_ever=facts.first_in.get(convo.customer_id) == msg.id,
-                    first_of_day=facts.first_today.get(convo.customer_id) == msg.id,
-                    outside_hours=not is_open(schedule, utcnow() if waiting else msg.created_at),
-                    waiting_minutes=waiting)
+    return not is_open(schedule, at)
 
 
 def _notify(rt: Runtime, facts: Facts) -> None:
@@ -266,7 +272,7 @@ def confirm_preferences(rt: Runtime) -> list[int]:
             .on_conflict_ignore().execute()
         if not convos:
             return []
-        facts = batch.load(rt, set(convos.values()), menu_book.CURRENT.current())
+        facts = batch.load(rt, set(convos.values()), Parts.now(menu_book.CURRENT.current()))
         sender = Sender(rt, facts)
         for customer, convo_id in convos.items():
             granted = latest[customer].event == consent.GRANTED
@@ -279,7 +285,7 @@ def confirm_preferences(rt: Runtime) -> list[int]:
 def unanswered(*, within_minutes: int = 30, settle_seconds: int = 30) -> list[int]:
     """Inbound messages of the last half hour Auto Reply has not handled (their job was
     lost with Redis): the scheduler queues them again. None while it has nothing to do."""
-    if not active(COMPILED.current()):
+    if not active(COMPILED.current(), Parts.now(menu_book.CURRENT.current())):
         return []
     now = utcnow()
     handled = AutoReplyLog.select(AutoReplyLog.message)
@@ -307,7 +313,7 @@ def _menu_timeouts(rt: Runtime) -> None:
     if not due:
         return
     with db.atomic():
-        facts = batch.load(rt, {s.conversation_id for s in due}, menu)
+        facts = batch.load(rt, {s.conversation_id for s in due}, Parts.now(menu))
         for state in due:
             convo = facts.convos[state.conversation_id]
             _close(state, "timeout")
@@ -332,7 +338,7 @@ def _waiting(rt: Runtime) -> list[int]:
         return []
     waiting_rules = RuleSet(rules)
     with db.atomic():
-        facts = batch.load(rt, {c for _, c in found}, menu_book.CURRENT.current())
+        facts = batch.load(rt, {c for _, c in found}, Parts.now(menu_book.CURRENT.current()))
         sender = Sender(rt, facts)
         messages = {m.id: m for m in Message.select().where(
             Message.id.in_([m for m, _ in found]))}
@@ -342,7 +348,8 @@ def _waiting(rt: Runtime) -> list[int]:
                     MAX_REPLIES_PER_HOUR:
                 continue
             minutes = int((now - msg.created_at).total_seconds() // 60)
-            fired = waiting_rules.evaluate(_incoming(msg, convo, facts, waiting=minutes))
+            fired = waiting_rules.evaluate(_incoming(msg, convo, facts, waiting_rules,
+                                                     waiting=minutes))
             for f in fired:
                 act(rt, convo, f.rule, facts, sender)
             if fired or minutes >= longest:

@@ -2,15 +2,19 @@
 
 Auto Reply answers a webhook batch of up to 500 messages in one transaction. Reading
 per message cost a query per rule condition (Chatwoot's way: several per rule per
-message); here a batch costs about a dozen queries whatever its size, and the rules run
-in memory (bench/apply.py: with 1,000 rules, a commit per message held the worker to 160
-messages a second).
+message); here a batch costs a few queries whatever its size, and the rules run in
+memory (bench/apply.py: with 1,000 rules, a commit per message held the worker to 160
+messages a second). Each fact is read the first time something asks for it: a batch
+whose rules use no "first message" trigger, with no menu, notice or away message, reads
+none of those (bench/ingest.py --auto-reply: reading them all for every batch of first
+contacts cost the box a third of its throughput).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from appliance.auth.permissions import Principal, service_principal
@@ -24,6 +28,7 @@ from appliance.privacy import notice
 from appliance.runtime import Runtime
 from appliance.store import automation as store
 from appliance.store.automation import MenuState
+from appliance.store.hours import HoursSchedule
 from appliance.store.models import Conversation, Customer, Division
 from appliance.store.sealed import open_text
 
@@ -31,57 +36,106 @@ ACTOR = "autoreply"
 AWAY_EVERY = timedelta(hours=12)  # one away message per conversation per closed stretch
 
 
+@dataclass(frozen=True)
+class Parts:
+    """What Auto Reply has to say at all, besides opt-out words: three small reads."""
+
+    menu: Menu
+    notice: notice.Notice | None
+    away: bool  # some division has an away message
+
+    @staticmethod
+    def now(menu: Menu) -> Parts:
+        return Parts(menu, notice.current(), HoursSchedule.select().where(
+            (HoursSchedule.away_message_id != "") | (HoursSchedule.away_message_en != "")
+        ).exists())
+
+
 @dataclass
 class Facts:
+    rt: Runtime
+    parts: Parts
     convos: dict[int, Conversation]
     keys: dict[int, KeySet]
-    first_in: dict[int, int]  # customer: their first inbound message's id
-    first_today: dict[int, int]  # customer: their first inbound message's id today
-    first_in_convo: dict[int, int]  # conversation: its first inbound message's id
     recent: dict[int, int]  # conversation: automatic replies in the last hour
-    last_inbound: dict[int, datetime | None]  # customer: the window's start
-    language: dict[int, str]  # customer: id or en, from their number's country
-    schedules: dict[int | None, Schedule]
-    menus: dict[int, MenuState]  # conversation: its menu, if it was sent one
-    away_sent: set[int]  # conversations sent the away message lately
-    notice: notice.Notice | None
-    shown: dict[int, set[str]]  # customer: notice versions shown
-    menu: Menu
-    principal: Principal
-    hour_ago: datetime
-    loop_noted: set[int] = field(default_factory=set)
+    loop_noted: set[int]  # conversations whose loop guard spoke in the last hour
     opted: dict[str, bool] = field(default_factory=dict)  # wamid: opt-in (True) or out
     notify: list[tuple[int, str]] = field(default_factory=list)  # conversation, rule name
 
+    @property
+    def menu(self) -> Menu:
+        return self.parts.menu
 
-def load(rt: Runtime, conversation_ids: set[int], menu: Menu) -> Facts:
+    @property
+    def notice(self) -> notice.Notice | None:
+        return self.parts.notice
+
+    @cached_property
+    def customers(self) -> list[int]:
+        return sorted({c.customer_id for c in self.convos.values()})
+
+    @cached_property
+    def first_in(self) -> dict[int, int]:
+        """customer: their first inbound message's id"""
+        return store.first_inbound(self.customers)
+
+    @cached_property
+    def first_today(self) -> dict[int, int]:
+        """customer: their first inbound message's id today"""
+        return store.first_inbound(self.customers, office_midnight(self.rt.settings.timezone))
+
+    @cached_property
+    def first_in_convo(self) -> dict[int, int]:
+        """conversation: its first inbound message's id"""
+        return store.first_inbound_of_conversations(sorted(self.convos))
+
+    @cached_property
+    def _customer_rows(self) -> dict[int, Customer]:
+        return {c.id: c for c in Customer.select(
+            Customer.id, Customer.last_inbound_at, Customer.phone_sealed).where(
+            Customer.id.in_(self.customers))}
+
+    @cached_property
+    def last_inbound(self) -> dict[int, datetime | None]:
+        """customer: the 24-hour window's start"""
+        return {i: c.last_inbound_at for i, c in self._customer_rows.items()}
+
+    @cached_property
+    def language(self) -> dict[int, str]:
+        """customer: id or en, from their number's country"""
+        return {i: _language(self.keys.get(i), c) for i, c in self._customer_rows.items()}
+
+    @cached_property
+    def schedules(self) -> dict[int | None, Schedule]:
+        divisions = sorted({c.division_id for c in self.convos.values() if c.division_id})
+        return load_schedules([None, *divisions])
+
+    @cached_property
+    def menus(self) -> dict[int, MenuState]:
+        """conversation: its menu, if it was sent one"""
+        return {m.conversation_id: m for m in MenuState.select().where(
+            MenuState.conversation.in_(sorted(self.convos)))}
+
+    @cached_property
+    def away_sent(self) -> set[int]:
+        """conversations sent the away message lately"""
+        return store.recently_sent(sorted(self.convos), "away", utcnow() - AWAY_EVERY)
+
+    @cached_property
+    def shown(self) -> dict[int, set[str]]:
+        """customer: the notice versions shown"""
+        return notice.shown_versions(self.customers) if self.notice else {}
+
+    @cached_property
+    def principal(self) -> Principal:
+        return service_principal(ACTOR, (int(d.id) for d in Division.select(Division.id)))
+
+
+def load(rt: Runtime, conversation_ids: set[int], parts: Parts) -> Facts:
     convos = {c.id: c for c in Conversation.select().where(Conversation.id.in_(conversation_ids))}
-    customers = {c.customer_id for c in convos.values()}
-    now = utcnow()
-    hour_ago, today = now - timedelta(hours=1), office_midnight(rt.settings.timezone)
-    recent, noted = store.recent_replies(list(convos), hour_ago)
-    divisions = sorted({c.division_id for c in convos.values() if c.division_id} | {0})
-    keys = customer_keysets(rt.master, customers)
-    rows = list(Customer.select(Customer.id, Customer.last_inbound_at, Customer.phone_sealed)
-                .where(Customer.id.in_(customers)))
-    current = notice.current()
-    return Facts(
-        convos=convos, keys=keys,
-        first_in=store.first_inbound(sorted(customers)),
-        first_today=store.first_inbound(sorted(customers), today),
-        first_in_convo=store.first_inbound_of_conversations(sorted(convos)),
-        recent=recent,
-        last_inbound={c.id: c.last_inbound_at for c in rows},
-        language={c.id: _language(keys.get(c.id), c) for c in rows},
-        schedules=load_schedules([None if d == 0 else d for d in divisions]),
-        menus={m.conversation_id: m for m in MenuState.select().where(
-            MenuState.conversation.in_(sorted(convos)))},
-        away_sent=store.recently_sent(sorted(convos), "away", now - AWAY_EVERY),
-        notice=current,
-        shown=notice.shown_versions(sorted(customers)) if current else {},
-        menu=menu,
-        principal=service_principal(ACTOR, (int(d.id) for d in Division.select(Division.id))),
-        hour_ago=hour_ago, loop_noted=noted)
+    recent, noted = store.recent_replies(list(convos), utcnow() - timedelta(hours=1))
+    keys = customer_keysets(rt.master, {c.customer_id for c in convos.values()})
+    return Facts(rt, parts, convos, keys, recent, noted)
 
 
 def _language(keys: KeySet | None, customer: Customer) -> str:

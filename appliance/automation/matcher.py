@@ -69,6 +69,8 @@ class RuleSet:
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules = [r for r in rules if r.enabled]
+        # what the rules look at: a batch reads only the facts some rule needs
+        self.kinds = frozenset(t.kind for r in self.rules for t in r.triggers)
         self._exact: dict[str, list[Hit]] = defaultdict(list)
         self._words: dict[str, list[Hit]] = defaultdict(list)
         self._prefixes: dict[int, dict[str, list[Hit]]] = defaultdict(lambda: defaultdict(list))
