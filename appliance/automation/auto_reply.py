@@ -1,9 +1,10 @@
-"""Provides `respond`: Auto Reply's answer to new inbound messages, off ingest's hot path.
+"""Provides `respond`: Auto Reply's answer to new inbound messages, after they are safe.
 
-The worker applies a webhook batch first (the customer's message is safe and visible),
-then hands the batch's new inbound message ids here. Each message is handled once: its
-`AutoReplyLog` row is written in the same transaction as what Auto Reply does, so a
-message Meta delivers twice, or a job that runs twice, is answered once.
+The worker applies a webhook batch and commits it first (the customer's message is safe
+and visible), then, in the same job, hands the batch's new inbound messages here, with
+their texts and keys in memory; a job Redis lost is found by the sweeper. Each message
+is handled once: its `AutoReplyLog` row is written in the same transaction as what Auto
+Reply does, so a message Meta delivers twice, or a job that runs twice, is answered once.
 
 One message's turn, in order: an opt-out or opt-in keyword is confirmed (always: the
 customer must know); the privacy notice goes to a customer who has not seen its current
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from appliance.automation import batch, menu_book
@@ -31,6 +33,9 @@ from appliance.automation.matcher import Incoming, RuleSet
 from appliance.automation.rule_book import COMPILED
 from appliance.automation.sender import Sender
 from appliance.clock import utcnow
+from appliance.crypto.aead import KeySet
+from appliance.inbox.said import Said, reply_id
+from appliance.keys.customer_keys import customer_keysets
 from appliance.notify.email import EmailError, send_email
 from appliance.privacy import consent, notice
 from appliance.runtime import Runtime
@@ -66,32 +71,60 @@ def active(rules: RuleSet, parts: Parts) -> bool:
     return bool(rules.rules) or parts.menu.enabled or parts.notice is not None or parts.away
 
 
-def respond(rt: Runtime, message_ids: list[int]) -> list[int]:
+def respond(rt: Runtime, message_ids: list[int], *, handoff: Mapping[int, Said] | None = None,
+            keys: Mapping[int, KeySet] | None = None) -> list[int]:
     """Handles each new inbound message of a batch once; returns the outbox ids to send.
-    One transaction and a few queries per batch, not per message."""
+    One transaction and a few queries per batch, not per message. `handoff` and `keys`:
+    the messages as the worker that applied them holds them (not read again)."""
     ids = sorted(set(message_ids))
     if not ids:
         return []
-    rules = COMPILED.current()
-    parts = Parts.now(menu_book.CURRENT.current())
+    rules, parts = Parts.now()
     with db.atomic():
         done = store.handled(ids)
-        messages = [m for m in Message.select().where(Message.id.in_(ids),
-                                                      Message.direction == "in")
-                    .order_by(Message.id) if m.id not in done]
-        opted = consent.keyword_signals(m.wamid for m in messages if m.wamid)
-        if not messages or not (opted or active(rules, parts)):
+        said = _said(rt, [i for i in ids if i not in done], handoff or {}, keys or {})
+        opted = consent.keyword_signals(s.wamid for s in said if s.wamid)
+        if not said or not (opted or active(rules, parts)):
             return []  # nothing to say, nothing to log
-        facts = batch.load(rt, {m.conversation_id for m in messages}, parts)
+        facts = batch.load(rt, {s.conversation_id for s in said}, parts, keys)
         facts.opted = opted
         sender = Sender(rt, facts)
-        rows = [_turn(rt, rules, msg, facts, sender) for msg in messages]
+        rows = [_turn(rt, rules, msg, facts, sender) for msg in said]
         store.insert_logs(rows)
     _notify(rt, facts)
     return sender.outbox
 
 
-def _turn(rt: Runtime, rules: RuleSet, msg: Message, facts: Facts, sender: Sender) -> LogRow:
+def _said(rt: Runtime, ids: list[int], handoff: Mapping[int, Said],
+          keys: Mapping[int, KeySet]) -> list[Said]:
+    """The messages as Auto Reply reads them: handed over, or read and opened here."""
+    missing = [i for i in ids if i not in handoff]
+    found = {i: handoff[i] for i in ids if i in handoff}
+    if missing:
+        rows = list(Message.select().where(Message.id.in_(missing), Message.direction == "in"))
+        of_convo = {int(c.id): int(c.customer_id) for c in Conversation.select(
+            Conversation.id, Conversation.customer).where(
+            Conversation.id.in_({r.conversation_id for r in rows}))}
+        owners = {r.id: of_convo[r.conversation_id] for r in rows}
+        opened = dict(keys)
+        opened.update(customer_keysets(rt.master, set(owners.values()) - set(keys)))
+        for r in rows:
+            found[r.id] = said_of(r, owners[r.id], opened.get(owners[r.id]))
+    return [found[i] for i in sorted(found)]
+
+
+def said_of(msg: Message, customer_id: int, keys: KeySet | None) -> Said:
+    text = open_text(keys, Message, "body", msg.id, msg.body_sealed) or "" if keys else ""
+    reply = None
+    if keys is not None and msg.kind in ("interactive", "button") \
+            and msg.payload_sealed is not None:
+        reply = reply_id(json.loads(open_text(keys, Message, "payload", msg.id,
+                                              msg.payload_sealed) or "{}"))
+    return Said(msg.id, msg.conversation_id, customer_id, msg.wamid, msg.kind,
+                msg.created_at, text, reply)
+
+
+def _turn(rt: Runtime, rules: RuleSet, msg: Said, facts: Facts, sender: Sender) -> LogRow:
     """One message's turn; returns its log row (message, conversation, rule, outcome,
     replies, when, routed to)."""
     convo = facts.convos[msg.conversation_id]
@@ -207,21 +240,12 @@ def _close(state: MenuState | None, outcome: str) -> None:
         state.save()
 
 
-def _incoming(msg: Message, convo: Conversation, facts: Facts, rules: RuleSet, *,
+def _incoming(msg: Said, convo: Conversation, facts: Facts, rules: RuleSet, *,
               waiting: int = 0) -> Incoming:
     """What the rules see of a message; the facts no rule looks at are not read."""
-    keys = facts.keys[convo.customer_id]
-    text = open_text(keys, Message, "body", msg.id, msg.body_sealed) or ""
-    reply_id = None
-    if msg.kind in ("interactive", "button") and msg.payload_sealed is not None:
-        payload = json.loads(open_text(keys, Message, "payload", msg.id, msg.payload_sealed)
-                             or "{}")
-        reply = payload.get("interactive", {})
-        reply = reply.get("button_reply") or reply.get("list_reply") or {}
-        reply_id = reply.get("id") or payload.get("button", {}).get("payload")
     kinds = rules.kinds
     return Incoming(
-        text=text, kind=msg.kind, reply_id=reply_id, division_id=convo.division_id,
+        text=msg.text, kind=msg.kind, reply_id=msg.reply_id, division_id=convo.division_id,
         first_ever="first_ever" in kinds and facts.first_in.get(convo.customer_id) == msg.id,
         first_of_day="first_of_day" in kinds
         and facts.first_today.get(convo.customer_id) == msg.id,
@@ -272,7 +296,7 @@ def confirm_preferences(rt: Runtime) -> list[int]:
             .on_conflict_ignore().execute()
         if not convos:
             return []
-        facts = batch.load(rt, set(convos.values()), Parts.now(menu_book.CURRENT.current()))
+        facts = batch.load(rt, set(convos.values()), Parts.now()[1])
         sender = Sender(rt, facts)
         for customer, convo_id in convos.items():
             granted = latest[customer].event == consent.GRANTED
@@ -285,7 +309,7 @@ def confirm_preferences(rt: Runtime) -> list[int]:
 def unanswered(*, within_minutes: int = 30, settle_seconds: int = 30) -> list[int]:
     """Inbound messages of the last half hour Auto Reply has not handled (their job was
     lost with Redis): the scheduler queues them again. None while it has nothing to do."""
-    if not active(COMPILED.current(), Parts.now(menu_book.CURRENT.current())):
+    if not active(*Parts.now()):
         return []
     now = utcnow()
     handled = AutoReplyLog.select(AutoReplyLog.message)
@@ -313,7 +337,7 @@ def _menu_timeouts(rt: Runtime) -> None:
     if not due:
         return
     with db.atomic():
-        facts = batch.load(rt, {s.conversation_id for s in due}, Parts.now(menu))
+        facts = batch.load(rt, {s.conversation_id for s in due}, Parts.now()[1])
         for state in due:
             convo = facts.convos[state.conversation_id]
             _close(state, "timeout")
@@ -338,7 +362,7 @@ def _waiting(rt: Runtime) -> list[int]:
         return []
     waiting_rules = RuleSet(rules)
     with db.atomic():
-        facts = batch.load(rt, {c for _, c in found}, Parts.now(menu_book.CURRENT.current()))
+        facts = batch.load(rt, {c for _, c in found}, Parts.now()[1])
         sender = Sender(rt, facts)
         messages = {m.id: m for m in Message.select().where(
             Message.id.in_([m for m, _ in found]))}
@@ -348,8 +372,9 @@ def _waiting(rt: Runtime) -> list[int]:
                     MAX_REPLIES_PER_HOUR:
                 continue
             minutes = int((now - msg.created_at).total_seconds() // 60)
-            fired = waiting_rules.evaluate(_incoming(msg, convo, facts, waiting_rules,
-                                                     waiting=minutes))
+            fired = waiting_rules.evaluate(_incoming(
+                said_of(msg, convo.customer_id, facts.keys.get(convo.customer_id)), convo,
+                facts, waiting_rules, waiting=minutes))
             for f in fired:
                 act(rt, convo, f.rule, facts, sender)
             if fired or minutes >= longest:

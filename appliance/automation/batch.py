@@ -12,14 +12,18 @@ contacts cost the box a third of its throughput).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from appliance.auth.permissions import Principal, service_principal
+from appliance.automation import menu_book
 from appliance.automation.hours import Schedule
+from appliance.automation.matcher import RuleSet
 from appliance.automation.menu import Menu
+from appliance.automation.rule_book import COMPILED
 from appliance.automation.schedules import load_schedules
 from appliance.clock import utcnow
 from appliance.crypto.aead import KeySet
@@ -28,7 +32,6 @@ from appliance.privacy import notice
 from appliance.runtime import Runtime
 from appliance.store import automation as store
 from appliance.store.automation import MenuState
-from appliance.store.hours import HoursSchedule
 from appliance.store.models import Conversation, Customer, Division
 from appliance.store.sealed import open_text
 
@@ -45,10 +48,11 @@ class Parts:
     away: bool  # some division has an away message
 
     @staticmethod
-    def now(menu: Menu) -> Parts:
-        return Parts(menu, notice.current(), HoursSchedule.select().where(
-            (HoursSchedule.away_message_id != "") | (HoursSchedule.away_message_en != "")
-        ).exists())
+    def now() -> tuple[RuleSet, Parts]:
+        """The rules and parts as they stand: one read, and a rebuild only of what changed."""
+        rules, menu, notice_id, away = store.stamps()
+        return COMPILED.current(rules), Parts(menu_book.CURRENT.current(menu),
+                                              notice.CURRENT.current(notice_id), away)
 
 
 @dataclass
@@ -56,7 +60,7 @@ class Facts:
     rt: Runtime
     parts: Parts
     convos: dict[int, Conversation]
-    keys: dict[int, KeySet]
+    known_keys: dict[int, KeySet]  # the customers' keys the caller holds already
     recent: dict[int, int]  # conversation: automatic replies in the last hour
     loop_noted: set[int]  # conversations whose loop guard spoke in the last hour
     opted: dict[str, bool] = field(default_factory=dict)  # wamid: opt-in (True) or out
@@ -69,6 +73,12 @@ class Facts:
     @property
     def notice(self) -> notice.Notice | None:
         return self.parts.notice
+
+    @cached_property
+    def keys(self) -> dict[int, KeySet]:
+        """customer: their keys (those not handed over are unwrapped here)"""
+        missing = set(self.customers) - set(self.known_keys)
+        return {**self.known_keys, **customer_keysets(self.rt.master, missing)}
 
     @cached_property
     def customers(self) -> list[int]:
@@ -131,11 +141,11 @@ class Facts:
         return service_principal(ACTOR, (int(d.id) for d in Division.select(Division.id)))
 
 
-def load(rt: Runtime, conversation_ids: set[int], parts: Parts) -> Facts:
+def load(rt: Runtime, conversation_ids: set[int], parts: Parts,
+         keys: Mapping[int, KeySet] | None = None) -> Facts:
     convos = {c.id: c for c in Conversation.select().where(Conversation.id.in_(conversation_ids))}
     recent, noted = store.recent_replies(list(convos), utcnow() - timedelta(hours=1))
-    keys = customer_keysets(rt.master, {c.customer_id for c in convos.values()})
-    return Facts(rt, parts, convos, keys, recent, noted)
+    return Facts(rt, parts, convos, dict(keys or {}), recent, noted)
 
 
 def _language(keys: KeySet | None, customer: Customer) -> str:

@@ -64,8 +64,10 @@ class Cached:
         self._stamp: Any = object()
         self._menu = NO_MENU
 
-    def current(self) -> Menu:
-        stamp = store.setting_stamp(NAME)
+    def current(self, stamp: Any = ...) -> Menu:
+        """The menu as saved; `stamp`: its change time, read with others, else read here."""
+        if stamp is ...:
+            stamp = store.stamps()[1]
         with self._lock:
             if stamp != self._stamp:
                 self._menu, self._stamp = load(), stamp

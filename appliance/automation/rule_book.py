@@ -22,8 +22,9 @@ from appliance.automation.matcher import Fired, Incoming, RuleSet, explain
 from appliance.automation.rules import Action, Rule, RuleError, Trigger, check_rule
 from appliance.clock import utcnow
 from appliance.runtime import Runtime
-from appliance.store.automation import AutoRule
+from appliance.store.automation import AutoRule, stamps
 from appliance.store.db import db
+from appliance.store.models import Division
 
 
 def rule_of(row: AutoRule) -> Rule:
@@ -39,6 +40,8 @@ def _may_keep(principal: Principal, division_id: int | None) -> None:
     """Global rules are the admins'; a division's, its supervisors' (and the admins')."""
     require(principal, "automation.manage")
     if principal.role == "admin":
+        if division_id is not None and Division.get_or_none(Division.id == division_id) is None:
+            raise Denied()  # (not a foreign-key failure at the save)
         return
     if division_id is None or division_id not in principal.divisions:
         raise Denied()
@@ -68,18 +71,18 @@ def save_rule(rt: Runtime, principal: Principal, rule: Rule, *,
               position: int | None = None) -> int:
     """Adds a rule (id 0) at the end or at `position`, or changes one; returns its id."""
     _may_keep(principal, rule.division_id)
-    check_rule(rule)
-    triggers = json.dumps([asdict(t) for t in rule.triggers], ensure_ascii=False)
-    actions = json.dumps([asdict(a) for a in rule.actions], ensure_ascii=False)
     with db.atomic():
         if rule.id:
             row = AutoRule.get_or_none(AutoRule.id == rule.id)
             if row is None:
-                raise Denied()
+                raise Denied()  # before its checks: a rule not there is not there
             _may_keep(principal, row.division_id)  # and may keep where it was
         else:
             last = AutoRule.select(fn.MAX(AutoRule.position)).scalar() or 0
             row = AutoRule(position=last + 10)
+        check_rule(rule)
+        triggers = json.dumps([asdict(t) for t in rule.triggers], ensure_ascii=False)
+        actions = json.dumps([asdict(a) for a in rule.actions], ensure_ascii=False)
         row.name, row.division_id, row.stop, row.enabled = (
             rule.name.strip(), rule.division_id, rule.stop, rule.enabled)
         row.triggers, row.actions = triggers, actions
@@ -107,12 +110,12 @@ def move_rule(rt: Runtime, principal: Principal, rule_id: int, direction: str) -
     """Moves a rule one place "up" or "down" the list `principal` sees (past rules of other
     divisions, which never meet the same conversations); the others keep their order.
     False when it is first or last already."""
-    if direction not in ("up", "down"):
-        raise RuleError(f"move “{direction}”: a rule moves up or down")
     row = AutoRule.get_or_none(AutoRule.id == rule_id)
     if row is None:
         raise Denied()
     _may_keep(principal, row.division_id)
+    if direction not in ("up", "down"):
+        raise RuleError(f"move “{direction}”: a rule moves up or down")
     with db.atomic():
         seen = [r.id for r in list_rules(principal)]
         at = seen.index(row.id)
@@ -175,13 +178,14 @@ class Compiled:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._stamp: tuple[Any, ...] | None = None
+        self._stamp: str | None = None
         self._rules = RuleSet(())
 
-    def current(self) -> RuleSet:
-        found: Any = AutoRule.select(fn.COUNT(AutoRule.id), fn.MAX(AutoRule.id),
-                                     fn.MAX(AutoRule.updated_at)).tuples().get()
-        stamp = tuple(found)
+    def current(self, stamp: str | None = None) -> RuleSet:
+        """The rules as the book holds them; `stamp`: the book's, read with others
+        (`store.automation.stamps`), else read here."""
+        if stamp is None:
+            stamp = stamps()[0]
         with self._lock:
             if stamp != self._stamp:
                 rows = AutoRule.select().order_by(AutoRule.position, AutoRule.id)

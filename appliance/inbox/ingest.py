@@ -42,6 +42,7 @@ from appliance.inbox.customers import (
 )
 from appliance.inbox.first_contacts import FirstContacts
 from appliance.inbox.routing import division_for_new_conversation
+from appliance.inbox.said import Said, reply_id
 from appliance.inbox.statuses import RANK, apply_status
 from appliance.keys.customer_keys import customer_keysets
 from appliance.privacy import consent, opt_words
@@ -78,6 +79,10 @@ class Outcome:
     preferences: int = 0  # of them, Meta's stop or resume signals (Auto Reply confirms)
     media_ids: list[int] = field(default_factory=list)
     inbound_ids: list[int] = field(default_factory=list)  # new inbound messages, for actors
+    # What Auto Reply reads of them, handed over in memory by the worker that applied them
+    # (never logged, never queued: it holds what customers wrote, and their keys)
+    handoff: dict[int, Said] = field(default_factory=dict, repr=False)
+    keys: dict[int, KeySet] = field(default_factory=dict, repr=False)
     health_rows: list[int] = field(default_factory=list)  # changes to alert staff about
     skipped: bool = False
 
@@ -87,6 +92,8 @@ class Outcome:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.media_ids += other.media_ids
         self.inbound_ids += other.inbound_ids
+        self.handoff.update(other.handoff)
+        self.keys.update(other.keys)
         self.health_rows += other.health_rows
         self.skipped = self.skipped or other.skipped
 
@@ -185,6 +192,7 @@ class _Batch:
         self.wamids: set[str] = set()
         self.consent: list[consent.Entry] = []
         self.opt_words = opt_words.CURRENT.current()
+        self.said: dict[int, Said] = {}
 
     def run(self, event_ids: list[int]) -> None:
         events = self._load(event_ids)
@@ -308,8 +316,11 @@ class _Batch:
                                                      where(Message, "body", message_id))
         payload = keys.seal(json.dumps(m.payload, ensure_ascii=False).encode(),
                             where(Message, "payload", message_id))
+        now = utcnow()
         self.rows.append((message_id, convo[0], m.wamid, m.kind[:24], body, payload,
-                          None if m.timestamp is None else str(m.timestamp), str(utcnow())))
+                          None if m.timestamp is None else str(m.timestamp), str(now)))
+        self.said[message_id] = Said(message_id, convo[0], cid, m.wamid, m.kind[:24], now,
+                                     m.text or "", reply_id(m.payload))
         if m.media_id:
             self.media.append((message_id, m.media_id[:64], (m.media_mime or "")[:100]))
         if m.kind == "button" and consent.is_stop_button(m.kind, m.payload):
@@ -355,6 +366,9 @@ class _Batch:
         if self.rows:
             bulk.insert_inbound_messages(self.rows)
             self.out.inbound_ids += [int(row[0]) for row in self.rows]
+            self.out.handoff.update(self.said)
+            self.out.keys.update({s.customer_id: self.keys[s.customer_id]
+                                  for s in self.said.values()})
         for message_id, media_id, mime in self.media:
             self.out.media_ids.append(int(Media.create(message=message_id, wa_media_id=media_id,
                                                        mime_type=mime).id))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,25 @@ def current() -> Notice | None:
     """The latest published notice, or None before the business has published one."""
     row = PrivacyNotice.select().order_by(PrivacyNotice.id.desc()).first()
     return None if row is None else _of(row)
+
+
+class Cached:
+    """The current notice a worker sends, read again only when a version is published."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stamp: str | None = None
+        self._notice: Notice | None = None
+
+    def current(self, stamp: str | None) -> Notice | None:
+        """`stamp`: the newest version's id, name and time (None: none published)."""
+        with self._lock:
+            if stamp != self._stamp:
+                self._notice, self._stamp = current(), stamp
+            return self._notice
+
+
+CURRENT = Cached()
 
 
 def versions() -> list[Notice]:

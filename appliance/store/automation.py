@@ -220,3 +220,22 @@ def latest_conversations(customer_ids: Sequence[int]) -> dict[int, int]:
     rows = execute(db, "SELECT customer_id, MAX(id) FROM conversation WHERE customer_id IN"  # noqa: S608
                        f" ({_marks(customer_ids)}) GROUP BY customer_id", tuple(customer_ids))
     return {int(c): int(v) for c, v in rows}
+
+
+# One read tells a worker whether anything of Auto Reply's changed since its last batch:
+# the rule book, the menu, the notice, the away messages (four reads cost a batch of
+# sixteen first contacts more than their rules did).
+_STAMPS = ("SELECT (SELECT COUNT(id) || '/' || IFNULL(MAX(id), 0) || '/' ||"
+           " IFNULL(MAX(updated_at), '') FROM auto_rule),"
+           " (SELECT updated_at FROM automation_setting WHERE name = 'menu'),"
+           " (SELECT id || '/' || version || '/' || published_at FROM privacy_notice"
+           " ORDER BY id DESC LIMIT 1),"
+           " EXISTS(SELECT 1 FROM hours_schedule WHERE away_message_id != ''"
+           " OR away_message_en != '')")
+
+
+def stamps() -> tuple[str, str | None, str | None, bool]:
+    """(rule book, menu, notice, away): what changes when each of them changes."""
+    rules, menu, notice, away = execute(db, _STAMPS).fetchone()
+    return str(rules), None if menu is None else str(menu), \
+        None if notice is None else str(notice), bool(away)

@@ -164,3 +164,23 @@ def test_stop_inside_a_sentence_is_not_an_opt_out(wa_rt):
     customer = Conversation.get_by_id(Message.get_by_id(message).conversation_id).customer_id
     assert consent.state(customer, "marketing") == "unknown"
     assert auto_reply.respond(wa_rt, [message]) == []
+
+
+def test_what_a_batch_hands_auto_reply_in_memory_never_shows_in_a_log_line(wa_rt):
+    import json
+    import time
+
+    from appliance.inbox import ingest
+    from appliance.whatsapp.webhook_events import store
+    from tests.whatsapp.conftest import text_message
+
+    save(wa_rt, Trigger("keyword", ("halo",)), actions=(Action("reply_text", "Halo juga!"),))
+    raw = json.dumps(text_message("wamid.H1", body="Halo, NIK saya 3174091203870007",
+                                  timestamp=str(int(time.time())))).encode()
+    outcome = ingest.process_event(wa_rt, store(wa_rt.keyring.system, raw))
+    [said] = outcome.handoff.values()
+    assert said.text.startswith("Halo, NIK")  # held in memory for Auto Reply...
+    for shown in (repr(outcome), str(outcome), repr(said)):
+        assert "3174091203870007" not in shown and "Siti" not in shown  # ...never printed
+    assert len(auto_reply.respond(wa_rt, outcome.inbound_ids, handoff=outcome.handoff,
+                                  keys=outcome.keys)) == 1
