@@ -22,7 +22,7 @@ from appliance.inbox.outbound import MAX_ATTACHMENT
 from appliance.queue_port import NoQueue
 from appliance.runtime import Runtime, open_runtime
 from appliance.store.db import close_connection
-from webui import access, admin, api, auth, chatroom, home, i18n, inputs, welcome
+from webui import access, admin, api, auth, automation, chatroom, home, i18n, inputs, welcome
 from webui.security_headers import install_security_headers
 
 DEVICE_COOKIE_DAYS = 400
@@ -80,7 +80,8 @@ def create_app(settings: Settings | None = None, *, enqueue: bool = True) -> Fla
     app.extensions["gembok.queue"] = tasks.queue_port(settings) if enqueue else NoQueue()
     CSRFProtect(app)
     install_security_headers(app)
-    for blueprint in (auth.bp, api.bp, admin.bp, home.bp, chatroom.bp, welcome.bp):
+    for blueprint in (auth.bp, api.bp, admin.bp, home.bp, chatroom.bp, welcome.bp,
+                      automation.bp):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

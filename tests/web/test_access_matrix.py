@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+from appliance.auth.permissions import BOX_ADMIN
+from appliance.automation import rule_book
+from appliance.automation.rules import Action, Rule, Trigger
 from appliance.store.models import Conversation
 from tests.web.conftest import World, sign_in_as
 
@@ -84,6 +87,33 @@ def signed_in(role: str, scope: str) -> bool:
 
 def everyone(role: str, scope: str) -> bool:
     return True
+
+
+def keepers(role: str, scope: str) -> bool:
+    """Auto Reply's rules and hours: the admins, and Budi for Sales (the bodies name Sales)."""
+    return role in {"ayu", "eko", "budi"}
+
+
+HOURS_OF = {"sales": "Sales", "billing": "Billing"}  # "none": the default of every division
+_RULES: dict[int, int] = {}  # the world's Sales rule, made once
+
+
+def sales_rule(w: World) -> dict[str, Any]:
+    return {"name": "Tagihan", "division_id": w.divisions["Sales"],
+            "triggers": [{"kind": "keyword", "words": ["tagihan"]}],
+            "actions": [{"kind": "reply_text", "value": "Baik, kami cek."}]}
+
+
+def rule_of(w: World, fresh: bool = False) -> int:
+    """A Sales rule to change or move; a fresh one for each delete."""
+    if fresh or id(w) not in _RULES:
+        made = rule_book.save_rule(w.rt, BOX_ADMIN, Rule(
+            0, "Tagihan", (Trigger("keyword", ("tagihan",)),),
+            (Action("reply_text", "Baik, kami cek."),), division_id=w.divisions["Sales"]))
+        if fresh:
+            return made
+        _RULES[id(w)] = made
+    return _RULES[id(w)]
 
 
 def unique(prefix: str) -> Callable[[World], dict[str, Any]]:
@@ -185,6 +215,37 @@ ROUTES: dict[str, Route] = {
                                page=True),
     "welcome.save_words": Route("POST", fixed("/automation/welcome/words"), admins, ok=303,
                                 page=True),
+    # Auto Reply's rules and hours: the admins everywhere, Budi his division's (Sales).
+    "automation.rules_page": Route("GET", fixed("/automation"), keepers, page=True),
+    "automation.hours_page": Route("GET", fixed("/automation/hours"), keepers, page=True),
+    "automation.list_rules": Route("GET", fixed("/api/automation/rules"), keepers),
+    "automation.create_rule": Route("POST", fixed("/api/automation/rules"), keepers, ok=201,
+                                    body=sales_rule),
+    "automation.update_rule": Route("POST", lambda w, k: f"/api/automation/rules/{rule_of(w)}",
+                                    keepers, body=sales_rule),
+    "automation.delete_rule": Route("POST", lambda w, k: "/api/automation/rules/"
+                                    f"{rule_of(w, fresh=True)}/delete", keepers),
+    "automation.move_rule": Route("POST", lambda w, k: f"/api/automation/rules/{rule_of(w)}/move",
+                                  keepers, body=lambda w: {"direction": "up"}),
+    "automation.try_rules": Route("POST", fixed("/api/automation/try"), keepers,
+                                  body=lambda w: {"text": "mau tanya tagihan"}),
+    # (the scope in the address: the user's division, another, or the default of all)
+    "automation.hours": Route("GET", lambda w, k: "/api/automation/hours" + (
+        f"?division={w.divisions[HOURS_OF[k]]}" if k in HOURS_OF else ""),
+        lambda r, s: admins(r, s) or (r == "budi" and s == "own")),
+    "automation.save_hours": Route("POST", fixed("/api/automation/hours"), keepers,
+                                   body=lambda w: {"division_id": w.divisions["Sales"],
+                                                   "periods": [{"weekday": 0, "opens": "08:00",
+                                                                "closes": "17:00"}]}),
+    "automation.clear_hours": Route("POST", fixed("/api/automation/hours/clear"), keepers,
+                                    body=lambda w: {"division_id": w.divisions["Sales"]}),
+    "automation.save_day": Route("POST", fixed("/api/automation/hours/days"), keepers, ok=201,
+                                 body=lambda w: {"division_id": w.divisions["Sales"],
+                                                 "day": "2026-12-24", "kind": "closed",
+                                                 "label": "Stock opname"}),
+    "automation.remove_day": Route("POST", fixed("/api/automation/hours/days/remove"), keepers,
+                                   body=lambda w: {"division_id": w.divisions["Sales"],
+                                                   "day": "2026-12-24"}),
 }
 
 

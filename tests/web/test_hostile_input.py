@@ -37,6 +37,15 @@ NUMERIC_FIELDS: dict[str, list[tuple[str, str]]] = {
     "admin.update_division": [("body", "retention_days")],
     "admin.create_user": [("body", "divisions")],
     "admin.update_user": [("body", "divisions")],
+    "automation.hours_page": [("query", "division")],
+    "automation.hours": [("query", "division")],
+    "automation.create_rule": [("body", "division_id")],
+    "automation.update_rule": [("body", "division_id")],
+    "automation.try_rules": [("body", "division_id")],
+    "automation.save_hours": [("body", "division_id")],
+    "automation.clear_hours": [("body", "division_id")],
+    "automation.save_day": [("body", "division_id")],
+    "automation.remove_day": [("body", "division_id")],
 }
 WITHOUT_NUMBERS = {
     "healthz", "auth.login_page", "auth.next_step", "auth.second_factor", "auth.enrol",
@@ -50,8 +59,13 @@ WITHOUT_NUMBERS = {
     "admin.list_users", "admin.list_divisions",
     # HTML forms, not JSON: their numbers are tried in test_welcome_page.py
     "welcome.page", "welcome.publish_notice", "welcome.save_menu", "welcome.save_words",
+    # (a rule's own numbers, its triggers' minutes and its actions' targets, are tried in
+    #  test_automation_pages.py)
+    "automation.rules_page", "automation.list_rules", "automation.delete_rule",
+    "automation.move_rule",
 }
-WHO = {"api": "budi", "chatroom": "budi", "admin": "ayu"}  # who may call each blueprint
+WHO = {"api": "budi", "chatroom": "budi", "admin": "ayu",  # who may call each blueprint
+       "automation": "budi"}
 
 
 def endpoints(world: World) -> set[str]:
@@ -93,7 +107,8 @@ def _path(world: World, endpoint: str) -> str:
     rule = next(r for r in world.app.url_map.iter_rules() if r.endpoint == endpoint)
     ids = {"conversation_id": world.conversations["sales"], "user_id": world.users["citra"],
            "division_id": world.divisions["Support"], "customer_id": world.customers["sales"],
-           "message_id": world.messages["sales"], "media_id": world.media["sales"]}
+           "message_id": world.messages["sales"], "media_id": world.media["sales"],
+           "rule_id": 1}
     path = rule.rule
     for name in rule.arguments:
         path = path.replace(f"<int:{name}>", str(ids[name]))
