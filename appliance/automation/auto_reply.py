@@ -83,7 +83,11 @@ def respond(rt: Runtime, message_ids: list[int], *, handoff: Mapping[int, Said] 
     with db.atomic():
         done = store.handled(ids)
         said = _said(rt, [i for i in ids if i not in done], handoff or {}, keys or {})
-        opted = consent.keyword_signals(s.wamid for s in said if s.wamid)
+        opted = {consent.as_proof(s.wamid): s.opted for s in said
+                 if s.wamid and s.opted is not None}
+        asked = [s.wamid for s in said if s.wamid and s.id not in (handoff or {})]
+        if asked:  # read from the store: what ingest recorded for them
+            opted.update(consent.keyword_signals(asked))
         if not said or not (opted or active(rules, parts)):
             return []  # nothing to say, nothing to log
         facts = batch.load(rt, {s.conversation_id for s in said}, parts, keys)
@@ -133,10 +137,9 @@ def _turn(rt: Runtime, rules: RuleSet, msg: Said, facts: Facts, sender: Sender) 
     def row(outcome: str, rule: int | None = None, routed: int | None = None) -> LogRow:
         return (msg.id, convo.id, rule, outcome, len(sender.outbox) - before, utcnow(), routed)
 
-    language = sender.language(convo)
     granted = facts.opted.get(consent.as_proof(msg.wamid)) if msg.wamid else None
     if granted is not None:  # confirmed even when an agent has it: the customer must know
-        sender.text(convo, (OPTED_IN if granted else OPTED_OUT)[language],
+        sender.text(convo, (OPTED_IN if granted else OPTED_OUT)[sender.language(convo)],
                     "opt-in" if granted else "opt-out")
         return row("opted_in" if granted else "opted_out")
     shown = _privacy_notice(rt, convo, facts, sender)
@@ -151,7 +154,7 @@ def _turn(rt: Runtime, rules: RuleSet, msg: Said, facts: Facts, sender: Sender) 
                  "conversation.")
         return row("loop_stopped")
     incoming = _incoming(msg, convo, facts, rules)
-    state = facts.menus.get(convo.id)
+    state = facts.menus.get(convo.id) if facts.menu.enabled else None
     waiting_menu = state is not None and state.closed_at is None and facts.menu.enabled
     if waiting_menu:
         picked = menus.answer(facts.menu, reply_id=incoming.reply_id, text=incoming.text)
@@ -171,7 +174,8 @@ def _turn(rt: Runtime, rules: RuleSet, msg: Said, facts: Facts, sender: Sender) 
     if facts.parts.away and _outside_hours(facts, convo, msg.created_at) \
             and convo.id not in facts.away_sent:
         schedule = facts.schedules.get(convo.division_id) or facts.schedules[None]
-        if sender.text(convo, away_message(schedule, language), "away") is not None:
+        if sender.text(convo, away_message(schedule, sender.language(convo)), "away") \
+                is not None:
             facts.away_sent.add(convo.id)
             outcome = "away"
     if facts.menu.enabled and facts.menu.choices:

@@ -143,7 +143,7 @@ class Facts:
 
 def load(rt: Runtime, conversation_ids: set[int], parts: Parts,
          keys: Mapping[int, KeySet] | None = None) -> Facts:
-    convos = {c.id: c for c in Conversation.select().where(Conversation.id.in_(conversation_ids))}
+    convos = store.conversations(sorted(conversation_ids))
     recent, noted = store.recent_replies(list(convos), utcnow() - timedelta(hours=1))
     return Facts(rt, parts, convos, dict(keys or {}), recent, noted)
 

@@ -326,10 +326,12 @@ class _Batch:
         if m.kind == "button" and consent.is_stop_button(m.kind, m.payload):
             self.consent.append(consent.Entry(cid, "marketing", False, "stop_button",
                                               consent.as_proof(m.wamid), at))
+            self.said[message_id] = replace(self.said[message_id], opted=False)
         elif m.kind == "text" and \
                 (opted := consent.opt_keyword(m.text, self.opt_words)) is not None:
             self.consent.append(consent.Entry(cid, "marketing", opted, "keyword",
                                               consent.as_proof(m.wamid), at))
+            self.said[message_id] = replace(self.said[message_id], opted=opted)
         self.out.messages += 1
 
     def _new_conversation(self, cid: int, at: datetime) -> int:

@@ -26,6 +26,7 @@ class Said:
     created_at: datetime
     text: str
     reply_id: str | None  # the id of a tapped button or list row
+    opted: bool | None = None  # ingest recorded it as an opt-in (True) or an opt-out (False)
 
     def __repr__(self) -> str:
         return f"Said(id={self.id}, kind={self.kind})"

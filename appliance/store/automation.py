@@ -38,7 +38,7 @@ class AutoRule(BaseModel):
     enabled = BooleanField(default=True)
     triggers = TextField()  # JSON list of {kind, words, mode, minutes}
     actions = TextField()  # JSON list of {kind, value, target}
-    updated_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow, index=True)
     updated_by = IntegerField(null=True)  # a user id; None: the box's administrator
     division_id: int | None
 
@@ -239,3 +239,14 @@ def stamps() -> tuple[str, str | None, str | None, bool]:
     rules, menu, notice, away = execute(db, _STAMPS).fetchone()
     return str(rules), None if menu is None else str(menu), \
         None if notice is None else str(notice), bool(away)
+
+
+def conversations(ids: Sequence[int]) -> dict[int, Conversation]:
+    """The conversations' routing fields (id, customer, division, assignee, status), in one
+    plain read: what Auto Reply decides with; the services it calls read the rest."""
+    if not ids:
+        return {}
+    rows = execute(db, "SELECT id, customer_id, division_id, assignee_id, status FROM"  # noqa: S608
+                       f" conversation WHERE id IN ({_marks(ids)})", tuple(ids))
+    return {int(i): Conversation(id=i, customer=c, division=d, assignee=a, status=s)
+            for i, c, d, a, s in rows}

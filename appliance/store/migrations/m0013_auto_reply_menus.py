@@ -11,6 +11,8 @@ from appliance.store.db import execute
 STATEMENTS = [
     'ALTER TABLE "auto_reply_log" ADD COLUMN "routed_to" INTEGER',
     'ALTER TABLE "auto_reply_log" ADD COLUMN "waited_at" DATETIME',
+    # a worker asks for the rule book's latest change before each batch: an index, not a scan
+    'CREATE INDEX "auto_rule_updated_at" ON "auto_rule" ("updated_at")',
     'CREATE TABLE "auto_sent" ("message_id" INTEGER NOT NULL PRIMARY KEY,'
     ' "rule_id" INTEGER, "label" VARCHAR(80) NOT NULL,'
     ' FOREIGN KEY ("message_id") REFERENCES "message" ("id") ON DELETE CASCADE)',
