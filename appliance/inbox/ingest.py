@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -48,7 +49,7 @@ from appliance.keys.customer_keys import customer_keysets
 from appliance.privacy import consent, opt_words
 from appliance.runtime import Runtime
 from appliance.store import bulk, bulk_reads
-from appliance.store.db import writing
+from appliance.store.db import db, writing
 from appliance.store.models import Conversation, Media, Message
 from appliance.store.sealed import where
 from appliance.whatsapp import health
@@ -79,6 +80,7 @@ class Outcome:
     preferences: int = 0  # of them, Meta's stop or resume signals (Auto Reply confirms)
     media_ids: list[int] = field(default_factory=list)
     inbound_ids: list[int] = field(default_factory=list)  # new inbound messages, for actors
+    unanswered: list[int] = field(default_factory=list)  # of them, those `then` failed on
     # What Auto Reply reads of them, handed over in memory by the worker that applied them
     # (never logged, never queued: it holds what customers wrote, and their keys)
     handoff: dict[int, Said] = field(default_factory=dict, repr=False)
@@ -92,6 +94,7 @@ class Outcome:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.media_ids += other.media_ids
         self.inbound_ids += other.inbound_ids
+        self.unanswered += other.unanswered
         self.handoff.update(other.handoff)
         self.keys.update(other.keys)
         self.health_rows += other.health_rows
@@ -102,7 +105,8 @@ def process_event(rt: Runtime, event_id: int) -> Outcome:
     return process_events(rt, [event_id])
 
 
-def process_events(rt: Runtime, event_ids: list[int]) -> Outcome:
+def process_events(rt: Runtime, event_ids: list[int], *,
+                   then: Callable[[Outcome], None] | None = None) -> Outcome:
     """Applies events in a few short transactions: one fsync for many (group commit).
 
     Transactions are kept short (about `TARGET_SECONDS`, sized from the last one) because
@@ -117,7 +121,7 @@ def process_events(rt: Runtime, event_ids: list[int]) -> Outcome:
         chunk, todo = todo[:_sizer.size], todo[_sizer.size:]
         part = Outcome()
         try:
-            held = _transaction(rt, chunk, part)  # counts only what was committed
+            held = _transaction(rt, chunk, part, then)  # counts only what was committed
         except Exception:
             if len(chunk) > 1:  # find the culprit: the same events again, one at a time
                 log.warning("%d events failed together; applying them one by one", len(chunk))
@@ -136,11 +140,24 @@ def process_events(rt: Runtime, event_ids: list[int]) -> Outcome:
     return out
 
 
-def _transaction(rt: Runtime, event_ids: list[int], out: Outcome) -> float:
-    """Applies and commits; returns how long the write lock was held (waiting excluded)."""
+def _transaction(rt: Runtime, event_ids: list[int], out: Outcome,
+                 then: Callable[[Outcome], None] | None = None) -> float:
+    """Applies and commits; returns how long the write lock was held (waiting excluded).
+
+    `then` (Auto Reply) runs on the batch's new messages in the same transaction, in a
+    savepoint of its own: if it fails, what it wrote goes and the batch stays, with its
+    messages listed as `unanswered` for the caller to hand on."""
     with writing(rt.settings.db_file):  # the clock starts once the lock is ours
         started = time.perf_counter()
         _Batch(rt, out).run(event_ids)
+        if then is not None and out.inbound_ids:
+            try:
+                with db.atomic():
+                    then(out)
+            except Exception:
+                log.exception("answering %d messages failed in their batch; they stay "
+                              "applied and are answered apart", len(out.inbound_ids))
+                out.unanswered += out.inbound_ids
     return time.perf_counter() - started
 
 

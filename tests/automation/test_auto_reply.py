@@ -184,3 +184,26 @@ def test_what_a_batch_hands_auto_reply_in_memory_never_shows_in_a_log_line(wa_rt
         assert "3174091203870007" not in shown and "Siti" not in shown  # ...never printed
     assert len(auto_reply.respond(wa_rt, outcome.inbound_ids, handoff=outcome.handoff,
                                   keys=outcome.keys)) == 1
+
+
+def test_auto_reply_failing_inside_a_batch_loses_no_message_and_is_answered_apart(wa_rt):
+    import json
+    import time
+
+    from appliance.inbox import ingest
+    from appliance.whatsapp.webhook_events import store
+    from tests.whatsapp.conftest import text_message
+
+    save(wa_rt, Trigger("keyword", ("halo",)), actions=(Action("reply_text", "Halo juga!"),))
+    raw = json.dumps(text_message("wamid.F1", body="Halo", timestamp=str(int(time.time()))))
+
+    def broken(batch: ingest.Outcome) -> None:
+        auto_reply.respond_within(wa_rt, batch.inbound_ids, *auto_reply.prepare(),
+                                  handoff=batch.handoff, keys=batch.keys)
+        raise RuntimeError("a bug in a rule's action")
+
+    outcome = ingest.process_events(wa_rt, [store(wa_rt.keyring.system, raw.encode())],
+                                    then=broken)
+    assert outcome.unanswered == outcome.inbound_ids and Message.select().count() == 1
+    assert Outbox.select().count() == 0 and AutoReplyLog.select().count() == 0  # undone
+    assert len(auto_reply.respond(wa_rt, outcome.unanswered)) == 1  # its own job answers
