@@ -101,10 +101,9 @@ def respond_within(rt: Runtime, message_ids: list[int], rules: RuleSet, parts: P
                    handoff: Mapping[int, Said] | None = None,
                    keys: Mapping[int, KeySet] | None = None) -> Answered:
     """`respond` inside the caller's transaction: the worker's webhook batch, so that
-    answering it takes no second transaction, lock or fsync (first contacts went from 722
-    to ... a second with 1,000 rules, bench/ingest.py --auto-reply). `rules` and `parts`
-    are read before the caller takes the write lock: a changed rule book compiles for
-    seconds, never while the inbox writer waits."""
+    answering it takes no second transaction, lock or fsync. `rules` and `parts` are read
+    before the caller takes the write lock: a changed rule book compiles for seconds,
+    never while the inbox writer waits."""
     ids = sorted(set(message_ids))
     if not ids:
         return Answered()
