@@ -85,6 +85,7 @@ SQL_PIECES = {
     ("appliance/store/automation.py", "_marks(message_ids)"),  # "?,?,?": placeholders only
     ("appliance/store/automation.py", "_marks(customer_ids)"),
     ("appliance/store/automation.py", "_marks(conversation_ids)"),
+    ("appliance/store/automation.py", "_marks(ids)"),
     ("appliance/store/automation.py", "after"),  # a constant clause, or none
     ("appliance/keys/db_rekey.py", "key.hex()"),  # SQLCipher takes its key in the text
     ("appliance/store/backup.py", "key.hex()"),
@@ -98,7 +99,8 @@ SQL_BY_NAME = {  # statements passed as a variable: built in the code from liter
     ("appliance/store/db.py", "statement"),  # `execute` itself
     ("appliance/store/customer_data.py", "statement"),  # from the registry, a constant
     ("appliance/store/bulk.py", "statement"),  # `_many`: each caller passes a literal
-    ("appliance/store/automation.py", "_LOG"),  # the module's own constant
+    ("appliance/store/automation.py", "_LOG"),  # the module's own constants
+    ("appliance/store/automation.py", "_STAMPS"),
 }
 MIGRATIONS = "appliance/store/migrations/"  # each applies its own constant STATEMENTS
 
