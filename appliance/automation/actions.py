@@ -15,7 +15,7 @@ import logging
 from appliance.auth.permissions import Denied, Principal
 from appliance.automation.batch import ACTOR, Facts
 from appliance.automation.menu import interactive, shown_text
-from appliance.automation.rules import Action, Rule
+from appliance.automation.rules import Action, Rule, media_of
 from appliance.automation.sender import Sender
 from appliance.errors import GembokError
 from appliance.inbox import work
@@ -45,6 +45,9 @@ def _one(rt: Runtime, convo: Conversation, rule: Rule, action: Action, facts: Fa
     me = facts.principal
     if action.kind == "reply_text":
         sender.text(convo, action.value, rule.name, rule.id)
+    elif action.kind == "reply_media":
+        kind, link, caption = media_of(action.value)
+        sender.media(convo, kind, link, caption, rule.name, rule.id)
     elif action.kind == "reply_template":
         name, _, language = action.value.partition("/")
         sender.template(convo, name, language or "id", rule.name, rule.id)

@@ -22,7 +22,7 @@ KEYWORD_MODES = ("exact", "contains", "starts_with", "whole_word", "regex")
 TRIGGERS = ("keyword", "reply_id", "media", "outside_hours", "first_ever", "first_of_day",
             "waiting")
 MEDIA_KINDS = ("image", "audio", "video", "document", "sticker", "location", "contacts")
-ACTIONS = ("reply_text", "reply_template", "reply_interactive", "add_label",
+ACTIONS = ("reply_text", "reply_media", "reply_template", "reply_interactive", "add_label",
            "route_division", "route_agent", "set_status", "note", "notify")
 MAX_WORDS = 500  # per trigger: 200 is what the benchmark's rule sets carry
 MAX_PATTERN = 500  # characters of one regular expression
@@ -133,13 +133,16 @@ def _check_action(where: str, a: Action) -> None:
     if a.kind not in ACTIONS:
         raise RuleError(f"{where}: “{a.kind}” is not an action; use one of "
                         + ", ".join(ACTIONS))
-    if a.kind in ("reply_text", "reply_template", "add_label", "set_status", "note") \
+    if a.kind in ("reply_text", "reply_media", "reply_template", "add_label", "set_status",
+                  "note") \
             and not a.value.strip():
         raise RuleError(f"{where}: “{a.kind}” needs its text")
     if a.kind in ("route_division", "route_agent") and a.target is None:
         raise RuleError(f"{where}: say which {a.kind.removeprefix('route_')} to route to")
     if a.kind == "reply_text" and len(a.value) > 4096:
         raise RuleError(f"{where}: WhatsApp takes at most 4,096 characters in a text")
+    if a.kind == "reply_media":
+        media_of(a.value, where)
     if a.kind == "set_status" and a.value not in CONVERSATION_STATES:
         raise RuleError(f"{where}: the status is one of " + ", ".join(CONVERSATION_STATES))
     if a.kind == "reply_template" and not TEMPLATE.fullmatch(a.value):
@@ -147,3 +150,27 @@ def _check_action(where: str, a: Action) -> None:
                         "after a slash, such as order_update/id")
     if a.kind in ("add_label", "note", "notify") and len(a.value) > 400:
         raise RuleError(f"{where}: at most 400 characters")
+
+
+# A file Auto Reply sends by its address (a price list, a catalogue): WhatsApp fetches it
+# from there, so it must be public, over https, of a kind WhatsApp takes by its name.
+MEDIA_BY_EXTENSION = {".jpg": "image", ".jpeg": "image", ".png": "image", ".pdf": "document",
+                      ".mp4": "video", ".mp3": "audio", ".ogg": "audio"}
+
+
+def media_of(value: str, where: str = "the reply") -> tuple[str, str, str]:
+    """(kind, address, caption) of a `reply_media` action: the address on the first line,
+    an optional caption after it; RuleError says what is wrong."""
+    link, _, caption = value.strip().partition("\n")
+    link, caption = link.strip(), caption.strip()
+    path = link.split("?", 1)[0].split("#", 1)[0].lower()
+    kind = next((k for ext, k in MEDIA_BY_EXTENSION.items() if path.endswith(ext)), None)
+    if not link.startswith("https://") or " " in link or len(link) > 2000:
+        raise RuleError(f"{where}: give the file's public address, starting with https://, "
+                        "on the first line")
+    if kind is None:
+        raise RuleError(f"{where}: the address must end in " + ", ".join(MEDIA_BY_EXTENSION)
+                        + " (WhatsApp takes pictures, PDFs, MP4 videos and MP3/OGG sound)")
+    if len(caption) > 1024:
+        raise RuleError(f"{where}: a caption is at most 1,024 characters")
+    return kind, link, caption

@@ -13,7 +13,12 @@ from typing import Any
 
 from appliance.automation.batch import ACTOR, Facts
 from appliance.inbox import window
-from appliance.inbox.outbound import queue_interactive, queue_template, queue_text
+from appliance.inbox.outbound import (
+    queue_interactive,
+    queue_linked_media,
+    queue_template,
+    queue_text,
+)
 from appliance.runtime import Runtime
 from appliance.store import automation as store
 from appliance.store.models import Conversation
@@ -44,6 +49,13 @@ class Sender:
             return None
         return self._sent(convo, queue_interactive(self.rt, convo.id, shown, content,
                                                    actor=ACTOR), label, rule_id)
+
+    def media(self, convo: Conversation, kind: str, link: str, caption: str, label: str,
+              rule_id: int | None = None) -> int | None:
+        if not self.window_open(convo):
+            return None
+        return self._sent(convo, queue_linked_media(self.rt, convo.id, kind, link, caption,
+                                                    actor=ACTOR), label, rule_id)
 
     def template(self, convo: Conversation, name: str, language: str, label: str,
                  rule_id: int | None = None) -> int | None:

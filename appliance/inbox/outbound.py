@@ -76,6 +76,23 @@ def queue_interactive(rt: Runtime, conversation_id: int, shown: str,
                   actor=actor, author=None)
 
 
+def queue_linked_media(rt: Runtime, conversation_id: int, kind: str, link: str, caption: str,
+                       *, actor: str) -> int:
+    """A file WhatsApp fetches from a public address (Auto Reply's price list), inside the
+    24-hour window; the business's file, not a customer's: nothing is kept here."""
+    convo = Conversation.get_by_id(conversation_id)
+    if not window_open(Customer.get_by_id(convo.customer_id)):
+        raise WindowClosedError("the customer last wrote more than 24 hours ago: WhatsApp only "
+                                "allows a template message now")
+    body: dict[str, Any] = {"link": link}
+    if caption and kind != "audio":
+        body["caption"] = caption[:1024]
+    if kind == "document":
+        body["filename"] = link.rsplit("/", 1)[-1].split("?", 1)[0][:200] or "file.pdf"
+    return _queue(rt, convo, kind, caption or link.rsplit("/", 1)[-1][:200],
+                  {"type": kind, kind: body}, actor=actor, author=None)
+
+
 def queue_template(rt: Runtime, principal: Principal, conversation_id: int, name: str,
                    language: str, parameters: list[str]) -> int:
     """A template message: the only kind WhatsApp accepts outside the 24-hour window."""

@@ -358,3 +358,30 @@ def test_metas_stop_webhook_is_confirmed_to_the_customer_once(office):
     assert auto_reply.confirm_preferences(rt) == []  # once
     assert auto_reply.sweep(rt) == []
     assert "tidak akan menerima pesan promosi" in sent_texts(rt, convo_of(first).id)[-1]
+
+
+def test_a_rule_replies_with_the_price_list_as_a_pdf_whatsapp_fetches(office):
+    rt, _, _ = office
+    rule_book.save_rule(rt, BOX_ADMIN, Rule(
+        0, "Katalog", (Trigger("keyword", ("katalog", "harga")),),
+        (Action("reply_media", "https://toko.example.co.id/katalog-2026.pdf\nKatalog kami"),)))
+    message = writes(rt, "wamid.C1", "minta katalog dong")
+    assert len(auto_reply.respond(rt, [message])) == 1
+    sent = Message.get(Message.direction == "out")
+    payload = json.loads(open_text(customer_keys(rt.master, convo_of(message).customer_id),
+                                   Message, "payload", sent.id, sent.payload_sealed))
+    assert payload == {"type": "document", "document": {
+        "link": "https://toko.example.co.id/katalog-2026.pdf", "caption": "Katalog kami",
+        "filename": "katalog-2026.pdf"}}
+
+
+@pytest.mark.parametrize(("value", "says"), [
+    ("http://toko.example.co.id/katalog.pdf", "https://"),
+    ("https://toko.example.co.id/katalog.docx", "must end in"),
+    ("katalog.pdf", "https://"),
+])
+def test_a_file_whatsapp_could_not_fetch_is_refused_when_the_rule_is_saved(office, value, says):
+    rt, _, _ = office
+    with pytest.raises(RuleError, match=says):
+        rule_book.save_rule(rt, BOX_ADMIN, Rule(0, "Katalog", (Trigger("keyword", ("x",)),),
+                                                (Action("reply_media", value),)))

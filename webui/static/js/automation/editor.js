@@ -64,6 +64,7 @@ function actionDetail(kind, action) {
   };
   switch (kind) {
     case "reply_text": return text(t("text"), 4096, 3);
+    case "reply_media": return text(t("media_link"), 3100, 2);
     case "reply_template": return text(t("template"), 520);
     case "reply_interactive": return [el("p", { class: "hint" }, t("menu_hint"))];
     case "add_label": return text(t("label"), 400);
