@@ -73,9 +73,19 @@ def active(rules: RuleSet, parts: Parts) -> bool:
 
 
 def prepare() -> tuple[RuleSet, Parts]:
-    """The rules and parts as they stand now, compiled if the book changed: read before a
-    caller takes the write lock."""
+    """The rules and parts as they stand now, compiled if the book changed."""
     return Parts.now()
+
+
+def within_batch(rt: Runtime, batch_ids: list[int], *, handoff: Mapping[int, Said],
+                 keys: Mapping[int, KeySet]) -> Answered | None:
+    """`respond_within` for the worker's webhook batch, under its write lock, if the rule
+    book this process compiled is current; None if it changed (compiling takes seconds:
+    the caller hands the messages to `respond`'s own job, which compiles outside the lock)."""
+    ready = Parts.ready()
+    if ready is None:
+        return None
+    return respond_within(rt, batch_ids, *ready, handoff=handoff, keys=keys)
 
 
 def respond(rt: Runtime, message_ids: list[int], *, handoff: Mapping[int, Said] | None = None,

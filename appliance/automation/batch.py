@@ -48,6 +48,17 @@ class Parts:
     away: bool  # some division has an away message
 
     @staticmethod
+    def ready() -> tuple[RuleSet, Parts] | None:
+        """As `now`, from what this process has compiled already; None if the rule book
+        changed since (then the caller hands the work to a job that compiles it)."""
+        rules_stamp, menu, notice_id, away = store.stamps()
+        rules = COMPILED.ready(rules_stamp)
+        if rules is None:
+            return None
+        return rules, Parts(menu_book.CURRENT.current(menu), notice.CURRENT.current(notice_id),
+                            away)
+
+    @staticmethod
     def now() -> tuple[RuleSet, Parts]:
         """The rules and parts as they stand: one read, and a rebuild only of what changed."""
         rules, menu, notice_id, away = store.stamps()

@@ -181,6 +181,12 @@ class Compiled:
         self._stamp: str | None = None
         self._rules = RuleSet(())
 
+    def ready(self, stamp: str) -> RuleSet | None:
+        """The compiled rules if they are the book's as `stamp` says, else None (a caller
+        holding the write lock must not compile: it takes seconds with 1,000 rules)."""
+        with self._lock:
+            return self._rules if stamp == self._stamp else None
+
     def current(self, stamp: str | None = None) -> RuleSet:
         """The rules as the book holds them; `stamp`: the book's, read with others
         (`store.automation.stamps`), else read here."""
