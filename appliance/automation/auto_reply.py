@@ -330,7 +330,7 @@ def confirm_preferences(rt: Runtime) -> list[int]:
     if not signals:
         return []
     latest = {e.customer_id: e for e in signals}  # the last word of each customer
-    convos = {c: v for c, v in store.latest_conversations(sorted(latest)).items()}
+    convos = store.latest_conversations(sorted(latest))
     with db.atomic():
         ConsentConfirmed.insert_many([{"event": e.id, "at": utcnow()} for e in signals]) \
             .on_conflict_ignore().execute()
