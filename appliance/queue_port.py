@@ -46,6 +46,10 @@ class QueuePort(Protocol):
         """Run a data-key rotation in the worker (the scheduler nudges it otherwise)."""
         ...
 
+    def run_campaign(self, campaign_id: int) -> bool:
+        """Send a broadcast for a while (the scheduler takes it up again otherwise)."""
+        ...
+
 
 class NoQueue:
     """A port with no worker behind it: every job is left to its sweeper or its caller."""
@@ -72,4 +76,7 @@ class NoQueue:
         return False
 
     def rotate_data_keys(self, job_id: int) -> bool:
+        return False
+
+    def run_campaign(self, campaign_id: int) -> bool:
         return False

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from appliance.audit import checkpoint as audit_checkpoint
-from appliance.automation import auto_reply
+from appliance.automation import auto_reply, campaigns, template_book
 from appliance.backup_schedule import run_nightly
 from appliance.clock import utcnow
 from appliance.inbox.outbound import sweep_outbox
@@ -58,6 +58,9 @@ class Scheduler:
                 Job("auto reply sweeper", 30.0, lambda: sweep_auto_reply(queue.auto_reply)),
                 Job("auto reply menus and waits", 30.0,
                     lambda: [queue.send_outbox(i) for i in auto_reply.sweep(rt)]),
+                Job("template sync", 6 * 3600.0, lambda: sync_templates(rt)),
+                Job("broadcast", 5.0, lambda: [queue.run_campaign(i)
+                                               for i in campaigns.due(rt)]),
                 Job("backlog alarm", 30.0, lambda: self.alarm.check(
                     rt.settings, webhook_events.backlog(),
                     webhook_events.oldest_waiting_seconds())),
@@ -156,3 +159,11 @@ def sweep_inbox(rt: Runtime, enqueue_events: Callable[[list[int]], object]) -> i
     if waiting > BACKLOG_ALERT:
         log.error("webhook backlog is %d events: are the workers running?", waiting)
     return len(stale)
+
+
+def sync_templates(rt: Runtime) -> None:
+    """Meta's template webhooks keep the list current; a sync now and then mends one lost."""
+    try:
+        template_book.sync(rt)
+    except (NotConfigured, GraphError, template_book.TemplateError) as exc:
+        log.info("templates not synced: %s", exc)

@@ -19,6 +19,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
 from appliance.automation import auto_reply as automation
+from appliance.automation import campaign_runner
 from appliance.config import Settings
 from appliance.inbox import ingest, outbound
 from appliance.keys import data_rotation
@@ -121,6 +122,21 @@ def confirm_preferences() -> None:
     the business has it; the scheduler's sweep does the same for a job Redis lost."""
     for outbox_id in automation.confirm_preferences(_rt()):
         send_outbox.send(outbox_id)
+
+
+@dramatiq.actor(queue_name="broadcast", priority=PRIORITY["broadcast"], max_retries=0,
+                time_limit=300_000)
+def run_campaign(campaign_id: int) -> None:
+    """A campaign sent for a minute, then queued again while more is due now: a long
+    campaign never holds one job for hours (a job Redis re-delivers after a kill would
+    otherwise restart from the top), and the scheduler takes up one whose job was lost."""
+    try:
+        outcome = campaign_runner.run(_rt(), campaign_id, seconds=60.0)
+    except NotConfigured as exc:
+        log.warning("campaign %d waits: %s", campaign_id, exc)
+        return
+    if outcome == "more":
+        run_campaign.send(campaign_id)
 
 
 WAIT_FOR_SETTINGS_MS = 5 * 60_000  # a download that waits for the admin tries again then
@@ -273,6 +289,9 @@ class DramatiqQueue:
 
     def rotate_data_keys(self, job_id: int) -> bool:
         return self._send(rotate_data_keys, job_id)
+
+    def run_campaign(self, campaign_id: int) -> bool:
+        return self._send(run_campaign, campaign_id)
 
 
 def queue_port(settings: Settings) -> QueuePort:

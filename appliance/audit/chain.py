@@ -24,7 +24,7 @@ from appliance.store.models import AuditEntry
 GENESIS = "0" * 64
 # Ids and short codes only: a shape that free text (a name, a phone, a message) cannot fit.
 # The TUI names the Unix login at the terminal, in the shape useradd allows.
-_ACTOR = re.compile(r"(system|cli|user:\d+|worker|scheduler|webhook|autoreply"
+_ACTOR = re.compile(r"(system|cli|user:\d+|worker|scheduler|webhook|autoreply|broadcast"
                     r"|tui(:[a-z_][a-z0-9_.-]{0,31})?)")
 _TARGET = re.compile(r"([a-z_]+(:[A-Za-z0-9_.-]{1,40})?)?")
 _ACTION = re.compile(r"[a-z_]+(\.[a-z_]+)+")

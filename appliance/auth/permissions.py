@@ -24,7 +24,7 @@ CONVERSATION = {"conversation.read", "conversation.reply", "conversation.assign"
                 "quick_reply.manage", "template.marketing", "customer.consent"}
 ADMINISTRATION = {"user.manage", "division.manage", "audit.read", "keys.rotate",
                   "settings.manage", "customer.erase", "customer.merge", "backup.manage",
-                  "backup.restore", "automation.manage"}
+                  "backup.restore", "automation.manage", "broadcast.manage"}
 PERMISSIONS = frozenset(CONVERSATION | ADMINISTRATION)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -35,7 +35,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                              "conversation.export", "customer.read", "customer.change_phone",
                              "customer.reveal_phone", "message.reveal", "report.read",
                              "quick_reply.manage", "template.marketing", "customer.consent",
-                             "automation.manage"}),  # Auto Reply of their divisions
+                             "automation.manage",  # Auto Reply of their divisions
+                             "broadcast.manage"}),  # campaigns to their divisions' customers
     "admin": frozenset(ADMINISTRATION),
 }
 # What `content` adds to an admin: reading, across every division, and nothing else.

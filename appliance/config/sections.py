@@ -109,6 +109,28 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class BroadcastSettings:
+    """Campaigns: how fast, when not, and which way marketing goes."""
+
+    throughput: int = setting(80, "Messages per second the number may send (Meta: 80, or "
+                                  "1,000 after the automatic upgrade; 20 for coexistence).",
+                              check=checks.at_least(1, 1000))
+    quiet_start: str = setting("21:00", "Office time from which campaigns hold (a campaign "
+                                        "may set its own).", check=checks.clock_time)
+    quiet_end: str = setting("08:00", "Office time campaigns resume.", check=checks.clock_time)
+    marketing_api: bool = setting(True, "Send MARKETING templates through Meta's Marketing "
+                                        "Messages API (false: through /messages, as before).")
+    fallback: bool = setting(True, "When the Marketing Messages API cannot take a message "
+                                   "(template not ready, 134101; terms not accepted), send "
+                                   "it through /messages instead of waiting.")
+    in_flight: int = setting(300, "Calls to Meta in flight at once per campaign (1,000/s x "
+                                  "Meta's 100-300 ms).", check=checks.at_least(1, 2000))
+    http_client: str = setting("aiohttp", "HTTP client campaigns send with (bench/broadcast.py "
+                                          "compares them).",
+                               check=checks.one_of("aiohttp", "httpx"))
+
+
+@dataclass(frozen=True)
 class WhatsAppSettings:
     """How Gembok reaches the Cloud API."""
 

@@ -14,6 +14,7 @@ from appliance.config.sections import (
     AlertSettings,
     AuthSettings,
     BackupSettings,
+    BroadcastSettings,
     InboxSettings,
     RedisSettings,
     SimulatorSettings,
@@ -47,6 +48,7 @@ class Settings:
     redis: RedisSettings = field(default_factory=RedisSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
+    broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
     inbox: InboxSettings = field(default_factory=InboxSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)

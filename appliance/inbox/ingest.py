@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from appliance.automation import campaign_statuses, template_book
 from appliance.clock import utcnow
 from appliance.crypto.aead import KeySet
 from appliance.inbox import changes
@@ -229,6 +230,8 @@ class _Batch:
                 self._account(update.field, update.value)
             preferences += [(eid, p) for p in parsed.preferences]
         self._flush_messages()
+        if self.last_inbound:
+            self._replies_to_campaigns()
         self._apply_statuses(statuses)
         if preferences:
             self._preferences(preferences)
@@ -366,8 +369,21 @@ class _Batch:
         if move_number(self.rt, cid, whatsapp_e164(wa_id)):
             self.customer_at[self.rt.index("phone", whatsapp_e164(wa_id))] = cid
 
+    def _replies_to_campaigns(self) -> None:
+        """Names the broadcast a customer answers, in a savepoint: a failure there costs
+        the note, never the batch (the messages are what must not be lost)."""
+        try:
+            with db.atomic():
+                campaign_statuses.note_replies(self.rt, {c: self.convo[c][0]
+                                                         for c in self.last_inbound
+                                                         if c in self.convo})
+        except Exception:  # logged; the batch goes on
+            log.exception("replies to broadcasts not noted in this batch")
+
     def _account(self, name: str, value: dict[str, Any]) -> None:
         self.out.account_updates += 1
+        if template_book.apply_update(name, value):
+            return
         seen = health.from_account_update(name, value)
         if seen is not None:
             row_id = health.record(seen[0], source="webhook", event=seen[1])
@@ -401,6 +417,12 @@ class _Batch:
 
     def _apply_statuses(self, statuses: list[StatusUpdate]) -> None:
         """Applies statuses in arrival order; never backwards (read stays read)."""
+        if not statuses:
+            return
+        campaign, statuses = campaign_statuses.ours(statuses)
+        if campaign:  # a broadcast's messages: found by their callback, never pending
+            self.out.statuses += len(campaign)
+            self.consent += campaign_statuses.apply(campaign)
         if not statuses:
             return
         current: dict[str, list[Any]] = {}

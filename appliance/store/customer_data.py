@@ -61,6 +61,8 @@ OWNED = (
           only="t.customer_id IS NOT NULL AND length(t.reason_sealed) > 0"),
     Owned("customer_change", ("reason_sealed", "value_sealed"),
           ("t", "customer_change", "customer_id")),
+    # a broadcast's values for this person (their name, their order number)
+    Owned("campaign_recipient", ("values_sealed",), ("t", "campaign_recipient", "customer_id")),
 )
 CUSTOMER_SEALED = (CUSTOMER_RECORD, *OWNED)
 
@@ -125,10 +127,12 @@ def reseal_owned(customer_id: int,
 
 
 def move_owned(from_id: int, to_id: int) -> None:
-    """Every row that names `from_id` as its customer names `to_id` instead."""
+    """Every row that names `from_id` as its customer names `to_id` instead; one the
+    database refuses (both were sent the same broadcast: one message per person) stays
+    with `from_id` and goes with it."""
     links = dict.fromkeys((e.link[1], e.link[2]) for e in OWNED)
     for table, column in links:
-        execute(db, f"UPDATE {table} SET {column} = ? WHERE {column} = ?",  # noqa: S608
+        execute(db, f"UPDATE OR IGNORE {table} SET {column} = ? WHERE {column} = ?",  # noqa: S608
                 (to_id, from_id))
 
 

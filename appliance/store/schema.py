@@ -21,6 +21,7 @@ from appliance.store.automation import (
     ConsentConfirmed,
     MenuState,
 )
+from appliance.store.broadcast import Campaign, CampaignRecipient, MessageRate, WaTemplate
 from appliance.store.chatroom import (
     ChangeEvent,
     ConversationLabel,
@@ -59,4 +60,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     RateWindow, CustomerChange, KeptAlert, ConsentEvent,
     HoursSchedule, HoursPeriod, HoursDay, AutoRule, AutoReplyLog,
     AutoSent, MenuState, AutomationSetting, PrivacyNotice, ConsentConfirmed,
+    WaTemplate, Campaign, CampaignRecipient, MessageRate,
 ]

@@ -185,14 +185,27 @@ class CloudApiClient:
 
         return self._retrying(fetch)
 
-    def templates(self, waba_id: str) -> list[dict[str, Any]]:
-        """The WhatsApp Business Account's templates (first page of up to 100)."""
+    def templates(self, waba_id: str, *, max_pages: int = 60) -> list[dict[str, Any]]:
+        """The WhatsApp Business Account's templates, every page (100 each; up to 6,000
+        templates on a verified portfolio, cloud-api.md section 11), by the `after` cursor:
+        never by the `next` URL an answer carries, which the token would have to follow."""
         if not is_node_id(waba_id):
             raise GraphError(100, "the WhatsApp Business Account id is not digits: not asked")
-        doc = self._retrying(lambda: self._json("GET", f"{waba_id}/message_templates",
-                                                params={"limit": 100}))
-        data = doc.get("data")
-        return [t for t in data if isinstance(t, dict)] if isinstance(data, list) else []
+        out: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": 100}
+        for _ in range(max_pages):
+            doc = self._retrying(lambda: self._json("GET", f"{waba_id}/message_templates",
+                                                    params=dict(params)))
+            data = doc.get("data")
+            out += [t for t in data if isinstance(t, dict)] if isinstance(data, list) else []
+            paging = doc.get("paging")
+            paging = paging if isinstance(paging, dict) else {}
+            cursors = paging.get("cursors")
+            after = cursors.get("after") if isinstance(cursors, dict) else None
+            if not paging.get("next") or not isinstance(after, str):
+                break
+            params["after"] = after
+        return out
 
     def upload_media(self, content: bytes, mime_type: str, filename: str) -> str:
         doc = self._retrying(lambda: self._json(

@@ -8,6 +8,7 @@ or the command, never carry a traceback's worth of context.
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 
 from appliance.errors import GembokError
 from appliance.runtime import Runtime
@@ -20,7 +21,18 @@ class NotConfigured(GembokError):
     """WhatsApp credentials are missing: nothing can be sent or downloaded yet."""
 
 
-def make_client(rt: Runtime) -> CloudApiClient:
+@dataclass(frozen=True, repr=False)
+class Endpoint:
+    """Where Graph calls go and with which token: one check for every client of the box
+    (the Chatroom's and Broadcast's)."""
+
+    base: str
+    version: str
+    phone_number_id: str
+    token: str
+
+
+def endpoint(rt: Runtime) -> Endpoint:
     creds = load_credentials(rt)
     missing = []
     if not creds.phone_number_id:
@@ -38,8 +50,13 @@ def make_client(rt: Runtime) -> CloudApiClient:
     if not _token_may_travel(base):
         raise NotConfigured("whatsapp.api_base_url must be an https:// URL (plain http only "
                             "for a simulator on this box): set it to https://graph.facebook.com")
-    return CloudApiClient(base, rt.settings.whatsapp.api_version,
-                          creds.phone_number_id, creds.access_token)
+    return Endpoint(base.rstrip("/"), rt.settings.whatsapp.api_version, creds.phone_number_id,
+                    creds.access_token)
+
+
+def make_client(rt: Runtime) -> CloudApiClient:
+    where = endpoint(rt)
+    return CloudApiClient(where.base, where.version, where.phone_number_id, where.token)
 
 
 def _token_may_travel(base: str) -> bool:

@@ -87,6 +87,10 @@ SQL_PIECES = {
     ("appliance/store/automation.py", "_marks(conversation_ids)"),
     ("appliance/store/automation.py", "_marks(ids)"),
     ("appliance/store/automation.py", "after"),  # a constant clause, or none
+    ("appliance/store/broadcast.py", "_marks(ids)"),
+    ("appliance/store/broadcast.py", "_marks(chunk)"),
+    ("appliance/store/broadcast.py", "_marks(customer_ids)"),
+    ("appliance/store/broadcast.py", "column"),  # one of four column names of the code
     ("appliance/keys/db_rekey.py", "key.hex()"),  # SQLCipher takes its key in the text
     ("appliance/store/backup.py", "key.hex()"),
     ("appliance/store/backup.py", "database_key.hex()"),
@@ -101,6 +105,8 @@ SQL_BY_NAME = {  # statements passed as a variable: built in the code from liter
     ("appliance/store/bulk.py", "statement"),  # `_many`: each caller passes a literal
     ("appliance/store/automation.py", "_LOG"),  # the module's own constants
     ("appliance/store/automation.py", "_STAMPS"),
+    *{("appliance/store/broadcast.py", name)
+      for name in ("_INSERT", "_DUE", "_SENT", "_AGAIN", "_FAILED", "_SKIPPED", "_STATUS")},
 }
 MIGRATIONS = "appliance/store/migrations/"  # each applies its own constant STATEMENTS
 

@@ -1,0 +1,259 @@
+"""Provides the WABA's message templates as Broadcast knows them: synced, kept current by
+webhooks, checked before a campaign may use one.
+
+Meta asks integrators to keep {template id, name, language, latest category} and to route
+MARKETING to the Marketing Messages API, updating the map on a *completed*
+`template_category_update` (an impending one, with `correct_category`, is a notice only);
+`message_template_status_update` says approved, paused, disabled... (cloud-api.md §11).
+A campaign reads the row at each slice it sends, so a pause or a re-categorisation takes
+effect on the next slice, not at the next sync.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from appliance.clock import utcnow
+from appliance.errors import GembokError
+from appliance.runtime import Runtime
+from appliance.store.broadcast import WaTemplate
+from appliance.whatsapp.connection import make_client
+from appliance.whatsapp.credentials import load_credentials
+
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
+CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
+MARKETING = "MARKETING"
+# Meta's words for what the status webhook says of a template, as Gembok stores them.
+STATUS_EVENTS = {"APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED", "FLAGGED",
+                 "IN_APPEAL", "PENDING_DELETION", "DELETED", "REINSTATED", "LIMIT_EXCEEDED",
+                 "ARCHIVED"}
+NOT_SENDABLE = {
+    "PENDING": "still in Meta's review",
+    "REJECTED": "rejected by Meta",
+    "PAUSED": "paused by Meta after poor feedback from customers",
+    "DISABLED": "disabled by Meta",
+    "FLAGGED": "flagged by Meta for quality: it will be paused if feedback stays poor",
+    "IN_APPEAL": "in appeal",
+    "PENDING_DELETION": "being deleted",
+    "DELETED": "deleted",
+    "LIMIT_EXCEEDED": "over the WABA's template limit",
+    "ARCHIVED": "archived",
+}
+
+
+class TemplateError(GembokError):
+    """A template that cannot be used as asked: the message says why, in words."""
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    id: int
+    meta_id: str
+    name: str
+    language: str
+    category: str
+    previous_category: str
+    status: str
+    reason: str
+    header: str
+    body: str
+    footer: str
+    buttons: tuple[str, ...]
+    parameters: tuple[str, ...]  # the body's and text header's {{…}} names, in order
+    named: bool
+
+    @property
+    def marketing(self) -> bool:
+        return self.category == MARKETING
+
+    @property
+    def sendable(self) -> bool:
+        return self.status == "APPROVED"
+
+    @property
+    def why_not(self) -> str:
+        return "" if self.sendable else NOT_SENDABLE.get(self.status, self.status.lower())
+
+
+def _view(row: WaTemplate) -> TemplateInfo:
+    try:
+        components = json.loads(row.components)
+    except ValueError:
+        components = []
+    texts: dict[str, str] = {}
+    buttons: list[str] = []
+    for comp in components if isinstance(components, list) else []:
+        if not isinstance(comp, dict):
+            continue
+        kind = str(comp.get("type", "")).upper()
+        if kind in ("HEADER", "BODY", "FOOTER") and isinstance(comp.get("text"), str):
+            texts[kind] = comp["text"]
+        elif kind == "BUTTONS":
+            buttons += [str(b.get("text", "")) for b in comp.get("buttons", [])
+                        if isinstance(b, dict)]
+    names: list[str] = []
+    for kind in ("HEADER", "BODY"):
+        for name in PLACEHOLDER.findall(texts.get(kind, "")):
+            if name not in names:
+                names.append(name)
+    return TemplateInfo(int(row.id), str(row.meta_id), str(row.name), str(row.language),
+                    str(row.category), str(row.previous_category), str(row.status),
+                    str(row.reason), texts.get("HEADER", ""), texts.get("BODY", ""),
+                    texts.get("FOOTER", ""), tuple(buttons), tuple(names),
+                    row.parameter_format == "NAMED")
+
+
+def all_templates() -> list[TemplateInfo]:
+    return [_view(r) for r in WaTemplate.select().order_by(WaTemplate.name,
+                                                           WaTemplate.language)]
+
+
+def get(template_id: int) -> TemplateInfo:
+    row = WaTemplate.get_or_none(WaTemplate.id == template_id)
+    if row is None:
+        raise TemplateError("no such template: sync the templates, then choose one")
+    return _view(row)
+
+
+def usable(template_id: int) -> TemplateInfo:
+    """The template, if a campaign may send it now; otherwise why not, in words."""
+    t = get(template_id)
+    if not t.sendable:
+        raise TemplateError(f"template {t.name} ({t.language}) cannot be sent: it is "
+                            f"{t.why_not}")
+    return t
+
+
+@dataclass(frozen=True)
+class Synced:
+    total: int
+    added: int
+    changed: int
+
+
+def sync(rt: Runtime) -> Synced:
+    """Every template of the WABA, as Meta lists them now (the "sync now" button, and the
+    nightly job). Templates gone from Meta's list are kept as DELETED: a past campaign
+    still names its template."""
+    creds = load_credentials(rt)
+    if not creds.waba_id:
+        raise TemplateError("the WhatsApp Business Account id is not set: "
+                            "gembok whatsapp configure")
+    with make_client(rt) as client:
+        listed = client.templates(creds.waba_id)
+    added = changed = 0
+    seen: set[int] = set()
+    now = utcnow()
+    for raw in listed:
+        name, language = str(raw.get("name", "")), str(raw.get("language", ""))
+        if not name or not language:
+            continue
+        fields: dict[str, Any] = {"meta_id": str(raw.get("id", "")),
+                  "category": str(raw.get("category", "")).upper(),
+                  "status": str(raw.get("status", "")).upper(),
+                  "components": json.dumps(raw.get("components", []), ensure_ascii=False),
+                  "parameter_format": str(raw.get("parameter_format", "POSITIONAL")).upper()}
+        row = WaTemplate.get_or_none(WaTemplate.name == name, WaTemplate.language == language)
+        if row is None:
+            row = WaTemplate.create(name=name, language=language, synced_at=now,
+                                    updated_at=now, previous_category="", reason="", **fields)
+            added += 1
+        else:
+            if row.category != fields["category"] and row.category:
+                fields["previous_category"] = row.category
+            if any(getattr(row, k) != v for k, v in fields.items()):
+                changed += 1
+                fields["updated_at"] = now
+            WaTemplate.update(synced_at=now, **fields).where(WaTemplate.id == row.id).execute()
+        seen.add(int(row.id))
+    gone = WaTemplate.update(status="DELETED", updated_at=now).where(
+        WaTemplate.id.not_in(sorted(seen)) if seen else WaTemplate.id > 0,
+        WaTemplate.status != "DELETED").execute()
+    return Synced(len(seen), added, changed + int(gone))
+
+
+def apply_update(field: str, value: dict[str, Any]) -> bool:
+    """A template webhook (status or category): True when it changed a row."""
+    if field == "message_template_status_update":
+        status = str(value.get("event", "")).upper()
+        if status == "REINSTATED":
+            status = "APPROVED"
+        if status not in STATUS_EVENTS:
+            return False
+        changes: dict[str, Any] = {"status": status,
+                                   "reason": str(value.get("reason") or "")[:64]}
+        category = str(value.get("message_template_category") or "").upper()
+    elif field == "template_category_update":
+        category = str(value.get("new_category") or "").upper()
+        if not category:  # an impending change (`correct_category`): a notice only
+            return False
+        changes = {}
+    else:
+        return False
+    row = _find(value)
+    if row is None:
+        row = _placeholder(value, changes.get("status", "PENDING"))
+        if row is None:
+            return False
+    if category in CATEGORIES and category != row.category:
+        changes.update(category=category, previous_category=row.category)
+    if not changes:
+        return False
+    WaTemplate.update(updated_at=utcnow(), **changes).where(WaTemplate.id == row.id).execute()
+    return True
+
+
+def _find(value: dict[str, Any]) -> WaTemplate | None:
+    meta_id = str(value.get("message_template_id") or "")
+    if meta_id:
+        row = WaTemplate.get_or_none(WaTemplate.meta_id == meta_id)
+        if row is not None:
+            return row
+    name = value.get("message_template_name")
+    language = value.get("message_template_language")
+    if isinstance(name, str) and isinstance(language, str):
+        return WaTemplate.get_or_none(WaTemplate.name == name, WaTemplate.language == language)
+    return None
+
+
+def _placeholder(value: dict[str, Any], status: str) -> WaTemplate | None:
+    """A template created after the last sync: known by name until the next sync fills
+    in its words."""
+    name, language = value.get("message_template_name"), value.get("message_template_language")
+    if not isinstance(name, str) or not isinstance(language, str) or not name or not language:
+        return None
+    now = utcnow()
+    category = str(value.get("message_template_category") or value.get("new_category")
+                   or "").upper()
+    return WaTemplate.create(meta_id=str(value.get("message_template_id") or ""),
+                             name=name[:512], language=language[:16],
+                             category=category if category in CATEGORIES else "",
+                             previous_category="", status=status, reason="",
+                             components="[]", parameter_format="POSITIONAL",
+                             synced_at=now, updated_at=now)
+
+
+def render(t: TemplateInfo, values: dict[str, str]) -> str:
+    """The message as the customer will read it (the preview), header and body."""
+    def fill(text: str) -> str:
+        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    return "\n".join(p for p in (fill(t.header), fill(t.body), t.footer) if p)
+
+
+def components(t: TemplateInfo, values: dict[str, str]) -> list[dict[str, Any]]:
+    """The `components` of a send: each header and body parameter, positional or named."""
+    out: list[dict[str, Any]] = []
+    for kind, text in (("header", t.header), ("body", t.body)):
+        names: list[str] = []
+        for name in PLACEHOLDER.findall(text):
+            if name not in names:
+                names.append(name)
+        if not names:
+            continue
+        params = [{"type": "text", "text": values.get(n, ""),
+                   **({"parameter_name": n} if t.named else {})} for n in names]
+        out.append({"type": kind, "parameters": params})
+    return out
