@@ -15,6 +15,7 @@ import redis
 
 from appliance import units
 from appliance.audit.verify import Verdict, verify
+from appliance.automation import campaigns
 from appliance.config import Settings
 from appliance.runtime import Runtime
 from appliance.store.backup import list_backups
@@ -45,6 +46,7 @@ class BoxStatus:
     certificate: str = ""
     audit: str = ""
     audit_ok: bool = True
+    campaigns: list[str] = field(default_factory=list)  # running broadcasts, a line each
 
 
 def services(settings: Settings) -> list[Service]:
@@ -88,6 +90,8 @@ def gather(rt: Runtime, *, check_audit: bool = True) -> BoxStatus:
                                         "no answer: see `gembok doctor`"))
     status.events_waiting = webhook_events.backlog()
     status.number = health.current().describe()
+    status.campaigns = [f"{p.name}: {p.done:,} done, {p.left:,} left, {p.per_second:.0f}/s"
+                        for p in campaigns.running()]
     status.disk_used_mb = sum(p.stat().st_size for p in settings.data_dir.rglob("*")
                               if p.is_file()) / 2**20
     status.disk_free_gb = shutil.disk_usage(settings.data_dir).free / 2**30

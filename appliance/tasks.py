@@ -232,7 +232,8 @@ def rotate_data_keys(job_id: int) -> None:
 
 ACTORS: list[Any] = [ping, process_events, auto_reply, confirm_preferences, fetch_media,
                      send_outbox, send_in_order,
-                     alert_health, notify_new_device, notify_content_granted, rotate_data_keys]
+                     alert_health, notify_new_device, notify_content_granted, rotate_data_keys,
+                     run_campaign]
 
 
 def bind(broker: dramatiq.Broker) -> None:

@@ -32,7 +32,8 @@ def main(*, announce: bool = False) -> None:
                              office_zone=settings.timezone)
 
         serve(factory, Listener("gembok-simulator", settings.simulator.host,
-                                settings.simulator.port, workers=1, threads=8))
+                                settings.simulator.port, workers=1,
+                                threads=config.server_threads))
     except GembokError as exc:
         print(f"gembok: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)

@@ -60,6 +60,12 @@ class SimulatorConfig:
     auto_deliver_seconds: float = 0.2
     fault_timeout_seconds: float = 15.0
     webhook_timeout_seconds: float = 10.0
+    # Meta's time to answer a send, uniform in [low, high] ms (a benchmark's 150-300);
+    # the calls wait outside the state lock, so `server_threads` must hold them all.
+    latency_ms: tuple[int, int] = (0, 0)
+    server_threads: int = 8
+    # Meta's per-person cap on marketing templates in a moving 24 h (131049); None: none
+    marketing_cap_per_day: int | None = None
     templates: tuple[dict[str, Any], ...] = field(default=DEFAULT_TEMPLATES)
 
     def __post_init__(self) -> None:
@@ -71,6 +77,7 @@ class SimulatorConfig:
         except (ValueError, TypeError, AttributeError) as exc:
             raise SimulatorConfigError(f"simulator config: {exc}", str(exc)) from None
         object.__setattr__(self, "templates", normalised)
+        object.__setattr__(self, "latency_ms", tuple(self.latency_ms))
 
     @property
     def api_major(self) -> int:
@@ -106,6 +113,16 @@ def _check(c: SimulatorConfig) -> str | None:
         value = getattr(c, name)
         if type(value) not in (int, float) or value < 0:
             return f"{name} must be a number of seconds, 0 or more"
+    latency = c.latency_ms
+    if (not isinstance(latency, (tuple, list)) or len(latency) != 2
+            or not all(type(v) is int and 0 <= v <= 60_000 for v in latency)
+            or latency[0] > latency[1]):
+        return "latency_ms must be [low, high], whole milliseconds from 0 to 60000, low first"
+    if type(c.server_threads) is not int or not 1 <= c.server_threads <= 1024:
+        return "server_threads must be a whole number from 1 to 1024"
+    cap = c.marketing_cap_per_day
+    if cap is not None and (type(cap) is not int or cap < 1):
+        return "marketing_cap_per_day must be a whole number from 1, or null (no cap)"
     if not isinstance(c.templates, (tuple, list)):
         return "templates must be a list of template objects"
     return None

@@ -9,6 +9,7 @@ before any handler here runs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -17,10 +18,11 @@ from zoneinfo import ZoneInfo
 from werkzeug.wrappers import Request, Response
 
 from simulator import health, inbound, payloads
+from simulator.config import SimulatorConfigError
 from simulator.phone import clock_time
 from simulator.send import emit_status
 from simulator.state import Customer, Fault, Inbound, Outbound, State
-from simulator.templates import STATUSES
+from simulator.templates import CATEGORIES, STATUSES
 from simulator.webhooks import WebhookSender
 
 FAULT_PATHS = ("messages", "media", "any")
@@ -53,6 +55,11 @@ class Control:
             ("/_sim/business", ("GET",), self.business),
             ("/_sim/customers", ("GET",), self.list_customers),
             ("/_sim/customers", ("POST",), self.create_customer),
+            ("/_sim/customers/bulk", ("POST",), self.create_customers),
+            ("/_sim/customers/<key>/marketing-cap", ("POST",), self.marketing_cap),
+            ("/_sim/sends/rate", ("GET", "DELETE"), self.send_rate),
+            ("/_sim/sends/callbacks", ("GET",), self.send_callbacks),
+            ("/_sim/latency", ("GET", "POST"), self.latency),
             ("/_sim/customers/<key>", ("GET",), self.get_customer),
             ("/_sim/customers/<key>/messages", ("POST",), self.customer_sends),
             ("/_sim/customers/<key>/inbox", ("GET",), self.inbox),
@@ -109,6 +116,61 @@ class Control:
             only = bool(body.get("username_only", self.state.username_only_default))
             customer = self.state.add_customer(name, wa_id, username, only)
             return reply(customer.public(self.state.now()), 201)
+
+    def create_customers(self, request: Request) -> Response:
+        """`{"first": "6281100000001", "count": 100000, "name": "Pelanggan"}`: numbers
+        first, first+1, ... at once (a benchmark's audience; one call, not 100,000)."""
+        body = _body(request)
+        first, count = str(body.get("first", "")), body.get("count")
+        name = body.get("name", "Pelanggan")
+        if not first.isdigit() or type(count) is not int or not 1 <= count <= 1_000_000:
+            raise ControlError("give first (digits) and count (1 to 1,000,000)")
+        if not isinstance(name, str) or not name:
+            raise ControlError("name must be a non-empty string")
+        made = 0
+        with self.state.lock:
+            for n in range(count):
+                wa_id = str(int(first) + n)
+                if wa_id in self.state.by_wa_id or wa_id == \
+                        self.state.config.display_phone_number:
+                    continue
+                self.state.add_customer(f"{name} {n}", wa_id, None, False)
+                made += 1
+        return reply({"created": made}, 201)
+
+    def marketing_cap(self, request: Request, key: str) -> Response:
+        """`{"capped": true}`: Meta's per-person marketing cap reached (131049 follows)."""
+        capped = _body(request).get("capped", True)
+        if not isinstance(capped, bool):
+            raise ControlError("capped must be true or false")
+        with self.state.lock:
+            customer = self._customer(key)
+            customer.marketing_capped = capped
+            return reply(customer.public(self.state.now()))
+
+    def send_rate(self, request: Request) -> Response:
+        with self.state.lock:
+            if request.method == "DELETE":
+                self.state.sends.clear()
+            return reply(self.state.sends.summary())
+
+    def send_callbacks(self, request: Request) -> Response:
+        """Each campaign callback accepted, with how many times: a duplicate shows as 2."""
+        with self.state.lock:
+            return reply({"callbacks": dict(self.state.sends.callbacks)})
+
+    def latency(self, request: Request) -> Response:
+        """`{"latency_ms": [150, 300]}`: Meta's answer time from now on."""
+        with self.state.lock:
+            if request.method == "POST":
+                value = _body(request).get("latency_ms")
+                try:
+                    self.state.config = dataclasses.replace(
+                        self.state.config, latency_ms=tuple(value)  # type: ignore[arg-type]
+                        if isinstance(value, list) else value)
+                except SimulatorConfigError as exc:
+                    raise ControlError(exc.problem) from None
+            return reply({"latency_ms": list(self.state.config.latency_ms)})
 
     def get_customer(self, request: Request, key: str) -> Response:
         with self.state.lock:
@@ -222,9 +284,27 @@ class Control:
                          and t["language"] == body.get("language")]
                 if not found:
                     raise ControlError("no such template (name and language)", 404)
+                t = found[0]
+                category = body.get("category")
+                if category is not None:
+                    if category not in CATEGORIES:
+                        raise ControlError(f"category must be one of {', '.join(CATEGORIES)}")
+                    if category != t["category"]:
+                        previous, t["category"] = t["category"], category
+                        self.hooks.enqueue("template_category_update", {
+                            "message_template_id": int(t["id"]),
+                            "message_template_name": t["name"],
+                            "message_template_language": t["language"],
+                            "previous_category": previous, "new_category": category})
+                ready_in = body.get("mm_ready_in_seconds")
+                if ready_in is not None:
+                    if type(ready_in) not in (int, float) or ready_in < 0:
+                        raise ControlError("mm_ready_in_seconds must be seconds, 0 or more")
+                    t["mm_ready_at"] = self.state.now() + float(ready_in)
+                if "status" not in body:
+                    return reply({"templates": self.state.templates})
                 if body.get("status") not in STATUSES:
                     raise ControlError(f"status must be one of {', '.join(STATUSES)}")
-                t = found[0]
                 t["status"] = body["status"]
                 self.hooks.enqueue("message_template_status_update", {
                     "event": t["status"], "message_template_id": int(t["id"]),

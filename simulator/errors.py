@@ -56,6 +56,15 @@ ERRORS: dict[int, ErrorSpec] = {
                       "restrictions on how many messages can be sent from this phone number. "
                       "This may be because too many previous messages were blocked or flagged "
                       "as spam.", 400),
+    131049: ErrorSpec("Message not delivered to maintain healthy ecosystem engagement",
+                      "In order to maintain a healthy ecosystem engagement, the message failed "
+                      "to be delivered.", 400),
+    131055: ErrorSpec("Method not allowed", "The method is not allowed for this endpoint.",
+                      405),
+    134100: ErrorSpec("Non-marketing template", "Only marketing templates can be sent with "
+                      "the Marketing Messages API.", 400),
+    134101: ErrorSpec("Template not ready", "The template is not ready to be sent with the "
+                      "Marketing Messages API yet: retry later.", 400),
     131050: ErrorSpec("Unable to deliver the message", "Recipient chose to stop receiving "
                       "marketing messages.", 400),
     131051: ErrorSpec("Unsupported message type", "Unsupported message type.", 400),

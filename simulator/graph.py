@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import random
 import re
 import time
 from typing import Any
@@ -51,6 +52,8 @@ def dispatch(state: State, hooks: WebhookSender, request: Request, version: str,
         if not VERSION.fullmatch(version):
             raise unknown_object(request.method, version)
         _apply_fault(state, _fault_path(state, node, edge))
+        if edge in SENDS and request.method == "POST":
+            _latency(state)
         return json_response(_route(state, hooks, request, node, edge))
     except GraphError as error:
         return error_response(error)
@@ -82,8 +85,19 @@ def _authorise(state: State, request: Request) -> None:
         raise bad_token()
 
 
+SENDS = ("messages", "marketing_messages")
+_jitter = random.Random()  # noqa: S311 - latency jitter, not a secret
+
+
+def _latency(state: State) -> None:
+    """Meta's time to answer a send, waited outside the state lock (config `latency_ms`)."""
+    low, high = state.config.latency_ms
+    if high > 0:
+        time.sleep(_jitter.uniform(low, high) / 1000)
+
+
 def _fault_path(state: State, node: str, edge: str | None) -> str:
-    if edge == "messages":
+    if edge in SENDS:
         return "messages"
     if edge == "media" or (edge is None and node not in (state.config.phone_number_id,
                                                            state.config.waba_id)):
@@ -116,6 +130,8 @@ def _route(state: State, hooks: WebhookSender, request: Request, node: str,
                 return phone_number_fields(state, request.args.get("fields"))
         if edge == "messages" and method == "POST":
             return send.handle(state, hooks, _json_body(request))
+        if edge == "marketing_messages" and method == "POST":
+            return send.marketing(state, hooks, _json_body(request))
         if edge == "media" and method == "POST":
             return _upload(state, request)
     elif node == cfg.waba_id and method == "GET":

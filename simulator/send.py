@@ -13,6 +13,7 @@ from typing import Any
 
 from simulator import ids, payloads, templates
 from simulator.errors import GraphError, webhook_error
+from simulator.limits import DAY
 from simulator.numbers import is_phone_like, normalise_to
 from simulator.state import Customer, Outbound, State
 from simulator.validate import check_message
@@ -24,17 +25,54 @@ TYPING_SECONDS = 25.0
 
 
 def handle(state: State, hooks: WebhookSender, body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise GraphError(100, "The request body must be a JSON object.")
-    if body.get("messaging_product") != "whatsapp":
-        raise GraphError(100, "The parameter messaging_product is required and must be "
-                         "'whatsapp'.")
+    _check_product(body)
     if "status" in body:
         return mark_read(state, body)
     return send(state, hooks, body)
 
 
-def send(state: State, hooks: WebhookSender, body: dict[str, Any]) -> dict[str, Any]:
+def _check_product(body: Any) -> None:
+    if not isinstance(body, dict):
+        raise GraphError(100, "The request body must be a JSON object.")
+    if body.get("messaging_product") != "whatsapp":
+        raise GraphError(100, "The parameter messaging_product is required and must be "
+                         "'whatsapp'.")
+
+
+MARKETING_API = "marketing_messages"
+POLICIES = ("CLOUD_API_FALLBACK", "STRICT")
+
+
+def marketing(state: State, hooks: WebhookSender, body: Any) -> dict[str, Any]:
+    """`POST /{phone-number-id}/marketing_messages`: the template send's body, plus
+    `product_policy` and `message_activity_sharing`; MARKETING templates only (134100),
+    and a template new or dormant on this API is not ready for a while (134101)
+    (cloud-api.md §11). Statuses then price the message as `marketing_lite`."""
+    _check_product(body)
+    body = dict(body)
+    if body.pop("product_policy", POLICIES[0]) not in POLICIES:
+        raise GraphError(100, "Param product_policy must be one of "
+                         f"{', '.join(POLICIES)}.")
+    if not isinstance(body.pop("message_activity_sharing", False), bool):
+        raise GraphError(100, "Param message_activity_sharing must be a boolean.")
+    if body.get("type") != "template" or not isinstance(body.get("template"), dict):
+        raise GraphError(131009, "The Marketing Messages API sends templates only: "
+                         "type must be 'template'.")
+    spec = body["template"]
+    language = spec.get("language")
+    with state.lock:
+        template = templates.find(state.templates, str(spec.get("name", "")),
+                                  str(language.get("code", "")) if isinstance(language, dict)
+                                  else "")
+        if template["category"] != "MARKETING":
+            raise GraphError(134100)
+        if float(template.get("mm_ready_at", 0.0)) > state.now():
+            raise GraphError(134101)
+    return send(state, hooks, body, api=MARKETING_API)
+
+
+def send(state: State, hooks: WebhookSender, body: dict[str, Any],
+         api: str = "messages") -> dict[str, Any]:
     cfg = state.config
     if body.get("recipient_type", "individual") != "individual":
         raise GraphError(131009, "recipient_type must be 'individual': groups are not "
@@ -66,6 +104,7 @@ def send(state: State, hooks: WebhookSender, body: dict[str, Any]) -> dict[str, 
             customer = state.customers.get(recipient)
             pair_key = recipient
         if not state.throughput.admit(now, state.throughput_mps()):
+            state.sends.refused()
             raise GraphError(130429)
         template = None
         if mtype == "template":
@@ -83,10 +122,11 @@ def send(state: State, hooks: WebhookSender, body: dict[str, Any]) -> dict[str, 
         content = body[mtype]
         out = Outbound(ids.wamid(), customer.user_id if customer else recipient, mtype,
                        copy.deepcopy(content), now, wa_id=wa_id, by_bsuid=to is None,
-                       callback_data=callback_data)
+                       callback_data=callback_data, api=api)
         if template is not None:
             out.rendered = templates.render(template, content.get("components", []))
         state.remember(out)
+        state.sends.accepted(api, callback_data)
         failure = _failure(state, customer, template, window_open, now)
         if failure is not None:
             out.status, out.error_code = "failed", failure
@@ -95,6 +135,8 @@ def send(state: State, hooks: WebhookSender, body: dict[str, Any]) -> dict[str, 
             out.status = "sent"
             category = template["category"].lower() if template else "service"
             free = window_open and category in ("service", "utility")
+            if api == MARKETING_API:
+                category = "marketing_lite"
             emit_status(state, hooks, out, "sent", price=payloads.pricing(category, free))
             emit_status(state, hooks, out, "delivered", delay=cfg.auto_deliver_seconds)
 
@@ -127,6 +169,8 @@ def _failure(state: State, customer: Customer | None, template: dict[str, Any] |
         return None if window_open else 131047
     if template["category"] == "MARKETING" and customer.opted_out:
         return 131050
+    if template["category"] == "MARKETING" and _capped(state, customer, now):
+        return 131049
     # Over the messaging limit: Meta documents no dedicated code for the new per-portfolio
     # limit; 131048 ("restrictions on how many messages can be sent from this phone
     # number") is the closest documented one, and pywa maps it to SpamRateLimitHit.
@@ -134,6 +178,20 @@ def _failure(state: State, customer: Customer | None, template: dict[str, Any] |
             customer.user_id, now, state.health.messaging_limit):
         return 131048
     return None
+
+
+def _capped(state: State, customer: Customer, now: float) -> bool:
+    """Meta's per-person marketing cap: forced by the control API, or over the configured
+    count in a moving 24 h; the failure arrives later as a status (131049)."""
+    if customer.marketing_capped:
+        return True
+    cap = state.config.marketing_cap_per_day
+    recent = [t for t in customer.marketing_recent if now - t < DAY]
+    if cap is not None and len(recent) >= cap:
+        customer.marketing_recent = recent
+        return True
+    customer.marketing_recent = [*recent, now]
+    return False
 
 
 def emit_status(state: State, hooks: WebhookSender, out: Outbound, status: str, *,

@@ -20,6 +20,7 @@ from simulator.config import SimulatorConfig
 from simulator.limits import DAY, MessagingLimit, PairRate, Throughput
 from simulator.media import MediaStore
 from simulator.numbers import region_of
+from simulator.send_log import SendLog
 
 Clock = Callable[[], float]  # Unix seconds
 KEEP_MESSAGES = 200_000  # per direction: a long benchmark must not eat the box's memory
@@ -51,6 +52,8 @@ class Customer:
     username_only: bool = False
     last_inbound_at: float | None = None
     opted_out: bool = False
+    marketing_capped: bool = False  # Meta's per-person marketing cap reached (131049)
+    marketing_recent: list[float] = field(default_factory=list)  # marketing received at
     typing_until: float = 0.0  # the business's typing indicator shows until then
 
     @property
@@ -82,12 +85,13 @@ class Outbound:
     rendered: dict[str, Any] | None = None  # a template as the phone shows it
     status: str = "accepted"  # accepted, sent, delivered, read, failed
     error_code: int | None = None
+    api: str = "messages"  # or marketing_messages
     seq: int = field(default_factory=_SEQUENCE.__next__)
 
     def public(self) -> dict[str, Any]:
         out = {"wamid": self.wamid, "type": self.type, "message": self.message,
                "status": self.status, "error_code": self.error_code,
-               "timestamp": int(self.created_at)}
+               "timestamp": int(self.created_at), "api": self.api}
         if self.rendered is not None:
             out["rendered"] = self.rendered
         return out
@@ -149,6 +153,7 @@ class State:
     templates: list[dict[str, Any]] = field(default_factory=list)
     username_only_default: bool = False
     public_url: str = ""  # learnt from the latest request, for media URLs in webhooks
+    sends: SendLog = field(default_factory=SendLog)
 
     def __post_init__(self) -> None:
         self.health.messaging_limit = self.config.messaging_limit
@@ -168,6 +173,7 @@ class State:
         self.pair_rate = PairRate()
         self.messaging_limit = MessagingLimit()
         self.faults.clear()
+        self.sends.clear()
 
     def add_customer(self, name: str, wa_id: str | None, username: str | None,
                      username_only: bool) -> Customer:

@@ -382,10 +382,7 @@ class _Runner:
         with writing(self.rt.settings.db_file):
             store.record_answers(answers.sent, again, failed, now, answers.skipped)
             if answers.unknown:
-                store.CampaignRecipient.update(state="unknown", reason="no_answer",
-                                               updated_at=now).where(
-                    store.CampaignRecipient.id.in_(answers.unknown),
-                    store.CampaignRecipient.state == "sending").execute()
+                store.mark_unknown(self.campaign_id, now, answers.unknown)
 
 
 def _attempts(ids: list[int]) -> dict[int, int]:

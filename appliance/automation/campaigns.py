@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -243,7 +243,9 @@ class Report:
     failed: int
     capped: int
     skipped: int
-    unknown: int
+    unknown: int  # still unsettled: maybe sent, no status ever came
+    in_flight_at_stop: int  # in flight when a worker stopped (settled since, or resent)
+    resent: int  # of those, sent once more after no status came
     replied: int
     opted_out: int
     reasons: dict[str, int]
@@ -260,9 +262,11 @@ def report(principal: Principal, campaign_id: int) -> Report:
     reasons = store.reasons(s.id)
     delivered = c.get("delivered", 0) + c.get("read", 0)
     rate = store.MessageRate.get_or_none(store.MessageRate.category == s.category)
+    doubt, resent = store.in_doubt(s.id)
     return Report(s, c.get("sent", 0) + delivered, delivered, c.get("read", 0),
                   c.get("failed", 0), c.get("capped", 0), c.get("skipped", 0),
-                  c.get("unknown", 0), store.replied(s.id), reasons.get("opted_out", 0),
+                  c.get("unknown", 0), doubt, resent, store.replied(s.id),
+                  reasons.get("opted_out", 0),
                   reasons, store.timeline(s.id),
                   Decimal(rate.price) * delivered if rate is not None else None,
                   rate.currency if rate is not None else "")
@@ -273,7 +277,7 @@ def report_csv(principal: Principal, campaign_id: int) -> str:
     r = report(principal, campaign_id)
     lines = ["measure,count"]
     for key in ("sent", "delivered", "read", "failed", "capped", "skipped", "unknown",
-                "replied", "opted_out"):
+                "in_flight_at_stop", "resent", "replied", "opted_out"):
         lines.append(f"{key},{getattr(r, key)}")
     lines += [f"reason:{k},{v}" for k, v in sorted(r.reasons.items()) if k]
     if r.cost is not None:
@@ -330,4 +334,29 @@ def due(rt: Runtime) -> list[int]:
         when = store.next_due(int(row.id))
         if when is None or when <= now or row.runner:  # None: the runner closes it
             out.append(int(row.id))
+    return out
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A running campaign as the admin's Status screen shows it: no names, no numbers."""
+
+    id: int
+    name: str
+    done: int
+    left: int
+    per_second: float
+
+
+RATE_WINDOW = 10.0  # seconds the shown rate is averaged over
+
+
+def running() -> list[Progress]:
+    since = utcnow() - timedelta(seconds=RATE_WINDOW)
+    out = []
+    for row in store.Campaign.select().where(store.Campaign.state == "running"):
+        s = summary(row)
+        out.append(Progress(s.id, s.name, s.done - s.counts.get("skipped", 0),
+                            s.to_send - (s.done - s.counts.get("skipped", 0)),
+                            store.sent_since(s.id, since) / RATE_WINDOW))
     return out

@@ -20,6 +20,7 @@ from appliance.clock import utcnow
 from appliance.errors import GembokError
 from appliance.runtime import Runtime
 from appliance.store.broadcast import WaTemplate
+from appliance.store.db import db
 from appliance.whatsapp.connection import make_client
 from appliance.whatsapp.credentials import load_credentials
 
@@ -147,31 +148,38 @@ def sync(rt: Runtime) -> Synced:
     added = changed = 0
     seen: set[int] = set()
     now = utcnow()
-    for raw in listed:
-        name, language = str(raw.get("name", "")), str(raw.get("language", ""))
-        if not name or not language:
-            continue
-        fields: dict[str, Any] = {"meta_id": str(raw.get("id", "")),
-                  "category": str(raw.get("category", "")).upper(),
-                  "status": str(raw.get("status", "")).upper(),
-                  "components": json.dumps(raw.get("components", []), ensure_ascii=False),
-                  "parameter_format": str(raw.get("parameter_format", "POSITIONAL")).upper()}
-        row = WaTemplate.get_or_none(WaTemplate.name == name, WaTemplate.language == language)
-        if row is None:
-            row = WaTemplate.create(name=name, language=language, synced_at=now,
-                                    updated_at=now, previous_category="", reason="", **fields)
-            added += 1
-        else:
-            if row.category != fields["category"] and row.category:
-                fields["previous_category"] = row.category
-            if any(getattr(row, k) != v for k, v in fields.items()):
-                changed += 1
-                fields["updated_at"] = now
-            WaTemplate.update(synced_at=now, **fields).where(WaTemplate.id == row.id).execute()
-        seen.add(int(row.id))
-    gone = WaTemplate.update(status="DELETED", updated_at=now).where(
-        WaTemplate.id.not_in(sorted(seen)) if seen else WaTemplate.id > 0,
-        WaTemplate.status != "DELETED").execute()
+    with db.atomic():  # one at a time: the scheduler's sync and the button's may cross
+        for raw in listed:
+            name, language = str(raw.get("name", "")), str(raw.get("language", ""))
+            if not name or not language:
+                continue
+            fields: dict[str, Any] = {
+                "meta_id": str(raw.get("id", "")),
+                "category": str(raw.get("category", "")).upper(),
+                "status": str(raw.get("status", "")).upper(),
+                "components": json.dumps(raw.get("components", []), ensure_ascii=False),
+                "parameter_format": str(raw.get("parameter_format", "POSITIONAL")).upper()}
+            row = WaTemplate.get_or_none(WaTemplate.name == name,
+                                         WaTemplate.language == language)
+            if row is None:
+                WaTemplate.insert(name=name, language=language, synced_at=now, updated_at=now,
+                                  previous_category="", reason="", **fields).on_conflict(
+                    conflict_target=[WaTemplate.name, WaTemplate.language],
+                    update={WaTemplate.synced_at: now}).execute()
+                row = WaTemplate.get(WaTemplate.name == name, WaTemplate.language == language)
+                added += 1
+            else:
+                if row.category != fields["category"] and row.category:
+                    fields["previous_category"] = row.category
+                if any(getattr(row, k) != v for k, v in fields.items()):
+                    changed += 1
+                    fields["updated_at"] = now
+                WaTemplate.update(synced_at=now, **fields).where(
+                    WaTemplate.id == row.id).execute()
+            seen.add(int(row.id))
+        gone = WaTemplate.update(status="DELETED", updated_at=now).where(
+            WaTemplate.id.not_in(sorted(seen)) if seen else WaTemplate.id > 0,
+            WaTemplate.status != "DELETED").execute()
     return Synced(len(seen), added, changed + int(gone))
 
 

@@ -12,7 +12,7 @@ query per row would be the bottleneck, not the network.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from peewee import (
@@ -92,6 +92,9 @@ class CampaignRecipient(BaseModel):
     error_code = IntegerField(null=True)
     attempts = IntegerField(default=0)
     capped_times = IntegerField(default=0)
+    # 1: in flight when its worker stopped (maybe sent); 2: sent once more after no status
+    # came for it; never a third time
+    in_doubt = IntegerField(default=0)
     next_at = DateTimeField(default=utcnow)
     sent_at = DateTimeField(null=True)
     delivered_at = DateTimeField(null=True)
@@ -128,8 +131,8 @@ def _marks(values: Sequence[Any]) -> str:
 
 
 _INSERT = ("INSERT OR IGNORE INTO campaign_recipient (campaign_id, customer_id, state, reason,"
-           " values_sealed, api, attempts, capped_times, next_at, updated_at)"
-           " VALUES (?, ?, ?, ?, ?, '', 0, 0, ?, ?)")
+           " values_sealed, api, attempts, capped_times, in_doubt, next_at, updated_at)"
+           " VALUES (?, ?, ?, ?, ?, '', 0, 0, 0, ?, ?)")
 
 
 def insert_recipients(rows: Iterable[tuple[int, int, str, str, bytes | None]]) -> None:
@@ -158,7 +161,8 @@ def set_values(rows: Sequence[tuple[bytes | None, int]]) -> None:
 
 _DUE = ("SELECT r.id, r.customer_id, r.values_sealed, c.phone_sealed, c.wa_user_sealed,"
         " r.capped_times FROM campaign_recipient r JOIN customer c ON c.id = r.customer_id"
-        " WHERE r.campaign_id = ? AND r.state IN ('queued', 'capped') AND r.next_at <= ?"
+        " WHERE r.campaign_id = ? AND (r.state IN ('queued', 'capped')"
+        " OR (r.state = 'unknown' AND r.in_doubt = 1)) AND r.next_at <= ?"
         " ORDER BY r.next_at, r.id LIMIT ?")
 
 
@@ -170,8 +174,9 @@ def claim(campaign_id: int, limit: int, now: datetime) -> list[tuple[Any, ...]]:
     if rows:
         ids = [r[0] for r in rows]
         execute(db, "UPDATE campaign_recipient SET state = 'sending',"  # noqa: S608
+                    " in_doubt = CASE WHEN state = 'unknown' THEN 2 ELSE in_doubt END,"
                     f" attempts = attempts + 1, updated_at = ? WHERE id IN ({_marks(ids)})"
-                    " AND state IN ('queued', 'capped')",
+                    " AND state IN ('queued', 'capped', 'unknown')",
                     (str(now), *ids))
     return rows
 
@@ -205,12 +210,28 @@ def record_answers(sent: Sequence[tuple[int, str, str]],
         cursor.executemany(_SKIPPED, [(reason, at, i) for i, reason in skipped])
 
 
-def mark_unknown(campaign_id: int, now: datetime) -> int:
-    """What a dead runner had in flight: maybe sent, maybe not. Never sent again."""
-    cursor = execute(db, "UPDATE campaign_recipient SET state = 'unknown', reason = 'in_flight',"
-                         " updated_at = ? WHERE campaign_id = ? AND state = 'sending'",
-                     (str(now), campaign_id))
+UNKNOWN_GRACE = timedelta(seconds=60)
+
+
+def mark_unknown(campaign_id: int, now: datetime, ids: Sequence[int] | None = None) -> int:
+    """What a dead runner had in flight (or calls that got no answer): maybe sent. A
+    status webhook settles it; if none comes within UNKNOWN_GRACE it was most likely
+    never sent, and it goes once more (a duplicate only if Meta had it after all and
+    its statuses were lost); never a third time."""
+    only = f" AND id IN ({_marks(ids)})" if ids else ""
+    cursor = execute(db, "UPDATE campaign_recipient SET state = 'unknown',"  # noqa: S608
+                         " in_doubt = CASE WHEN in_doubt = 0 THEN 1 ELSE in_doubt END,"
+                         " next_at = ?, updated_at = ? WHERE campaign_id = ?"
+                         f" AND state = 'sending'{only}",
+                     (str(now + UNKNOWN_GRACE), str(now), campaign_id, *(ids or ())))
     return int(cursor.rowcount)
+
+
+def in_doubt(campaign_id: int) -> tuple[int, int]:
+    """(recipients in flight at a stop, those of them sent once more)."""
+    row = execute(db, "SELECT COUNT(*), COALESCE(SUM(in_doubt = 2), 0) FROM campaign_recipient"
+                      " WHERE campaign_id = ? AND in_doubt > 0", (campaign_id,)).fetchone()
+    return int(row[0]), int(row[1])
 
 
 def recipient_states(ids: Sequence[int]) -> dict[int, tuple[str, int, int, str | None, int]]:
@@ -265,7 +286,8 @@ def next_due(campaign_id: int) -> datetime | None:
     again after 24 h); None when nothing is left to send."""
     row = execute(db, "SELECT MIN(next_at) FROM campaign_recipient WHERE campaign_id = ?"
                       " AND (state IN ('queued', 'sending') OR (state = 'capped'"
-                      " AND reason = 'capped_once'))", (campaign_id,)).fetchone()
+                      " AND reason = 'capped_once') OR (state = 'unknown' AND in_doubt = 1))",
+                  (campaign_id,)).fetchone()
     return _as_datetime(row[0]) if row and row[0] else None
 
 
@@ -309,3 +331,9 @@ def _as_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value))
+
+
+def sent_since(campaign_id: int, since: datetime) -> int:
+    row = execute(db, "SELECT COUNT(*) FROM campaign_recipient WHERE campaign_id = ?"
+                      " AND sent_at >= ?", (campaign_id, str(since))).fetchone()
+    return int(row[0])

@@ -50,7 +50,8 @@ class StatusScreen(AdminScreen):
             f"Data dir: {s.disk_used_mb:.0f} MB used, {s.disk_free_gb:.1f} GB free\n"
             f"Last backup: {s.last_backup}\n"
             f"TLS certificate: {s.certificate}\n"
-            f"Audit chain: {audit}")
+            f"Audit chain: {audit}"
+            + "".join(f"\nBroadcast: {line}" for line in s.campaigns))
         table = self.query_one("#services", DataTable)
         table.clear()
         for service in s.services:

@@ -37,6 +37,7 @@ STATEMENTS = [
     ' "state" VARCHAR(10) NOT NULL, "reason" VARCHAR(32) NOT NULL,'
     ' "values_sealed" BLOB, "wamid" VARCHAR(128), "api" VARCHAR(20) NOT NULL,'
     ' "error_code" INTEGER, "attempts" INTEGER NOT NULL, "capped_times" INTEGER NOT NULL,'
+    ' "in_doubt" INTEGER NOT NULL,'
     ' "next_at" DATETIME NOT NULL, "sent_at" DATETIME, "delivered_at" DATETIME,'
     ' "read_at" DATETIME, "failed_at" DATETIME, "replied_at" DATETIME,'
     ' "updated_at" DATETIME NOT NULL,'
