@@ -22,12 +22,25 @@ from appliance.inbox.outbound import MAX_ATTACHMENT
 from appliance.queue_port import NoQueue
 from appliance.runtime import Runtime, open_runtime
 from appliance.store.db import close_connection
-from webui import access, admin, api, auth, automation, chatroom, home, i18n, inputs, welcome
+from webui import (
+    access,
+    admin,
+    api,
+    auth,
+    automation,
+    broadcast,
+    chatroom,
+    home,
+    i18n,
+    inputs,
+    welcome,
+)
 from webui.security_headers import install_security_headers
 
 DEVICE_COOKIE_DAYS = 400
 MAX_REQUEST = 2**20  # a reply, a note, a form: far less
 MAX_UPLOAD_REQUEST = MAX_ATTACHMENT + 2**20  # an attachment, its caption and the form around it
+MAX_CSV_REQUEST = 16 * 2**20 + 2**20  # a campaign's CSV (campaign_import.MAX_BYTES) and its form
 
 
 class InMemoryRequest(Request):
@@ -44,6 +57,8 @@ class InMemoryRequest(Request):
     def max_content_length(self) -> int:  # type: ignore[override]
         if self.url_rule is not None and self.url_rule.endpoint == "api.attach":
             return MAX_UPLOAD_REQUEST
+        if self.url_rule is not None and self.url_rule.endpoint == "broadcast.import_csv":
+            return MAX_CSV_REQUEST
         return MAX_REQUEST
 
     def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
@@ -67,7 +82,7 @@ def create_app(settings: Settings | None = None, *, enqueue: bool = True) -> Fla
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.auth.absolute_hours),
-        MAX_CONTENT_LENGTH=MAX_UPLOAD_REQUEST,  # the largest; InMemoryRequest sets each
+        MAX_CONTENT_LENGTH=max(MAX_UPLOAD_REQUEST, MAX_CSV_REQUEST),  # InMemoryRequest: each
         WTF_CSRF_TIME_LIMIT=None,  # the session's own timeouts bound a token's life
         WTF_CSRF_SSL_STRICT=False,  # no Referer under no-referrer: see security_headers
     )
@@ -81,7 +96,7 @@ def create_app(settings: Settings | None = None, *, enqueue: bool = True) -> Fla
     CSRFProtect(app)
     install_security_headers(app)
     for blueprint in (auth.bp, api.bp, admin.bp, home.bp, chatroom.bp, welcome.bp,
-                      automation.bp):
+                      automation.bp, broadcast.bp):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

@@ -115,6 +115,8 @@ def _check_row(rt: Runtime, fields: dict[str, str], wanted: list[str]) -> tuple[
     phone = fields.get("phone", "")
     if not phone:
         return "phone is empty", ""
+    if any(ch.isalpha() for ch in phone):  # phonenumbers reads letters as a keypad's digits
+        return "phone has letters in it (write it as +62 812 3456 7890)", ""
     try:
         e164 = normalise_phone(phone, rt.settings.region)
     except InvalidPhoneNumber:

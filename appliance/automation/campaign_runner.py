@@ -41,6 +41,8 @@ FLUSH_SECONDS = 0.25
 SLICE_SECONDS = 0.4  # a claim holds about this long of sending: what a kill leaves unknown
 TIERS = {"TIER_250": 250, "TIER_2K": 2000, "TIER_10K": 10000, "TIER_100K": 100000}
 MAX_ATTEMPTS = 6
+# Meta's answer about the template itself: what its status is, before the webhook says so
+TEMPLATE_REFUSED = {132015: "PAUSED", 132016: "DISABLED", 132001: "DELETED"}
 
 
 def in_quiet_hours(now: datetime, start: str, end: str, zone: str) -> bool:
@@ -129,6 +131,7 @@ class _Runner:
         self.tokens = 0
         self.stop_note = ""
         self.pause_note = ""
+        self.template_status = ""
 
     # -- the loop -----------------------------------------------------------------------
     async def run(self, seconds: float) -> str:
@@ -180,6 +183,8 @@ class _Runner:
             self._flush()
             await wire.close()
         if self.pause_note:
+            if self.template_status and plan is not None:
+                template_book.mark(plan.template.id, self.template_status)
             self._pause(self.pause_note)
             return "stopped"
         if outcome == "more" and plan is not None and not self._due():
@@ -350,6 +355,13 @@ class _Runner:
             self.answers.failed.append((rid, code, "opted_out"))
         elif code in (132000, 132012, 132018):
             self.answers.failed.append((rid, code, "bad_values"))
+        elif code in TEMPLATE_REFUSED:
+            said = TEMPLATE_REFUSED[code]
+            self.template_status = said
+            self.pause_note = (f"template {plan.template.name} is "
+                               f"{template_book.NOT_SENDABLE.get(said, said.lower())} "
+                               f"(error {code})")
+            self.answers.again.append((rid, now, code, "template"))
         elif 132000 <= code < 133000:
             self.pause_note = f"Meta refused the template (error {code}): check it, sync"
             self.answers.again.append((rid, now, code, "template"))

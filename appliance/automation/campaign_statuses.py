@@ -62,12 +62,13 @@ def apply(statuses: list[StatusUpdate]) -> list[consent.Entry]:
     current = store.recipient_states(ids)
     rows: dict[int, list[Any]] = {}
     withdrawals: list[consent.Entry] = []
+    again: set[int] = set()  # campaigns with someone to try again later
     now = utcnow()
     for s in statuses:
         rid = recipient_of(s.callback)
         if rid is None or rid not in current:
             continue
-        state, _, customer, wamid, capped_times = current[rid]
+        state, campaign, customer, wamid, capped_times = current[rid]
         row = rows.get(rid)
         if row is None:
             row = rows[rid] = [state, wamid, None, "", None, None, None, None, None,
@@ -87,8 +88,11 @@ def apply(statuses: list[StatusUpdate]) -> list[consent.Entry]:
                 row[9] = times + 1
                 row[0], row[3] = "capped", "capped_once" if times == 0 else "capped"
                 row[4] = now + CAP_WAIT if times == 0 else NEVER
+                if times == 0:
+                    again.add(campaign)
             elif code == OVER_LIMIT:
                 row[0], row[3], row[4] = "queued", "messaging_limit", now + LIMIT_WAIT
+                again.add(campaign)
             else:
                 row[0], row[3] = "failed", "opted_out" if code == consent.MARKETING_STOPPED \
                     else f"error_{code}"
@@ -111,6 +115,9 @@ def apply(statuses: list[StatusUpdate]) -> list[consent.Entry]:
         out.append((r[0], r[1], r[2], r[3], str(r[4] or now), r[9],
                     _s(r[5]), _s(r[6]), _s(r[7]), _s(r[8]), str(now), rid))
     store.write_statuses(out)
+    if again:  # a campaign that looked done has a try left: it runs again when it is due
+        store.Campaign.update(state="running", finished_at=None).where(
+            store.Campaign.id.in_(sorted(again)), store.Campaign.state == "done").execute()
     return withdrawals
 
 

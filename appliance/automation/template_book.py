@@ -183,6 +183,13 @@ def sync(rt: Runtime) -> Synced:
     return Synced(len(seen), added, changed + int(gone))
 
 
+def mark(template_id: int, status: str) -> None:
+    """What Meta answered a send about the template (132015: paused), kept until its
+    webhook or the next sync says more."""
+    WaTemplate.update(status=status, updated_at=utcnow()).where(
+        WaTemplate.id == template_id, WaTemplate.status == "APPROVED").execute()
+
+
 def apply_update(field: str, value: dict[str, Any]) -> bool:
     """A template webhook (status or category): True when it changed a row."""
     if field == "message_template_status_update":

@@ -176,8 +176,8 @@ def record_many(entries: Iterable[Entry]) -> int:
     """Appends many in one statement (a webhook batch's signals); returns how many."""
     now = utcnow()
     rows = [_row(entry, now) for entry in entries]
-    if rows:
-        ConsentEvent.insert_many(rows).execute()
+    for start in range(0, len(rows), 1000):  # SQLite takes so many values per statement
+        ConsentEvent.insert_many(rows[start:start + 1000]).execute()
     return len(rows)
 
 

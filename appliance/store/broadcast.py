@@ -82,7 +82,8 @@ class CampaignRecipient(BaseModel):
     `unknown`: in flight when its worker died, settled by a status webhook or never."""
 
     id = AutoField()
-    campaign = ForeignKeyField(Campaign, backref="recipients", on_delete="CASCADE")
+    campaign = ForeignKeyField(Campaign, backref="recipients", on_delete="CASCADE",
+                               index=False)  # the indexes below start with it
     customer = ForeignKeyField(Customer, on_delete="CASCADE")
     state = CharField(max_length=10, default="queued")
     reason = CharField(max_length=32, default="")
@@ -107,7 +108,7 @@ class CampaignRecipient(BaseModel):
 
     class Meta:
         table_name = "campaign_recipient"
-        indexes = ((("campaign", "customer"), True),)
+        indexes = ((("campaign", "customer"), True), (("campaign", "state", "next_at"), False))
 
 
 class MessageRate(BaseModel):

@@ -260,3 +260,11 @@ def test_the_audience_never_includes_an_erased_customer(wa_rt, sales):
     ani = customer_in(wa_rt, sales, "Ani", "0001")
     Customer.update(erased_at=utcnow()).where(Customer.id == ani).execute()
     assert audience.find(supervisor_of(sales), Filter()) == []
+
+
+def test_the_admins_status_screen_line_of_a_running_campaign_has_counts_and_no_names(
+        wa_rt, sales):
+    cid, _ = sent_campaign(wa_rt, sales, 3)
+    [line] = campaigns.running()
+    assert (line.id, line.name, line.done, line.left) == (cid, "Promo", 3, 0)
+    assert line.per_second > 0  # three sent just now, over the last ten seconds

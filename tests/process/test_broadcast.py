@@ -209,3 +209,64 @@ def test_a_worker_killed_three_times_leaves_no_duplicate_beyond_those_in_flight(
     # ... and everyone got it once at least: settled by their statuses, or sent once more
     assert len(sent) == 1500
     assert counts == {"delivered": 1500}
+
+
+def test_meta_capping_one_person_and_another_having_stopped_marketing_are_told_apart(
+        office: Office) -> None:
+    # Given three imported customers: Meta caps one of them, one stopped marketing in
+    # WhatsApp's own settings (the box has not heard of it yet)
+    phones = numbers(270000000, 3)
+    customers_at_meta(office, phones)
+    capped, stopped = phones[0].lstrip("+"), phones[1].lstrip("+")
+    office.sim.post(f"/_sim/customers/{capped}/marketing-cap", json={"capped": True})
+    office.sim.post(f"/_sim/customers/{stopped}/opt_out", json={})
+    cid = csv_campaign(office, "Promo kecil", phones)
+    campaigns.start(office.rt, BOX_ADMIN, cid)
+    db.close()
+
+    # Then the capped one waits a day for one more try, the stopped one's opt-out is in
+    # the ledger, proved by the message Meta refused, and the third is delivered
+    def settled() -> dict[str, int]:
+        db.close()
+        counts = store.counts(cid)
+        return counts if counts.get("capped") and counts.get("failed") and \
+            counts.get("delivered") else {}
+
+    assert eventually(settled, timeout=60, explain=lambda: where(office, cid)) == {
+        "capped": 1, "failed": 1, "delivered": 1}
+    rows = {r.state: r for r in store.CampaignRecipient.select().where(
+        store.CampaignRecipient.campaign == cid)}
+    assert rows["capped"].reason == "capped_once" and rows["capped"].capped_times == 1
+    assert rows["failed"].reason == "opted_out"
+    assert consent.state(rows["failed"].customer_id, "marketing") == consent.WITHDRAWN
+    assert store.Campaign.get_by_id(cid).state == "running"  # the retry is due tomorrow
+
+
+def test_a_template_meta_pauses_mid_campaign_pauses_the_campaign_with_the_reason(
+        office: Office) -> None:
+    phones = numbers(280000000, 600)
+    customers_at_meta(office, phones)
+    cid = csv_campaign(office, "Akan dijeda", phones)
+    campaigns.start(office.rt, BOX_ADMIN, cid)
+    db.close()
+    eventually(lambda: store.counts(cid).get("delivered", 0) > 50, timeout=60)
+    # When Meta pauses the template (its status webhook reaches the box)
+    office.sim.post("/_sim/templates", json={"name": TEMPLATE, "language": "id",
+                                             "status": "PAUSED"})
+
+    def paused() -> str:
+        db.close()
+        row = store.Campaign.get_by_id(cid)
+        return str(row.note) if row.state == "paused" else ""
+
+    # Then the campaign stops, says why, and what is left stays queued for later
+    assert "paused by Meta" in eventually(paused, timeout=30, explain=lambda: where(office, cid))
+    left = store.counts(cid).get("queued", 0)
+    assert left > 0
+    time.sleep(3)
+    db.close()
+    assert store.counts(cid).get("queued", 0) == left
+    with pytest.raises(template_book.TemplateError):
+        campaigns.resume(office.rt, BOX_ADMIN, cid)
+    office.sim.post("/_sim/templates", json={"name": TEMPLATE, "language": "id",
+                                             "status": "APPROVED"})

@@ -15,8 +15,11 @@ from typing import Any
 import pytest
 
 from appliance.auth.permissions import BOX_ADMIN
-from appliance.automation import rule_book
+from appliance.automation import campaigns, rule_book
+from appliance.automation.audience import Filter
 from appliance.automation.rules import Action, Rule, Trigger
+from appliance.clock import utcnow
+from appliance.store import broadcast as store
 from appliance.store.models import Conversation
 from tests.web.conftest import World, sign_in_as
 
@@ -114,6 +117,42 @@ def rule_of(w: World, fresh: bool = False) -> int:
             return made
         _RULES[id(w)] = made
     return _RULES[id(w)]
+
+
+def brokers(role: str, scope: str) -> bool:
+    """Broadcast: the admins, and Budi (supervisor of Sales)."""
+    return role in {"ayu", "eko", "budi"}
+
+
+_CAMPAIGNS: dict[tuple[int, str], int] = {}  # the world's campaign per scope, made once
+
+
+def campaign_of(w: World, key: str) -> int:
+    """A draft campaign of Sales, of Billing, or of every division (`none`: an admin's);
+    nobody in it has opted in, so starting it is refused (422) for whoever may."""
+    if (id(w), key) not in _CAMPAIGNS:
+        template = store.WaTemplate.get_or_none(store.WaTemplate.name == "matrix")
+        if template is None:
+            now = utcnow()
+            template = store.WaTemplate.create(
+                meta_id="77", name="matrix", language="id", category="MARKETING",
+                previous_category="", status="APPROVED", reason="",
+                components='[{"type": "BODY", "text": "Halo {{1}}"}]',
+                parameter_format="POSITIONAL", synced_at=now, updated_at=now)
+        division = {"sales": "Sales", "billing": "Billing"}.get(key)
+        _CAMPAIGNS[(id(w), key)] = campaigns.create(
+            w.rt, BOX_ADMIN, name=f"Matrix {key}", template_id=int(template.id),
+            parameters=[{"name": "1", "source": "text", "value": "Kak"}],
+            audience_filter=Filter(divisions=(w.divisions[division],)) if division else None)
+    return _CAMPAIGNS[(id(w), key)]
+
+
+def in_campaign(tail: str = "") -> Callable[[World, str], str]:
+    return lambda w, key: f"/broadcast/{campaign_of(w, key)}{tail}"
+
+
+def supervisors_of_the_campaign(role: str, scope: str) -> bool:
+    return admins(role, scope) or (role == "budi" and scope == "own")
 
 
 def unique(prefix: str) -> Callable[[World], dict[str, Any]]:
@@ -246,6 +285,28 @@ ROUTES: dict[str, Route] = {
     "automation.remove_day": Route("POST", fixed("/api/automation/hours/days/remove"), keepers,
                                    body=lambda w: {"division_id": w.divisions["Sales"],
                                                    "day": "2026-12-24"}),
+    # Broadcast: the admins every campaign, Budi his division's (the campaign's own scope).
+    "broadcast.index": Route("GET", fixed("/broadcast"), brokers, page=True),
+    "broadcast.templates_page": Route("GET", fixed("/broadcast/templates"), brokers, page=True),
+    # (no WhatsApp Business Account id in this world: refused in words)
+    "broadcast.sync_templates": Route("POST", fixed("/broadcast/templates/sync"), brokers,
+                                      ok=422, page=True),
+    "broadcast.new": Route("GET", fixed("/broadcast/new"), brokers, page=True),
+    "broadcast.campaign": Route("GET", in_campaign(), supervisors_of_the_campaign, page=True),
+    # (no file in the request: refused for what it lacks once access is granted)
+    "broadcast.import_csv": Route("POST", in_campaign("/import"), supervisors_of_the_campaign,
+                                  ok=400, page=True),
+    # (nobody in these campaigns opted in: nothing to start)
+    "broadcast.start": Route("POST", in_campaign("/start"), supervisors_of_the_campaign,
+                             ok=422, page=True),
+    # (a draft is not running: nothing to pause)
+    "broadcast.change": Route("POST", in_campaign("/pause"), supervisors_of_the_campaign,
+                              ok=422, page=True),
+    "broadcast.report_csv": Route("GET", in_campaign("/report.csv"),
+                                  supervisors_of_the_campaign, page=True),
+    "broadcast.progress": Route("GET", lambda w, k: f"/api/broadcast/{campaign_of(w, k)}",
+                                supervisors_of_the_campaign),
+    "broadcast.rates": Route("GET", fixed("/broadcast/rates"), admins, page=True),
 }
 
 

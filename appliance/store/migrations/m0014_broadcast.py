@@ -32,6 +32,8 @@ STATEMENTS = [
     ' FOREIGN KEY ("template_id") REFERENCES "wa_template" ("id"),'
     ' FOREIGN KEY ("division_id") REFERENCES "division" ("id") ON DELETE SET NULL)',
     'CREATE INDEX "campaign_state" ON "campaign" ("state")',
+    'CREATE INDEX "campaign_template_id" ON "campaign" ("template_id")',
+    'CREATE INDEX "campaign_division_id" ON "campaign" ("division_id")',
     'CREATE TABLE "campaign_recipient" ("id" INTEGER NOT NULL PRIMARY KEY,'
     ' "campaign_id" INTEGER NOT NULL, "customer_id" INTEGER NOT NULL,'
     ' "state" VARCHAR(10) NOT NULL, "reason" VARCHAR(32) NOT NULL,'
@@ -43,11 +45,12 @@ STATEMENTS = [
     ' "updated_at" DATETIME NOT NULL,'
     ' FOREIGN KEY ("campaign_id") REFERENCES "campaign" ("id") ON DELETE CASCADE,'
     ' FOREIGN KEY ("customer_id") REFERENCES "customer" ("id") ON DELETE CASCADE)',
-    'CREATE UNIQUE INDEX "campaign_recipient_once" ON "campaign_recipient"'
+    # one message of a campaign per person, whatever a worker or a retry does
+    'CREATE UNIQUE INDEX "campaign_recipient_campaign_id_customer_id" ON "campaign_recipient"'
     ' ("campaign_id", "customer_id")',
-    'CREATE INDEX "campaign_recipient_due" ON "campaign_recipient"'
+    'CREATE INDEX "campaign_recipient_campaign_id_state_next_at" ON "campaign_recipient"'
     ' ("campaign_id", "state", "next_at")',
-    'CREATE INDEX "campaign_recipient_customer" ON "campaign_recipient" ("customer_id")',
+    'CREATE INDEX "campaign_recipient_customer_id" ON "campaign_recipient" ("customer_id")',
     'CREATE UNIQUE INDEX "campaign_recipient_wamid" ON "campaign_recipient" ("wamid")',
     'CREATE TABLE "message_rate" ("category" VARCHAR(16) NOT NULL PRIMARY KEY,'
     ' "currency" VARCHAR(3) NOT NULL, "price" VARCHAR(24) NOT NULL,'
