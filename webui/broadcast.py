@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from appliance.auth.permissions import Denied
 from appliance.automation import audience, campaign_import, campaigns, template_book
+from appliance.clock import utc_of_office_time
 from appliance.errors import GembokError
 from appliance.inbox import divisions
 from appliance.whatsapp.client import GraphError
@@ -161,8 +161,7 @@ def start(campaign_id: int) -> Any:
         except ValueError:
             return campaign(campaign_id, gettext("The start time is not a date and time."),
                             status=400)
-        zone = ZoneInfo(runtime().settings.timezone)
-        start_at = local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+        start_at = utc_of_office_time(local, runtime().settings.timezone)
     return _act(campaign_id, lambda: campaigns.start(runtime(), current().principal,
                                                      campaign_id, start_at))
 

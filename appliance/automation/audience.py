@@ -30,6 +30,7 @@ from appliance.store import broadcast as store
 from appliance.store.chatroom import ConversationLabel, Label
 from appliance.store.models import Conversation, Customer
 from appliance.store.sealed import open_text, seal_text
+from appliance.whatsapp.templates import refused_by_meta
 
 SOURCES = ("name", "column", "text")
 CONSENT_FILTERS = ("any", "granted")
@@ -99,19 +100,15 @@ def parameters_for(t: template_book.TemplateInfo, raw: Sequence[dict[str, Any]]
         if source in ("column", "text") and not value:
             raise AudienceError(f"value {{{{{name}}}}}: give the "
                                 f"{'column name' if source == 'column' else 'text'}")
-        if source == "text":
-            template_book_check(name, value)
+        if source == "text" and refused_by_meta(value):
+            raise AudienceError(f"value {{{{{name}}}}} has a line break, a tab or five spaces "
+                                "in a row, which WhatsApp refuses in a template: write it on "
+                                "one line")
         out.append(Parameter(name, source, value[:1000]))
     extra = sorted(set(given) - set(t.parameters))
     if extra:
         raise AudienceError(f"template {t.name} has no value named {extra[0]}")
     return out
-
-
-def template_book_check(name: str, value: str) -> None:
-    if "\n" in value or "\t" in value or "     " in value:
-        raise AudienceError(f"value {{{{{name}}}}} has a line break, a tab or five spaces in "
-                            "a row, which WhatsApp refuses in a template: write it on one line")
 
 
 def divisions_of(principal: Principal, wanted: Sequence[int]) -> list[int] | None:

@@ -129,7 +129,6 @@ class _Runner:
                                        self.where.phone_number_id, self.settings.throughput)
         self.answers = Answers()
         self.tokens = 0
-        self.stop_note = ""
         self.pause_note = ""
         self.template_status = ""
 
@@ -153,8 +152,7 @@ class _Runner:
                 if plan is None or self.pause_note or now >= deadline:
                     break
                 if allowance is not None and allowance <= 0:
-                    outcome = "waiting"
-                    self.stop_note = "waiting for Meta's messaging limit (24 h)"
+                    outcome = "waiting"  # Meta's messaging limit: the scheduler comes back
                     break
                 want = max(10, int(self.settings.throughput * SLICE_SECONDS))
                 if allowance is not None:
@@ -199,7 +197,6 @@ class _Runner:
             return None, "stopped"
         now = utcnow()
         if in_quiet_hours(now, row.quiet_start, row.quiet_end, self.rt.settings.timezone):
-            self.stop_note = "quiet hours"
             return None, "waiting"
         t = template_book.get(int(row.template_id))
         if not t.sendable:

@@ -138,12 +138,10 @@ def create(rt: Runtime, principal: Principal, *, name: str, template_id: int,
             state="draft", quiet_start=quiet[0], quiet_end=quiet[1],
             parameters=json.dumps([p.as_json() for p in params]),
             audience=json.dumps(audience_filter.as_json() if audience_filter else
-                                {"source": "csv"}), excluded="{}", note="", runner="")
+                                {"source": "csv"}), note="", runner="")
         if audience_filter is not None:
             found = audience.find(principal, audience_filter)
-            prepared = audience.prepare(rt, int(row.id), found, t, params, audience_filter)
-            row.excluded = json.dumps(prepared.excluded)
-            row.save()
+            audience.prepare(rt, int(row.id), found, t, params, audience_filter)
         rt.audit(actor=principal.actor, action="campaign.created", target=f"campaign:{row.id}",
                  detail={"template": t.name, "language": t.language})
     return int(row.id)

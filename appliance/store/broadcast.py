@@ -66,7 +66,6 @@ class Campaign(BaseModel):
     quiet_end = CharField(max_length=5, default="08:00")
     parameters = TextField(default="[]")  # JSON: where each template value comes from
     audience = TextField(default="{}")  # JSON: the filter as the supervisor chose it
-    excluded = TextField(default="{}")  # JSON: reason -> count, when it was prepared
     note = CharField(max_length=200, default="")  # why it paused or waits, in words
     runner = CharField(max_length=32, default="")
     lease_until = DateTimeField(null=True)

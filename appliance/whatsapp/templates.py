@@ -60,6 +60,11 @@ MAX_VALUE = 1000
 _REFUSED_BY_META = re.compile(r"[\n\t]| {5,}")  # Meta answers 132018 to these
 
 
+def refused_by_meta(value: str) -> bool:
+    """A line break, a tab or five spaces in a row: Meta refuses the template (132018)."""
+    return _REFUSED_BY_META.search(value) is not None
+
+
 def check_values(template: TemplateView, values: list[str]) -> None:
     """The values a body needs, each one Meta accepts: checked here, in words, rather than
     sent and refused later with error 132018 on the message."""
@@ -71,6 +76,6 @@ def check_values(template: TemplateView, values: list[str]) -> None:
             raise ValueError(f"value {number} is empty: fill it in")
         if len(value) > MAX_VALUE:
             raise ValueError(f"value {number} is over {MAX_VALUE:,} characters")
-        if _REFUSED_BY_META.search(value):
+        if refused_by_meta(value):
             raise ValueError(f"value {number} has a line break, a tab or five spaces in a "
                              "row, which WhatsApp refuses in a template: write it on one line")

@@ -11,10 +11,12 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import werkzeug.formparser
 from flask.testing import FlaskClient
 
 from appliance.auth import sessions
@@ -174,3 +176,14 @@ def sign_in_as(world: World, name: str | None) -> Browser:
                             user_agent="pytest", second_factor_done=True)
     return Browser(world.app, token)
 
+
+@pytest.fixture
+def no_temporary_files(monkeypatch):
+    """Any attempt of this process to make a temporary file fails the test."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("an upload went to a temporary file on disk")
+
+    for name in ("TemporaryFile", "SpooledTemporaryFile", "NamedTemporaryFile", "mkstemp"):
+        monkeypatch.setattr(tempfile, name, refuse)
+    for name in ("TemporaryFile", "SpooledTemporaryFile"):  # werkzeug's own references
+        monkeypatch.setattr(werkzeug.formparser, name, refuse, raising=False)

@@ -9,6 +9,8 @@ import json
 import re
 
 import pytest
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from appliance.auth.permissions import BOX_ADMIN
 from appliance.automation import campaigns
@@ -83,21 +85,30 @@ def test_agents_have_no_broadcast_and_budi_cannot_open_a_billing_campaign(world,
     assert sign_in_as(world, "ayu").get(f"/broadcast/{theirs}").status_code == 200
 
 
+def upload_csv(browser, campaign_id: int, rows: str):
+    """The browser's multipart body, encoded in memory before it is sent (werkzeug's test
+    client would spool a large one to a file of its own, on the test's side)."""
+    boundary, body = encode_multipart({
+        "file": FileStorage(io.BytesIO(rows.encode()), filename="pelanggan.csv",
+                            content_type="text/csv"), "csrf_token": browser.csrf()})
+    return browser.client.post(f"/broadcast/{campaign_id}/import", data=body,
+                               content_type=f"multipart/form-data; boundary={boundary}")
+
+
 def test_a_csv_with_bad_rows_is_reported_row_by_row_and_nothing_of_it_stays_on_disk(
-        world, bill):
+        world, bill, no_temporary_files):
     budi = sign_in_as(world, "budi")
     resp = new_campaign(budi, bill, recipients="csv", source_1="column", value_1="nama",
                         name="Impor")
     cid = int(resp.headers["Location"].rsplit("/", 1)[1])
-    rows = ("phone,nama,opt_in_source,opt_in_reference\n"
-            "+62 812 7000 0001,Wulan Sari,website,form-1\n"
-            "0812-RAHASIA-99,Joko,website,form-2\n"
-            "+62 812 7000 0003,,website,form-3\n"
-            "+62 812 7000 0004,Maya,,form-4\n")
+    notes = "catatan pelanggan " * 6000  # 108 KB a field, 650 KB a file: werkzeug would
+    rows = (f"phone,nama,opt_in_source,opt_in_reference,{'x' * 100_000}\n"  # spool it
+            f"+62 812 7000 0001,Wulan Sari,website,form-1,{notes}\n"
+            f"0812-RAHASIA-99,Joko,website,form-2,{notes}\n"
+            f"+62 812 7000 0003,,website,form-3,{notes}\n"
+            f"+62 812 7000 0004,Maya,,form-4,{notes}\n")
     before = {p: p.stat().st_size for p in files_under(world.rt.settings.data_dir)}
-    resp = budi.client.post(f"/broadcast/{cid}/import", data={
-        "file": (io.BytesIO(rows.encode()), "pelanggan.csv", "text/csv"),
-        "csrf_token": budi.csrf()}, content_type="multipart/form-data")
+    resp = upload_csv(budi, cid, rows)
     text = resp.get_data(as_text=True)
     assert resp.status_code == 200, text
     errors = re.findall(r"<li>(row \d+: [^<]*)</li>", text)
@@ -154,3 +165,16 @@ def test_numbers_nobody_writes_in_the_campaign_form_are_refused_never_a_500(worl
     assert budi.get(f"/broadcast/new?template={value}").status_code == 200
     start = budi.form(f"/broadcast/{value}/start", {"start_at": value})
     assert start.status_code == 404
+
+
+def test_a_csv_field_too_long_for_csv_is_refused_in_words_never_a_500(world, bill):
+    budi = sign_in_as(world, "budi")
+    resp = new_campaign(budi, bill, recipients="csv", source_1="column", value_1="nama",
+                        name="Impor panjang")
+    cid = int(resp.headers["Location"].rsplit("/", 1)[1])
+    rows = ("phone,nama,opt_in_source,opt_in_reference\n"
+            f"+62 812 7000 0001,{'Wulan ' * 40_000},website,form-1\n")
+    resp = upload_csv(budi, cid, rows)
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "cannot be read as CSV" in text
+    assert "Wulan" not in text

@@ -8,10 +8,6 @@ attachment's, and a megabyte for anything else (a form is read before sign-in is
 
 from __future__ import annotations
 
-import tempfile
-
-import pytest
-import werkzeug.formparser
 from werkzeug.test import encode_multipart
 
 from appliance.inbox.outbound import MAX_ATTACHMENT
@@ -21,18 +17,6 @@ from appliance.whatsapp.media import where
 from tests.web.conftest import sign_in_as
 
 PICTURE = b"\xff\xd8\xff\xe0" + b"KTP-SCAN-" * (2 * 2**20 // 9)  # about 2 MB
-
-
-@pytest.fixture
-def no_temporary_files(monkeypatch):
-    """Any attempt of this process to make a temporary file fails the test."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("an upload went to a temporary file on disk")
-
-    for name in ("TemporaryFile", "SpooledTemporaryFile", "NamedTemporaryFile", "mkstemp"):
-        monkeypatch.setattr(tempfile, name, refuse)
-    for name in ("TemporaryFile", "SpooledTemporaryFile"):  # werkzeug's own references
-        monkeypatch.setattr(werkzeug.formparser, name, refuse, raising=False)
 
 
 def test_an_agents_2_mb_picture_reaches_the_sealed_row_without_a_temporary_file(

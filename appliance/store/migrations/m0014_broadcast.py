@@ -26,7 +26,7 @@ STATEMENTS = [
     ' "division_id" INTEGER, "created_by" VARCHAR(64) NOT NULL,'
     ' "created_at" DATETIME NOT NULL, "state" VARCHAR(12) NOT NULL,'
     ' "start_at" DATETIME, "quiet_start" VARCHAR(5) NOT NULL, "quiet_end" VARCHAR(5) NOT NULL,'
-    ' "parameters" TEXT NOT NULL, "audience" TEXT NOT NULL, "excluded" TEXT NOT NULL,'
+    ' "parameters" TEXT NOT NULL, "audience" TEXT NOT NULL,'
     ' "note" VARCHAR(200) NOT NULL, "runner" VARCHAR(32) NOT NULL, "lease_until" DATETIME,'
     ' "started_at" DATETIME, "finished_at" DATETIME, "updated_at" DATETIME NOT NULL,'
     ' FOREIGN KEY ("template_id") REFERENCES "wa_template" ("id"),'
