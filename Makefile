@@ -2,9 +2,10 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the test suite needs (checked, installed only when missing); the second
-# line is for tests/deploy: a Debian box booted with systemd-nspawn, reached over SSH.
-APT_TEST_PACKAGES := openssl chromium \
+# Debian packages the test suite needs (checked, installed only when missing): Pango draws
+# the data-subject export's PDF; the second line is for tests/deploy: a Debian box booted
+# with systemd-nspawn, reached over SSH.
+APT_TEST_PACKAGES := openssl chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
 	debootstrap systemd-container nftables openssh-client iproute2 netcat-openbsd
 
 .PHONY: run demo test lint install install-dev apt-test clean

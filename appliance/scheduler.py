@@ -1,10 +1,9 @@
 """Provides the periodic jobs: audit checkpoint, nightly backup, sweepers, health, key jobs,
-backlog alarm.
+backlog alarm, the DPO's reminders, erasures and retention purges.
 
-Retention purges and key rotation join this list as they arrive. Jobs are plain calls;
-each runs no more often than asked. The scheduler knows nothing of the queue: whoever
-starts it hands it the queue port (`appliance.queue_port`), so the core stays free of
-Dramatiq.
+Jobs are plain calls; each runs no more often than asked. The scheduler knows nothing of
+the queue: whoever starts it hands it the queue port (`appliance.queue_port`), so the core
+stays free of Dramatiq.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from appliance.clock import utcnow
 from appliance.inbox.outbound import sweep_outbox
 from appliance.notify import kept_alerts
 from appliance.notify.backlog import BacklogAlarm
+from appliance.privacy import requests, retention
 from appliance.queue_port import QueuePort
 from appliance.runtime import Runtime
 from appliance.store.keystate import KeyJob
@@ -47,6 +47,11 @@ class Scheduler:
             Job("audit checkpoint", 60.0, lambda: checkpoint(rt)),
             Job("nightly backup", 60.0, lambda: run_nightly(rt)),
             Job("inbox purge", 600.0, lambda: purge_inbox(rt)),
+            # UU PDP: reminders before a request's 3 x 24 h, erasures whose confirmation
+            # has left, and each division's retention (hourly: a restart loses no day)
+            Job("privacy reminders", 300.0, lambda: requests.remind(rt)),
+            Job("privacy erasures", 30.0, lambda: requests.finish_erasures(rt)),
+            Job("retention purge", 3600.0, lambda: retention.purge(rt)),
         ]
         if queue is not None:
             self.jobs += [

@@ -17,6 +17,7 @@ from appliance import units
 from appliance.audit.verify import Verdict, verify
 from appliance.automation import campaigns
 from appliance.config import Settings
+from appliance.privacy import requests as privacy_requests
 from appliance.runtime import Runtime
 from appliance.store.backup import list_backups
 from appliance.supervisor.state import read_state
@@ -47,6 +48,7 @@ class BoxStatus:
     audit: str = ""
     audit_ok: bool = True
     campaigns: list[str] = field(default_factory=list)  # running broadcasts, a line each
+    requests: list[str] = field(default_factory=list)  # UU PDP requests open, most urgent first
 
 
 def services(settings: Settings) -> list[Service]:
@@ -92,6 +94,9 @@ def gather(rt: Runtime, *, check_audit: bool = True) -> BoxStatus:
     status.number = health.current().describe()
     status.campaigns = [f"{p.name}: {p.done:,} done, {p.left:,} left, {p.per_second:.0f}/s"
                         for p in campaigns.running()]
+    status.requests = [f"{rid} ({kind}): {clock.words}"
+                       + (" [RED]" if clock.colour == "red" else "")
+                       for rid, kind, clock in privacy_requests.open_clocks()]
     status.disk_used_mb = sum(p.stat().st_size for p in settings.data_dir.rglob("*")
                               if p.is_file()) / 2**20
     status.disk_free_gb = shutil.disk_usage(settings.data_dir).free / 2**30

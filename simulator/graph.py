@@ -134,6 +134,8 @@ def _route(state: State, hooks: WebhookSender, request: Request, node: str,
             return send.marketing(state, hooks, _json_body(request))
         if edge == "media" and method == "POST":
             return _upload(state, request)
+        if edge == "settings":
+            return _settings(state, request)
     elif node == cfg.waba_id and method == "GET":
         if edge is None:
             return {"id": cfg.waba_id, "name": cfg.business_name, "currency": "IDR",
@@ -149,6 +151,31 @@ def _route(state: State, hooks: WebhookSender, request: Request, node: str,
     elif edge is None and method in ("GET", "DELETE"):
         return _media_node(state, request, node)
     raise unknown_object(method, node)
+
+
+LOCAL_STORAGE_REGIONS = ("ID", "SG", "IN", "JP", "KR", "AU", "DE", "CH", "GB", "BR", "BH",
+                         "ZA", "AE", "CA")
+
+
+def _settings(state: State, request: Request) -> Any:
+    """The number's settings: local storage (`storage_configuration`) is what Gembok's
+    records of processing read; a POST enables it for a region or sets it back."""
+    if request.method == "POST":
+        wanted = (_json_body(request) or {}).get("storage_configuration")
+        if not isinstance(wanted, dict) or wanted.get("status") not in (
+                "IN_COUNTRY_STORAGE_ENABLED", "DEFAULT"):
+            raise GraphError(100, "storage_configuration.status must be "
+                                  "IN_COUNTRY_STORAGE_ENABLED or DEFAULT.")
+        region = wanted.get("data_localization_region")
+        if wanted["status"] == "IN_COUNTRY_STORAGE_ENABLED" and \
+                region not in LOCAL_STORAGE_REGIONS:
+            raise GraphError(100, "data_localization_region is not a local storage region.")
+        with state.lock:
+            state.storage = ({"status": "DEFAULT"} if wanted["status"] == "DEFAULT" else
+                             {"status": wanted["status"], "data_localization_region": str(region)})
+        return {"success": True}
+    with state.lock:
+        return {"storage_configuration": dict(state.storage)}
 
 
 def _json_body(request: Request) -> Any:

@@ -154,6 +154,9 @@ class State:
     username_only_default: bool = False
     public_url: str = ""  # learnt from the latest request, for media URLs in webhooks
     sends: SendLog = field(default_factory=SendLog)
+    # the number's local storage (GET/POST /<phone-number-id>/settings): where Meta keeps
+    # message content at rest; DEFAULT is Meta's own data centres, anywhere
+    storage: dict[str, str] = field(default_factory=lambda: {"status": "DEFAULT"})
 
     def __post_init__(self) -> None:
         self.health.messaging_limit = self.config.messaging_limit

@@ -19,6 +19,7 @@ from appliance import tasks
 from appliance.audit.queue import AuditQueue
 from appliance.config import Settings, load_settings
 from appliance.inbox.outbound import MAX_ATTACHMENT
+from appliance.privacy.export import preload_pdf
 from appliance.queue_port import NoQueue
 from appliance.runtime import Runtime, open_runtime
 from appliance.store.db import close_connection
@@ -33,6 +34,7 @@ from webui import (
     home,
     i18n,
     inputs,
+    privacy,
     welcome,
 )
 from webui.security_headers import install_security_headers
@@ -94,9 +96,10 @@ def create_app(settings: Settings | None = None, *, enqueue: bool = True) -> Fla
           default_translation_directories=str(i18n.TRANSLATIONS))
     app.extensions["gembok.queue"] = tasks.queue_port(settings) if enqueue else NoQueue()
     CSRFProtect(app)
+    preload_pdf()  # the export's PDF library, loaded once here rather than in a request
     install_security_headers(app)
     for blueprint in (auth.bp, api.bp, admin.bp, home.bp, chatroom.bp, welcome.bp,
-                      automation.bp, broadcast.bp):
+                      automation.bp, broadcast.bp, privacy.bp):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, g, redirect, render_template, url_for
 from flask_babel import get_locale
 
 from appliance import __version__
@@ -22,8 +22,10 @@ def page_language() -> dict[str, Any]:
 
 @bp.get("/")
 @signed_in()
-def index() -> str:
+def index() -> Any:
     me = current()
+    if me.principal.can("privacy.manage") and not me.principal.can("conversation.read"):
+        return redirect(url_for("privacy.queue_page"))  # the DPO's work starts at the queue
     if not me.principal.can("conversation.read"):  # admins run the box, not the inbox
         return render_template("home/admin.html", version=__version__)
     config = {"user_id": me.user.id, "role": me.principal.role,

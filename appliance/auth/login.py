@@ -27,7 +27,7 @@ from appliance.store.accounts import KnownDevice, LoginEvent, UserSession
 from appliance.store.db import db
 from appliance.store.models import User
 
-SECOND_FACTOR_ROLES = ("admin", "supervisor")
+SECOND_FACTOR_ROLES = ("admin", "supervisor", "dpo")
 FACTOR_OWED = "password_ok"  # a LoginEvent: right password, second factor still owed
 
 

@@ -25,19 +25,28 @@ CONVERSATION = {"conversation.read", "conversation.reply", "conversation.assign"
 ADMINISTRATION = {"user.manage", "division.manage", "audit.read", "keys.rotate",
                   "settings.manage", "customer.erase", "customer.merge", "backup.manage",
                   "backup.restore", "automation.manage", "broadcast.manage"}
-PERMISSIONS = frozenset(CONVERSATION | ADMINISTRATION)
+# UU PDP: the data protection officer's work; `privacy.request` lets staff who serve a
+# customer record what that customer asks for under the law (the DPO answers it).
+PRIVACY = {"privacy.manage", "privacy.request"}
+PERMISSIONS = frozenset(CONVERSATION | ADMINISTRATION | PRIVACY)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "agent": frozenset({"conversation.read", "conversation.reply", "conversation.assign",
                         "customer.read",
-                        "customer.consent"}),  # what the customer asks for in the chat
+                        "customer.consent",  # what the customer asks for in the chat
+                        "privacy.request"}),
     "supervisor": frozenset({"conversation.read", "conversation.reply", "conversation.assign",
                              "conversation.export", "customer.read", "customer.change_phone",
                              "customer.reveal_phone", "message.reveal", "report.read",
                              "quick_reply.manage", "template.marketing", "customer.consent",
                              "automation.manage",  # Auto Reply of their divisions
-                             "broadcast.manage"}),  # campaigns to their divisions' customers
+                             "broadcast.manage",  # campaigns to their divisions' customers
+                             "privacy.request"}),
     "admin": frozenset(ADMINISTRATION),
+    # The data protection officer answers requests for every customer: exports (which
+    # open everything held about one person), corrections, erasures, holds, retention,
+    # breaches; never the inbox's daily work.
+    "dpo": frozenset({"privacy.manage", "privacy.request", "customer.erase", "audit.read"}),
 }
 # What `content` adds to an admin: reading, across every division, and nothing else.
 CONTENT = frozenset({"conversation.read", "conversation.export", "customer.read",

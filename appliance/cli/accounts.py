@@ -48,7 +48,7 @@ def user_list(rt: Runtime) -> None:
 
 @user.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["agent", "supervisor", "admin"]), required=True)
+@click.option("--role", type=click.Choice(["agent", "supervisor", "admin", "dpo"]), required=True)
 @click.option("--name", "display_name", default="", help="The name colleagues see.")
 @click.option("--email", default="", help="For new-device notices.")
 @click.option("--division", "division_names", multiple=True, help="Repeat for several.")

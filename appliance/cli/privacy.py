@@ -7,6 +7,7 @@ the audit log is checked and exported for an auditor from the box.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,31 @@ def _erase(rt: Runtime, customer_id: int) -> None:
     from appliance.privacy.erasure import erase_customer
 
     erase_customer(rt, BOX_ADMIN, customer_id)
+
+
+@customer.command("export")
+@click.argument("customer_id", type=int)
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@one_line_errors
+@with_runtime
+def customer_export(rt: Runtime, customer_id: int, path: Path) -> None:
+    """Write everything held about a customer (UU PDP Pasal 32) as an encrypted ZIP; its
+    one-time password is printed once: hand it over apart from the file."""
+    import os
+
+    from appliance.auth.permissions import box_admin
+    from appliance.privacy.export import build
+
+    if path.exists():
+        raise click.ClickException(f"{path} exists: give a new file name (nothing written)")
+    done = build(rt, replace(box_admin("cli"), permissions=frozenset({"privacy.manage"})),
+                 customer_id)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(done.data)
+    click.echo(f"customer {customer_id} exported to {path} ({len(done.data)} bytes, AES-256 "
+               f"ZIP{'' if done.pdf else '; no PDF: this box lacks Pango'})")
+    click.echo(f"one-time password (shown once, not kept): {done.password}")
 
 
 @customer.command("merges")

@@ -131,6 +131,23 @@ class BroadcastSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    """UU PDP: the DPO's reminders, how long an export waits, the sector's minimum."""
+
+    reminder_hours: int = setting(24, "E-mail the DPOs when a data-subject request has this many "
+                                      "hours left of its 3 x 24.", check=checks.at_least(1, 71))
+    export_keep_hours: int = setting(72, "Hours an encrypted export waits to be downloaded "
+                                         "before the retention job deletes it.",
+                                     check=checks.at_least(1, 720))
+    sector_minimum_days: int = setting(0, "Fewest days the law of the business's sector makes it "
+                                          "keep records (e.g. 1825: five years under "
+                                          "Permenkominfo 20/2016 for some operators); a "
+                                          "division's retention below it is warned about, "
+                                          "never raised silently. 0: none.",
+                                       check=checks.at_least(0, 36500))
+
+
+@dataclass(frozen=True)
 class WhatsAppSettings:
     """How Gembok reaches the Cloud API."""
 

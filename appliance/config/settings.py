@@ -16,6 +16,7 @@ from appliance.config.sections import (
     BackupSettings,
     BroadcastSettings,
     InboxSettings,
+    PrivacySettings,
     RedisSettings,
     SimulatorSettings,
     SmtpSettings,
@@ -50,6 +51,7 @@ class Settings:
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
     inbox: InboxSettings = field(default_factory=InboxSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)

@@ -47,7 +47,7 @@ from appliance.inbox.routing import division_for_new_conversation
 from appliance.inbox.said import Said, reply_id
 from appliance.inbox.statuses import RANK, apply_status
 from appliance.keys.customer_keys import customer_keysets
-from appliance.privacy import consent, opt_words
+from appliance.privacy import consent, opt_words, requests
 from appliance.runtime import Runtime
 from appliance.store import bulk, bulk_reads
 from appliance.store.db import db, writing
@@ -209,6 +209,7 @@ class _Batch:
         self.media: list[tuple[int, str, str]] = []
         self.wamids: set[str] = set()
         self.consent: list[consent.Entry] = []
+        self.requests: list[tuple[int, str, datetime]] = []  # "DATA SAYA": UU PDP requests
         self.opt_words = opt_words.CURRENT.current()
         self.said: dict[int, Said] = {}
 
@@ -237,6 +238,8 @@ class _Batch:
             self._preferences(preferences)
         if self.consent:
             self.out.consent_events += consent.record_many(self.consent)
+        if self.requests:
+            requests.record_from_whatsapp(self.rt, self.requests)
         self._finish(events)
 
     # -- reading -------------------------------------------------------------------------
@@ -352,6 +355,8 @@ class _Batch:
             self.consent.append(consent.Entry(cid, "marketing", opted, "keyword",
                                               consent.as_proof(m.wamid), at))
             self.said[message_id] = replace(self.said[message_id], opted=opted)
+        elif m.kind == "text" and (asked := requests.keyword_kind(m.text)) is not None:
+            self.requests.append((cid, asked, at))
         self.out.messages += 1
 
     def _new_conversation(self, cid: int, at: datetime) -> int:

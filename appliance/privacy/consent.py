@@ -39,7 +39,7 @@ from appliance.store.models import Customer
 
 PURPOSES = ("service", "marketing")
 SOURCES = ("keyword", "meta_user_preferences", "stop_button", "error_131050", "agent",
-           "import", "auto_reply")
+           "import", "auto_reply", "dpo")  # dpo: a data-subject request answered
 GRANTED, WITHDRAWN, NOTICE_SHOWN, UNKNOWN = "granted", "withdrawn", "notice_shown", "unknown"
 # A proof or a reference is an id (a wamid, `webhook:12`, `import:2026-12-01/7`), never words.
 REFERENCE = re.compile(r"[A-Za-z0-9._:/=+#-]{1,160}")

@@ -31,14 +31,16 @@ from pathlib import Path
 from appliance.auth.permissions import Principal, require
 from appliance.clock import utcnow
 from appliance.config import Settings
-from appliance.crypto.aead import place
+from appliance.crypto.aead import KeySet, SealError, place
+from appliance.crypto.keyring import load_keyring
+from appliance.crypto.masterkey import load_masters
 from appliance.errors import GembokError
 from appliance.inbox.customers import customer_record
 from appliance.keys.customer_keys import CustomerKeysGone, shred_customer_keys
-from appliance.privacy import consent
+from appliance.privacy import consent, holds
 from appliance.privacy.raw_events import without_customer
 from appliance.runtime import Runtime
-from appliance.store import customer_data
+from appliance.store import backup, customer_data
 from appliance.store.accounts import Reveal
 from appliance.store.chatroom import CustomerToken
 from appliance.store.db import db
@@ -77,13 +79,50 @@ def erase_customer(rt: Runtime, principal: Principal, customer_id: int) -> None:
     row = Customer.get_or_none(Customer.id == customer_id)
     if row is None:
         raise ErasureError(f"there is no customer {customer_id}")
+    if holds.on_hold(customer_id):
+        raise ErasureError(f"customer {customer_id} is on legal hold: the DPO releases the "
+                           "hold first (Privacy, the customer's page)")
     _append(rt.settings, customer_id)  # first: a crash after it re-erases, never forgets
     with db.atomic():
-        _shred(rt, customer_id)
+        identity = _shred(rt, customer_id)
         rt.audit(actor=principal.actor, action="customer.erased", target=f"customer:{customer_id}")
+    erase_in_backups(rt, [customer_id], identity)
 
 
-def _shred(rt: Runtime, customer_id: int) -> None:
+def erase_in_backups(rt: Runtime, customer_ids: list[int], identity: set[str]) -> int:
+    """Takes the customers out of every backup under the data dir (a backup made before
+    the erasure holds their wrapped key, which the box's master key still unwraps);
+    returns the backups changed. A backup no key of this box opens is left: nothing on
+    the box can read it either."""
+    changed = 0
+    live = list(rt.keyring.keys["database"].values())
+    for folder in backup.list_backups(rt.settings):
+        keys, system = list(live), rt.keyring.system
+        try:
+            own = load_keyring(folder / "keyring.json", load_masters(rt.settings.master_key_path))
+            keys += [k for k in own.keys["database"].values() if k not in keys]
+            system = KeySet({**own.keys["system"], **rt.keyring.keys["system"]})
+        except (GembokError, OSError, ValueError, KeyError):
+            pass  # wrapped under a master the box no longer has: the live keys only
+
+        def events(uid: str, body: bytes, system: KeySet = system) -> bytes | bool | None:
+            try:
+                raw = webhook_events.open_sealed(system, uid, body)
+            except SealError:
+                return False
+            if not any(name.encode() in raw for name in identity):
+                return False
+            kept = without_customer(raw, identity)
+            return None if kept is None else system.seal(kept, place("inbox_event", "body",
+                                                                     uid))
+
+        if backup.erase_in_backup(folder, keys, customer_ids, events):
+            changed += 1
+    return changed
+
+
+def _shred(rt: Runtime, customer_id: int) -> set[str]:
+    """Erases the customer in the live database; returns how webhooks named them."""
     identity = _identity(rt, customer_id)  # read while the keys still open it
     if identity:
         forget_in_raw_events(rt, identity)
@@ -92,6 +131,7 @@ def _shred(rt: Runtime, customer_id: int) -> None:
     CustomerToken.delete().where(CustomerToken.customer == customer_id).execute()
     customer_data.forget_record(customer_id, utcnow())
     consent.forget_customer(customer_id)  # allowed now that the record is marked erased
+    return identity
 
 
 def _identity(rt: Runtime, customer_id: int) -> set[str]:

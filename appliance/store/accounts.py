@@ -73,7 +73,7 @@ class CustomerChange(BaseModel):
     id = AutoField()
     customer = ForeignKeyField(Customer, backref="changes", on_delete="CASCADE")
     user = ForeignKeyField(User, backref="customer_changes", null=True, on_delete="SET NULL")
-    field = CharField(max_length=16)  # phone
+    field = CharField(max_length=16)  # phone (value: the new number), name (value: the old)
     state = CharField(max_length=16, index=True)  # done, merge_pending, merged, dropped
     at = DateTimeField(default=utcnow)
     reason_sealed = BlobField(null=True)

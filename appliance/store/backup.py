@@ -15,6 +15,7 @@ import fcntl
 import hashlib
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,3 +159,71 @@ def put_in_place(settings: Settings, folder: Path) -> Path:
     shutil.copy2(folder / "gembok.db", settings.db_file)
     shutil.copy2(folder / "keyring.json", settings.keyring_file)
     return aside
+
+
+def erase_in_backup(folder: Path, database_keys: list[bytes], customer_ids: list[int],
+                    events: Callable[[str, bytes], bytes | bool | None]) -> bool:
+    """Erases customers inside one backup, as erasure did on the live database; returns
+    False when no key opens it (then the backup is left as it is).
+
+    Without this a backup made before an erasure keeps the customer's wrapped data key,
+    which the master key on the box still unwraps: a thief with the box would read
+    everything the customer wrote from the backup. So the key rows go, the record's sealed
+    fields and indexes, search tokens and consent rows go, older reveal reasons are blanked
+    and waiting webhooks lose the customer (`events(uid, body)`: the new sealed body, None
+    to delete the event, False to keep it). `secure_delete` zeroes the freed cells and a
+    VACUUM rewrites the file; the manifest follows, so a restore still verifies it.
+    """
+    ids = [int(c) for c in customer_ids]
+    marks = ",".join("?" * len(ids))
+    conn = None
+    for key in database_keys:
+        candidate = sqlcipher.connect(str(folder / "gembok.db"), isolation_level=None)
+        candidate.execute("PRAGMA cipher_log_level = NONE")
+        candidate.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        try:
+            candidate.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlcipher.DatabaseError:
+            candidate.close()
+            continue
+        conn = candidate
+        break
+    if conn is None:
+        return False
+    try:
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("PRAGMA journal_mode = DELETE")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(f"DELETE FROM customer_key WHERE customer_id IN ({marks})", ids)  # noqa: S608
+        conn.execute("UPDATE customer SET name_sealed = NULL, phone_sealed = NULL,"  # noqa: S608
+                     " wa_user_sealed = NULL, phone_index = NULL, wa_user_index = NULL,"
+                     " erased_at = COALESCE(erased_at, ?)"
+                     f" WHERE id IN ({marks})", [datetime.now(UTC).replace(tzinfo=None)
+                                                 .isoformat(sep=" "), *ids])
+        conn.execute(f"DELETE FROM customer_token WHERE customer_id IN ({marks})",  # noqa: S608
+                     ids)
+        conn.execute(f"DELETE FROM consent_event WHERE customer_id IN ({marks})",  # noqa: S608
+                     ids)
+        conn.execute("UPDATE reveal SET reason_sealed = x'' WHERE customer_id IN"  # noqa: S608
+                     f" ({marks}) OR target IN (SELECT 'message:' || m.id FROM message m"
+                     " JOIN conversation v ON v.id = m.conversation_id WHERE v.customer_id"
+                     f" IN ({marks}))", [*ids, *ids])
+        for event_id, uid, body in conn.execute(
+                "SELECT id, uid, body_sealed FROM inbox_event WHERE body_sealed IS NOT NULL"
+        ).fetchall():
+            kept = events(str(uid), bytes(body))
+            if kept is None:
+                conn.execute("DELETE FROM inbox_event WHERE id = ?", (event_id,))
+            elif kept is not False:
+                conn.execute("UPDATE inbox_event SET body_sealed = ? WHERE id = ?",
+                             (kept, event_id))
+        conn.execute("COMMIT")
+        conn.execute("VACUUM")
+    finally:
+        conn.close()
+    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest["files"]["gembok.db"] = {"size": (folder / "gembok.db").stat().st_size,
+                                      "sha256": _sha256(folder / "gembok.db")}
+    manifest["erased_after"] = sorted(set(manifest.get("erased_after", [])) | set(ids))
+    write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2).encode(), mode=0o600)
+    return True

@@ -63,6 +63,8 @@ OWNED = (
           ("t", "customer_change", "customer_id")),
     # a broadcast's values for this person (their name, their order number)
     Owned("campaign_recipient", ("values_sealed",), ("t", "campaign_recipient", "customer_id")),
+    # why the DPO keeps this customer's data from erasure and retention (it may name them)
+    Owned("legal_hold", ("reason_sealed",), ("t", "legal_hold", "customer_id")),
 )
 CUSTOMER_SEALED = (CUSTOMER_RECORD, *OWNED)
 
@@ -72,6 +74,8 @@ SYSTEM_SEALED = {
     ("inbox_event", "body_sealed"): "a webhook as Meta sent it, kept until it is applied",
     ("secret_setting", "value_sealed"): "the admin's WhatsApp access token and app secret",
     ("user", "totp_secret_sealed"): "a staff member's TOTP secret",
+    ("breach", "description_sealed"): "the DPO's account of an incident (accounts and "
+                                      "times; the customers it touched are listed by id)",
     ("reveal", "reason_sealed"): "reasons given before reasons were sealed per customer "
                                  "(customer_id empty); erasure blanks them by target",
 }
@@ -100,6 +104,24 @@ def rows_of_customer(entry: Owned, customer_id: int) -> list[tuple[Any, ...]]:
     """Every row the customer owns in the table: (id, customer id, *sealed values)."""
     statement = _select(entry, f"{entry.owner} = ?")
     return list(execute(db, statement, (customer_id,)).fetchall())
+
+
+def plain_fields(entry: Owned, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The rows' other columns as they are (states, times: for an export), never a sealed
+    or an index column; by id."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        part = list(ids[start:start + 500])
+        marks = ",".join("?" * len(part))
+        cursor = execute(db, f"SELECT * FROM {entry.table} WHERE id IN ({marks})",  # noqa: S608
+                         tuple(part))
+        names = [d[0] for d in cursor.description]
+        for row in cursor.fetchall():
+            fields = {n: (str(v) if isinstance(v, datetime) else v)
+                      for n, v in zip(names, row, strict=True)
+                      if not n.endswith(("_sealed", "_index")) and not isinstance(v, bytes)}
+            found[int(fields["id"])] = fields
+    return found
 
 
 def update_sealed(entry: Owned, updates: Sequence[tuple[Any, ...]]) -> None:

@@ -22,7 +22,7 @@ from peewee import (
 from appliance.clock import utcnow
 from appliance.store.db import db
 
-ROLES = ("admin", "supervisor", "agent")
+ROLES = ("admin", "supervisor", "agent", "dpo")
 CONVERSATION_STATES = ("open", "pending", "resolved")
 DIRECTIONS = ("in", "out")
 

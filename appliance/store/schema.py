@@ -51,6 +51,7 @@ from appliance.store.models import (
     User,
     UserDivision,
 )
+from appliance.store.privacy import Breach, LegalHold, PrivacyRequest
 
 ALL_MODELS: list[type[BaseModel]] = [
     Division, User, RecoveryCode, UserSession, KnownDevice, LoginThrottle, LoginEvent, Reveal,
@@ -61,4 +62,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     HoursSchedule, HoursPeriod, HoursDay, AutoRule, AutoReplyLog,
     AutoSent, MenuState, AutomationSetting, PrivacyNotice, ConsentConfirmed,
     WaTemplate, Campaign, CampaignRecipient, MessageRate,
+    PrivacyRequest, LegalHold, Breach,
 ]

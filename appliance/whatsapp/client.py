@@ -223,6 +223,13 @@ class CloudApiClient:
         return self._retrying(lambda: self._json("GET", self.phone_number_id,
                                                  params={"fields": fields}))
 
+    def local_storage(self) -> dict[str, str]:
+        """The number's local storage setting: `status` (IN_COUNTRY_STORAGE_ENABLED or
+        DEFAULT) and `data_localization_region` when enabled."""
+        doc = self._retrying(lambda: self._json("GET", f"{self.phone_number_id}/settings"))
+        found = doc.get("storage_configuration")
+        return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
     # -- plumbing ---------------------------------------------------------------------
     def _check(self, url: str) -> None:
         if origin_of(url) not in self._origins:

@@ -19,7 +19,7 @@ SUITE = "bookworm"
 # step finds everything installed, as on a box provisioned from a local mirror.
 PACKAGES = ("systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "python3-apt",
             "python3-venv", "nftables", "iproute2", "ca-certificates", "tzdata", "redis-server",
-            "nginx")
+            "nginx", "libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core")
 HOSTNAME = "gembokbox"
 
 

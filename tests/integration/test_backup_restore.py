@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from appliance import recovery
@@ -18,22 +20,25 @@ from appliance.store.models import AuditEntry, Conversation
 from tests.factories import make_customer, make_inbound
 
 
-def test_a_backup_round_trips_and_an_erased_customer_stays_erased(rt, settings):
-    # Given two customers with messages, and a backup of that day
+def test_a_backup_round_trips_and_an_erased_customer_stays_erased(rt, settings, tmp_path):
+    # Given two customers with messages, a backup of that day, and a copy of it taken
+    # off the box (a USB disk) where erasure cannot reach
     siti = make_customer(rt, name="Siti Rahayu", phone="+6281234500001")
     budi = make_customer(rt, name="Budi Santoso", phone="+6281234500002")
     make_inbound(rt, siti, body="Pesanan saya?", wamid="wamid.B1")
     make_inbound(rt, budi, body="Tagihan dobel", wamid="wamid.B2")
     folder = recovery.create(rt, BOX_ADMIN)
     assert not (folder / "master.key").exists()
-    # When Budi is erased afterwards, and later the backup is restored
+    usb = shutil.copytree(folder, tmp_path / "usb-backup")
+    # When Budi is erased afterwards, and later the copy is brought back and restored
     erase_customer(rt, BOX_ADMIN, budi)
     assert budi in ledger_ids(settings)
     make_customer(rt, name="Setelah Backup", phone="+6281234500003")
     db.close()
-    info = recovery.dry_run(settings, folder)
+    assert recovery.dry_run(settings, folder).re_erase == []  # erasure reached it
+    info = recovery.dry_run(settings, usb)
     assert (info.customers, info.messages, info.re_erase) == (2, 2, [budi])
-    report = recovery.restore(settings, folder, principal=BOX_ADMIN)
+    report = recovery.restore(settings, usb, principal=BOX_ADMIN)
     # Then Siti's data is back, readable; Budi is erased again; the later customer is gone
     rt2 = open_runtime(settings)
     assert report.re_erased == [budi]

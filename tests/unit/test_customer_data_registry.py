@@ -51,4 +51,5 @@ def test_the_customer_record_comes_first_and_each_table_once():
 def test_data_key_rotation_walks_every_table_of_the_registry_in_its_stored_order():
     # The job's step is stored by table name: these names and their order are kept.
     assert data_rotation.STEPS == ("new_keys", "customer", "message", "note", "media",
-                                   "reveal", "customer_change", "campaign_recipient", "retire")
+                                   "reveal", "customer_change", "campaign_recipient", "legal_hold",
+                                   "retire")

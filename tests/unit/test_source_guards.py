@@ -95,6 +95,8 @@ SQL_PIECES = {
     ("appliance/keys/db_rekey.py", "key.hex()"),  # SQLCipher takes its key in the text
     ("appliance/store/backup.py", "key.hex()"),
     ("appliance/store/backup.py", "database_key.hex()"),
+    ("appliance/store/backup.py", "marks"),  # "?,?,?": placeholders only
+    ("appliance/store/customer_data.py", "marks"),
     ("appliance/store/db.py", "key.hex()"),
     ("appliance/store/db.py", "key"),  # the x'...' form of a key, made just above
     ("appliance/store/db.py", "name"),  # PRAGMAS, the module's own constant

@@ -2,8 +2,9 @@
 
 The cast (healthchecks' Alice/Bob/Charlie, in Jakarta): Ayu the admin (no content),
 Eko the admin trusted with content, Budi the Sales supervisor, Dedi and Sari agents of
-Sales, Citra an agent of Billing. Signed-in browsers skip the password and second factor
-(those have their own tests) by holding a fresh server-side session.
+Sales, Citra an agent of Billing; and Dewi, the data protection officer. Signed-in
+browsers skip the password and second factor (those have their own tests) by holding a
+fresh server-side session.
 """
 
 from __future__ import annotations
@@ -103,6 +104,10 @@ def world(tmp_path_factory) -> World:
         User.update(must_change_password=False).where(User.id == user.id).execute()
         users[name] = user.id
     User.update(extra_permissions="content").where(User.id == users["eko"]).execute()
+    dewi, _ = create_user(rt, username="dewi", display_name="Dewi", role="dpo", actor="system",
+                          email="dpo@toko.example")  # the data protection officer
+    User.update(must_change_password=False).where(User.id == dewi.id).execute()
+    users["dewi"] = dewi.id
     conversations = {
         "sales": inbound(rt, "wamid.S1", "6281111111111", "Siti", "NIK 3174051234567890"),
         "sales_taken": inbound(rt, "wamid.S2", "6281222222222", "Rudi", "Paket saya?"),

@@ -10,23 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from appliance.auth.permissions import BOX_ADMIN
+from appliance.auth.permissions import BOX_ADMIN, principal_for
 from appliance.automation import campaigns, rule_book
 from appliance.automation.audience import Filter
 from appliance.automation.rules import Action, Rule, Trigger
 from appliance.clock import utcnow
+from appliance.privacy import breach, export, requests
 from appliance.store import broadcast as store
-from appliance.store.models import Conversation
+from appliance.store.models import Conversation, User
 from tests.web.conftest import World, sign_in_as
 
-ROLES = ["anonymous", "ayu", "eko", "budi", "dedi", "citra"]
+ROLES = ["anonymous", "ayu", "eko", "budi", "dedi", "citra", "dewi"]
 # Which of the cast can do each kind of thing, and in which division's objects.
 #   ayu: admin, no content    eko: admin with content (every division, read only)
 #   budi: Sales supervisor    dedi: Sales agent    citra: Billing agent
+#   dewi: the data protection officer (every customer's privacy, no inbox)
 SCOPES = ["own", "other", "none"]  # the object is in the user's division, another, or none
 HOME = {"budi": "sales", "dedi": "sales", "citra": "billing"}  # admins: Sales, arbitrarily
 STAFF = set(HOME)
@@ -47,6 +50,7 @@ class Route:
     ok: int = 200
     body: Callable[[World], dict[str, Any]] | None = None
     page: bool = False  # an HTML page: anonymous is sent to sign in
+    ok_for: tuple[tuple[str, int], ...] = ()  # a role for whom "allowed" looks different
 
 
 def obj(kind: str) -> Callable[[World, str], str]:
@@ -165,6 +169,42 @@ def unique(prefix: str) -> Callable[[World], dict[str, Any]]:
     return body
 
 
+def dpo(role: str, scope: str) -> bool:
+    return role == "dewi"
+
+
+def requesters(role: str, scope: str) -> bool:
+    """A customer's request under UU PDP: the DPO for anyone, staff for those they serve."""
+    return role == "dewi" or (role in STAFF and scope == "own")
+
+
+_PRIVACY: dict[tuple[int, str], Any] = {}  # the world's request, export and breach
+
+
+def _made(w: World, what: str, make: Callable[[], Any]) -> Any:
+    if (id(w), what) not in _PRIVACY:
+        _PRIVACY[(id(w), what)] = make()
+    return _PRIVACY[(id(w), what)]
+
+
+def request_of(w: World) -> int:
+    return _made(w, "request", lambda: requests.record(
+        w.rt, principal_for(User.get_by_id(w.users["dewi"])), w.customers["sales"], "access"))
+
+
+def export_of(w: World) -> str:
+    dewi = principal_for(User.get_by_id(w.users["dewi"]))
+    return _made(w, "export", lambda: export.keep(
+        w.rt.settings, export.build(w.rt, dewi, w.customers["billing"])))
+
+
+def breach_of(w: World) -> int:
+    return _made(w, "breach", lambda: breach.record(
+        w.rt, principal_for(User.get_by_id(w.users["dewi"])),
+        starts_at=utcnow() - timedelta(days=1), ends_at=utcnow(), accounts="dedi",
+        addresses="", description=""))
+
+
 ROUTES: dict[str, Route] = {
     "healthz": Route("GET", fixed("/healthz"), everyone),
     "auth.login_page": Route("GET", fixed("/login"), everyone, page=True),
@@ -182,7 +222,8 @@ ROUTES: dict[str, Route] = {
     "auth.my_sessions": Route("GET", fixed("/account/sessions"), signed_in, page=True),
     "auth.end_session": Route("POST", fixed("/account/sessions/999999/end"),
                               lambda r, s: False, page=True),
-    "home.index": Route("GET", fixed("/"), signed_in, page=True),
+    # (the DPO's work starts at the privacy queue: sent there)
+    "home.index": Route("GET", fixed("/"), signed_in, page=True, ok_for=(("dewi", 302),)),
     "chatroom.dashboard": Route("GET", fixed("/dashboard?days=30"),
                                 lambda r, s: r in {"eko", "budi"}, page=True),
     "api.list_conversations": Route("GET", fixed("/api/conversations"), anyone_who_reads),
@@ -307,6 +348,32 @@ ROUTES: dict[str, Route] = {
     "broadcast.progress": Route("GET", lambda w, k: f"/api/broadcast/{campaign_of(w, k)}",
                                 supervisors_of_the_campaign),
     "broadcast.rates": Route("GET", fixed("/broadcast/rates"), admins, page=True),
+    # Privacy (UU PDP): the DPO, for every customer; staff only record a customer's request.
+    "privacy.queue_page": Route("GET", fixed("/privacy"), dpo, page=True),
+    # (a form with nothing in it: refused in words)
+    "privacy.record_request": Route("POST", fixed("/privacy/requests"), dpo, ok=422, page=True),
+    "privacy.request_page": Route("GET", lambda w, k: f"/privacy/requests/{request_of(w)}", dpo,
+                                  page=True),
+    "privacy.answer": Route("POST", lambda w, k: f"/privacy/requests/{request_of(w)}/refuse",
+                            dpo, ok=422, page=True),
+    "privacy.customer_page": Route("GET", lambda w, k: f"/privacy/customers/{w.customers[k]}",
+                                   dpo, page=True),
+    "privacy.customer_action": Route(
+        "POST", lambda w, k: f"/privacy/customers/{w.customers[k]}/hold", dpo, ok=422,
+        page=True),
+    "privacy.download": Route("GET", lambda w, k: f"/privacy/exports/{export_of(w)}", dpo,
+                              page=True),
+    "privacy.retention_page": Route("GET", fixed("/privacy/retention"), dpo, page=True),
+    "privacy.breaches_page": Route("GET", fixed("/privacy/breaches"), dpo, page=True),
+    "privacy.breach_page": Route("GET", lambda w, k: f"/privacy/breaches/{breach_of(w)}", dpo,
+                                 page=True),
+    "privacy.breach_notified": Route(
+        "POST", lambda w, k: f"/privacy/breaches/{breach_of(w)}/notified", dpo, ok=302,
+        page=True),
+    "privacy.records_page": Route("GET", fixed("/privacy/records"), dpo, page=True),
+    "privacy.records_json": Route("GET", fixed("/privacy/records.json"), dpo, page=True),
+    "privacy.api_record": Route("POST", obj("customers/privacy-requests"), requesters, ok=201,
+                                body=lambda w: {"kind": "access"}),
 }
 
 
@@ -338,7 +405,7 @@ def test_each_person_reaches_only_what_their_role_and_division_allow(world, endp
     status = resp.status_code
     resp.close()
     if route.allowed(role, scope):
-        expected = route.ok
+        expected = dict(route.ok_for).get(role, route.ok)
     elif role == "anonymous":
         expected = 302 if route.page else 401
     else:

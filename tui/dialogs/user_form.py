@@ -10,7 +10,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, SelectionList
 
-ROLES = ("agent", "supervisor", "admin")
+ROLES = ("agent", "supervisor", "admin", "dpo")
 
 
 @dataclass(frozen=True)

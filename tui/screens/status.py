@@ -51,7 +51,8 @@ class StatusScreen(AdminScreen):
             f"Last backup: {s.last_backup}\n"
             f"TLS certificate: {s.certificate}\n"
             f"Audit chain: {audit}"
-            + "".join(f"\nBroadcast: {line}" for line in s.campaigns))
+            + "".join(f"\nBroadcast: {line}" for line in s.campaigns)
+            + "".join(f"\nData-subject request {line}" for line in s.requests))
         table = self.query_one("#services", DataTable)
         table.clear()
         for service in s.services:
