@@ -179,6 +179,8 @@ def _turn(rt: Runtime, rules: RuleSet, msg: Said, facts: Facts, sender: Sender) 
                     "opt-in" if granted else "opt-out")
         return row("opted_in" if granted else "opted_out")
     shown = _privacy_notice(rt, convo, facts, sender)
+    if convo.customer_id in facts.objected:  # UU PDP: they objected to automated replies
+        return row("objected")
     if convo.assignee_id is not None and convo.status != "resolved":
         return row("notice" if shown else "silenced")  # an agent has it: keep quiet
     if facts.recent.get(convo.id, 0) >= MAX_REPLIES_PER_HOUR:

@@ -28,7 +28,7 @@ from appliance.automation.schedules import load_schedules
 from appliance.clock import utcnow
 from appliance.crypto.aead import KeySet
 from appliance.keys.customer_keys import customer_keysets
-from appliance.privacy import notice
+from appliance.privacy import notice, requests
 from appliance.runtime import Runtime
 from appliance.store import automation as store
 from appliance.store.automation import MenuState
@@ -146,6 +146,11 @@ class Facts:
     def shown(self) -> dict[int, set[str]]:
         """customer: the notice versions shown"""
         return notice.shown_versions(self.customers) if self.notice else {}
+
+    @cached_property
+    def objected(self) -> set[int]:
+        """customers who objected to automated processing (UU PDP): a person answers them"""
+        return requests.objected(self.customers)
 
     @cached_property
     def principal(self) -> Principal:

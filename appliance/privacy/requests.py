@@ -62,7 +62,7 @@ ANSWERS = {
     "withdrawal": "Persetujuan Anda sudah kami catat sebagai ditarik (nomor {id}). Kami tidak "
                   "akan mengirim promosi lagi.",
     "objection": "Keberatan Anda atas pemrosesan otomatis sudah kami catat (nomor {id}); "
-                 "percakapan Anda akan dilayani oleh petugas kami.",
+                 "mulai sekarang pesan Anda dijawab oleh petugas kami, bukan oleh mesin.",
     "refused": "Permintaan Anda (nomor {id}) tidak dapat kami penuhi: {why}. Hubungi kami "
                "untuk penjelasan.",
 }
@@ -173,6 +173,16 @@ def record_from_whatsapp(rt: Runtime, said: list[tuple[int, str, datetime]]) -> 
         _create(rt, customer_id, kind, "whatsapp", at, "webhook")
         made += 1
     return made
+
+
+def objected(customer_ids: list[int]) -> set[int]:
+    """Of these customers, those whose objection to automated processing was answered:
+    Auto Reply leaves them to a person (one indexed read per webhook batch)."""
+    if not customer_ids:
+        return set()
+    return {r.customer_id for r in PrivacyRequest.select(PrivacyRequest.customer).where(
+        PrivacyRequest.customer.in_(customer_ids), PrivacyRequest.kind == "objection",
+        PrivacyRequest.state == "done")}
 
 
 def due_at(request_id: int) -> str:

@@ -130,7 +130,7 @@ class Office:
                 page.fill("input[name=current]", self.passwords[username])
                 page.fill("input[name=new]", GOOD_PASSWORD)
                 page.click("button[type=submit]")
-                page.wait_for_url(self.url + "/")
+                page.wait_for_url(re.compile(re.escape(self.url) + r"/(privacy)?$"))  # DPO
                 self.passwords[username] = GOOD_PASSWORD
             self.states[username] = context.storage_state()
             context.close()

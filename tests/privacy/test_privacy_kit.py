@@ -16,6 +16,8 @@ import pyzipper
 
 from appliance.auth.permissions import BOX_ADMIN, Denied, principal_for
 from appliance.auth.users import create_user
+from appliance.automation import auto_reply, rule_book
+from appliance.automation.rules import Action, Rule, Trigger
 from appliance.clock import utcnow
 from appliance.config import load_settings
 from appliance.crypto.aead import place
@@ -28,6 +30,7 @@ from appliance.runtime import Runtime
 from appliance.store import broadcast as bstore
 from appliance.store import customer_data
 from appliance.store.accounts import LoginEvent
+from appliance.store.automation import AutoReplyLog
 from appliance.store.models import AuditEntry, Conversation, Customer, Media, Message, Outbox
 from appliance.store.privacy import PrivacyRequest
 from tests.cast import hire
@@ -308,3 +311,20 @@ def test_only_the_dpo_answers_requests(wa_rt, office):
             export.build(wa_rt, office[who], siti)
     requests.complete(wa_rt, office["dewi"], rid, "exported")
     assert PrivacyRequest.get_by_id(rid).answer == "sent"
+
+
+def test_a_customer_who_objected_to_automated_replies_is_left_to_a_person(wa_rt, office):
+    # Given a rule that answers "tagihan", and Siti, who objected by writing TOLAK OTOMATIS
+    rule_book.save_rule(wa_rt, BOX_ADMIN, Rule(
+        0, "Tagihan", (Trigger("keyword", ("tagihan",)),),
+        (Action("reply_text", "Tagihan Anda kami cek."),)))
+    siti = writes(wa_rt, "6281211110001", "Siti Rahayu", "TOLAK OTOMATIS")
+    [rid] = [r.id for r in PrivacyRequest.select().where(PrivacyRequest.kind == "objection")]
+    requests.complete(wa_rt, office["dewi"], rid, "objected")
+    # When she asks about her bill
+    message = deliver_text(wa_rt, wamid="wamid.OBJ2", body="tagihan saya dobel",
+                           wa_id="6281211110001", name="Siti Rahayu")
+    # Then the bot keeps quiet: a person answers her
+    assert auto_reply.respond(wa_rt, [message]) == []
+    assert AutoReplyLog.get(AutoReplyLog.message == message).outcome == "objected"
+    assert requests.objected([siti]) == {siti}

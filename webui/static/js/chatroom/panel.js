@@ -83,6 +83,14 @@ async function recordMarketing(granted) {
   if (customerId === id) await load(id);
 }
 
+// Records a request the customer makes under UU PDP; the DPO answers it (audited).
+async function recordPrivacyRequest() {
+  if (!customerId) return;
+  const kind = byId("panel-privacy-kind").value;
+  await post("/api/customers/" + Number(customerId) + "/privacy-requests", { kind });
+  say(t("privacy_recorded"));
+}
+
 async function revealPhone() {
   const reason = await askReason();
   if (!reason || !customerId) return;
@@ -122,6 +130,10 @@ export function startPanel() {
                                                () => recordMarketing(true).catch(report));
   byId("panel-marketing-no").addEventListener("click",
                                               () => recordMarketing(false).catch(report));
+  byId("panel-privacy").addEventListener("submit", (event) => {
+    event.preventDefault();
+    recordPrivacyRequest().catch(report);
+  });
   const dialog = byId("reason-dialog");
   byId("reason-form").addEventListener("submit", (event) => {
     event.preventDefault();
