@@ -324,12 +324,17 @@ def finish_erasures(rt: Runtime) -> int:
             if box is not None and box.state in ("queued", "sending") \
                     and utcnow() - box.updated_at < ERASE_AFTER:
                 continue
-        erase_customer(rt, box_admin(row.done_by or "system"), row.customer_id)
-        PrivacyRequest.update(state="done", done_at=utcnow(), outcome="erased").where(
-            PrivacyRequest.id == row.id).execute()
-        rt.audit(actor=row.done_by or "system", action="privacy.request_done",
-                 target=f"customer:{row.customer_id}",
-                 detail={"request": row.id, "kind": "erasure", "outcome": "erased"})
+        if on_hold(row.customer_id):  # held since it was answered: back to the DPO
+            PrivacyRequest.update(state="open").where(PrivacyRequest.id == row.id).execute()
+            continue
+        with db.atomic():  # the request is done exactly when the erasure is
+            if Customer.get_by_id(row.customer_id).erased_at is None:
+                erase_customer(rt, box_admin(row.done_by or "system"), row.customer_id)
+            PrivacyRequest.update(state="done", done_at=utcnow(), outcome="erased").where(
+                PrivacyRequest.id == row.id).execute()
+            rt.audit(actor=row.done_by or "system", action="privacy.request_done",
+                     target=f"customer:{row.customer_id}",
+                     detail={"request": row.id, "kind": "erasure", "outcome": "erased"})
         erased += 1
     return erased
 

@@ -104,3 +104,27 @@ async def test_the_status_screen_shows_what_is_down_and_the_audit_chain(office, 
         states = {str(services.get_row_at(n)[0]): str(services.get_row_at(n)[1])
                   for n in range(services.row_count)}
         assert states["redis (queues)"] == "DOWN"  # nothing runs in this test
+
+
+@pytest.mark.asyncio
+async def test_the_status_screen_lists_open_data_subject_requests_by_time_left(office, admin_app):
+    from datetime import timedelta
+
+    from appliance.clock import utcnow
+    from appliance.store.privacy import PrivacyRequest
+
+    # Given an erasure request due in 10 hours and an access request just in
+    now = utcnow()
+    PrivacyRequest.create(customer=1, kind="access", channel="dpo", received_at=now,
+                          due_at=now + timedelta(hours=72), recorded_by="cli")
+    urgent = PrivacyRequest.create(customer=2, kind="erasure", channel="whatsapp",
+                                   received_at=now - timedelta(hours=62),
+                                   due_at=now + timedelta(hours=10), recorded_by="webhook")
+    async with admin_app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        summary = str(admin_app.screen.query_one("#summary").render())
+    # Then the most urgent is first, marked red, with its time left
+    lines = [line for line in summary.splitlines() if line.startswith("Data-subject request")]
+    assert len(lines) == 2
+    assert lines[0].startswith(f"Data-subject request {urgent.id} (erasure): 9 h")
+    assert lines[0].endswith("[RED]") and "71 h" in lines[1]
