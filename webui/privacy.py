@@ -20,9 +20,17 @@ from flask_babel import gettext
 from appliance.auth.permissions import Denied
 from appliance.clock import utc_of_office_time
 from appliance.errors import GembokError
-from appliance.inbox.customers import customer_record, find_by_phone
-from appliance.privacy import breach, correction, export, holds, records, requests, retention
-from appliance.store.models import Customer
+from appliance.inbox.customers import find_by_phone
+from appliance.privacy import (
+    breach,
+    correction,
+    customer_file,
+    export,
+    holds,
+    records,
+    requests,
+    retention,
+)
 from appliance.store.privacy import REQUEST_KINDS
 from webui import inputs
 from webui.access import current, permission, queue, runtime
@@ -105,19 +113,9 @@ def answer(request_id: int, action: str) -> Any:
 @permission("privacy.manage")
 def customer_page(customer_id: int, error: str = "", status: int = 200,
                   password: str = "", token: str = "") -> Any:
-    rt, me = runtime(), current().principal
-    row = Customer.get_or_none(Customer.id == customer_id)
-    if row is None:
-        raise Denied()
-    name = "" if row.erased_at is not None else (customer_record(rt, row).name or "")
-    if row.erased_at is None:  # the DPO opened this customer's name: who saw it, audited
-        rt.audit(actor=me.actor, action="customer.read", target=f"customer:{customer_id}")
-    return _page("privacy/customer.html", status, customer=row, name=name, error=error,
-                 holds=holds.holds_of(rt, me, customer_id) if row.erased_at is None else [],
-                 on_hold=holds.on_hold(customer_id),
-                 changes=correction.history(rt, me, customer_id) if row.erased_at is None
-                 else [], password=password, token=token,
-                 asked=[r for r in requests.queue(me) if r.customer_id == customer_id])
+    found = customer_file.open_file(runtime(), current().principal, customer_id)
+    return _page("privacy/customer.html", status, f=found, customer=found.customer,
+                 error=error, password=password, token=token)
 
 
 @bp.post("/privacy/customers/<int:customer_id>/<any(export, hold, release, correct):action>")

@@ -17,17 +17,18 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from appliance.auth.permissions import Denied, Principal, authorize, require
+from appliance.auth.permissions import Denied, Principal, authorize, box_admin, require
 from appliance.automation.normalise import normalise
 from appliance.clock import utcnow
 from appliance.errors import GembokError
 from appliance.inbox.outbound import WindowClosedError, queue_text
 from appliance.notify.email import EmailError, send_email
 from appliance.privacy import consent
+from appliance.privacy.erasure import erase_customer
 from appliance.privacy.holds import held_customers, on_hold
 from appliance.runtime import Runtime
 from appliance.store.db import db
-from appliance.store.models import Conversation, Customer, User
+from appliance.store.models import Conversation, Customer, Outbox, User
 from appliance.store.privacy import REQUEST_KINDS, PrivacyRequest
 
 log = logging.getLogger(__name__)
@@ -313,10 +314,6 @@ def erase(rt: Runtime, principal: Principal, request_id: int) -> int | None:
 def finish_erasures(rt: Runtime) -> int:
     """Erases the customers of requests whose confirmation has left (or waited long
     enough); the scheduler runs it every minute. Returns how many were erased."""
-    from appliance.auth.permissions import box_admin
-    from appliance.privacy.erasure import erase_customer
-    from appliance.store.models import Outbox
-
     erased = 0
     for row in PrivacyRequest.select().where(PrivacyRequest.state == "erasing"):
         if row.answer_outbox:

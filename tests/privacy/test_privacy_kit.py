@@ -293,7 +293,7 @@ def test_the_breach_report_for_a_compromised_agent_lists_exactly_the_customers_h
     for bid in (by_account, by_address):
         report = breach.report(wa_rt, office["dewi"], bid)
         assert [c.customer_id for c in report.customers] == sorted([ids["Ani"], ids["Bima"]])
-        assert report.clock.colour == "amber" or report.clock.seconds_left > 71 * 3600
+        assert report.clock.colour == "green" and report.clock.seconds_left > 71 * 3600
         assert "Pasal 46" in report.to_customer and "Lembaga" in report.to_authority
         assert "2 pelanggan" in report.to_authority
     with pytest.raises(breach.BreachError, match="no account named"):
