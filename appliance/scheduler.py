@@ -25,7 +25,7 @@ from appliance.privacy import requests, retention
 from appliance.queue_port import QueuePort
 from appliance.runtime import Runtime
 from appliance.store.keystate import KeyJob
-from appliance.whatsapp import health, webhook_events
+from appliance.whatsapp import health, numbers, webhook_events
 from appliance.whatsapp.client import GraphError, TokenError
 from appliance.whatsapp.connection import NotConfigured, make_client
 
@@ -113,29 +113,41 @@ def nudge_key_jobs(enqueue_job: Callable[[int], object]) -> list[int]:
 
 
 def poll_health(rt: Runtime, enqueue_alert: Callable[[int], object]) -> int | None:
-    """Asks Meta for the number's state; a change is stored and alerted like a webhook's."""
+    """Asks Meta for each active number's state; a change is stored and alerted like a
+    webhook's. Returns number 1's change (what a one-number box had), if any."""
+    first = None
+    for number in numbers.active(rt):
+        row_id = _poll_number(rt, number.id, enqueue_alert)
+        if number.id == numbers.FIRST_NUMBER:
+            first = row_id
+    return first
+
+
+def _poll_number(rt: Runtime, number_id: int,
+                 enqueue_alert: Callable[[int], object]) -> int | None:
     try:
-        client = make_client(rt)
+        client = make_client(rt, number_id)
     except NotConfigured:
         return None
     try:
         with client:
             doc = client.phone_number()
     except TokenError:
-        row_id = health.token_rejected()
+        row_id = health.token_rejected(number_id)
         if row_id is not None:
             enqueue_alert(row_id)
         return row_id
     except GraphError as exc:
-        log.warning("number health poll failed: WhatsApp error %s", exc.code)
+        log.warning("number %d health poll failed: WhatsApp error %s", number_id, exc.code)
         return None
-    row_id = health.record(health.from_phone_number(doc), source="poll")
+    numbers.note_display(number_id, str(doc.get("display_phone_number") or ""))
+    row_id = health.record(health.from_phone_number(doc), source="poll", number_id=number_id)
     if row_id is not None:
         enqueue_alert(row_id)
-    elif kept_alerts.waiting() and health.can_send(health.current()):
+    elif kept_alerts.waiting() and health.can_send(health.current(number_id)):
         # Kept WhatsApp alerts go with the next alert; with no change to alert about (a
         # refusal while the number looked fine, or WhatsApp configured since), here.
-        with make_client(rt) as late:
+        with make_client(rt, number_id) as late:
             kept_alerts.flush(rt.settings, late)
     return row_id
 

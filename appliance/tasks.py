@@ -27,6 +27,7 @@ from appliance.notify import alerts, content_granted, new_device
 from appliance.queue_port import QueuePort
 from appliance.runtime import Runtime, open_runtime
 from appliance.store.db import close_connection
+from appliance.store.numbers import number_of_media, number_of_outbox
 from appliance.whatsapp import health, media
 from appliance.whatsapp.client import TokenError
 from appliance.whatsapp.connection import NotConfigured, make_client
@@ -154,7 +155,7 @@ def fetch_media(media_id: int) -> None:
     no longer pending or Meta's seven days are over (`media.still_wanted`).
     """
     try:
-        client = make_client(_rt())
+        client = make_client(_rt(), number_of_media(media_id))
     except NotConfigured as exc:
         if media.still_wanted(media_id):
             log.warning("attachment %d waits, next try in %d min: %s", media_id,
@@ -173,8 +174,9 @@ def send_outbox(outbox_id: int) -> None:
     Without a usable WhatsApp configuration the reply stays queued (one line says what to
     set): the outbox sweeper sends it again, so no retry and no traceback here.
     """
+    number_id = number_of_outbox(outbox_id)  # a reply leaves from its conversation's number
     try:
-        client = make_client(_rt())
+        client = make_client(_rt(), number_id)
     except NotConfigured as exc:
         log.warning("reply %d waits for the outbox sweeper: %s", outbox_id, exc)
         return
@@ -182,7 +184,7 @@ def send_outbox(outbox_id: int) -> None:
         try:
             outbound.send_outbox(_rt(), outbox_id, client)
         except TokenError:
-            row_id = health.token_rejected()
+            row_id = health.token_rejected(number_id)
             if row_id is not None:
                 alert_health.send(row_id)
 
@@ -205,7 +207,8 @@ def alert_health(health_row_id: int) -> None:
     WhatsApp not configured: one line) is kept and sent late, so a retry here would only
     e-mail the admins again.
     """
-    alerts.send_health_alert(_rt(), health_row_id, lambda: make_client(_rt()))
+    alerts.send_health_alert(_rt(), health_row_id,
+                             lambda number_id: make_client(_rt(), number_id))
 
 
 @dramatiq.actor(queue_name="send", priority=PRIORITY["send"], max_retries=5)

@@ -67,6 +67,10 @@ class SimulatorConfig:
     # Meta's per-person cap on marketing templates in a moving 24 h (131049); None: none
     marketing_cap_per_day: int | None = None
     templates: tuple[dict[str, Any], ...] = field(default=DEFAULT_TEMPLATES)
+    # The business's other numbers on the same WABA and app (one per brand or region):
+    # {"phone_number_id", "display_phone_number", "verified_name"} each. Sends go out from
+    # the number in the path; a customer writes to one of them (`to_number`).
+    more_numbers: tuple[dict[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         problem = _check(self)
@@ -78,6 +82,27 @@ class SimulatorConfig:
             raise SimulatorConfigError(f"simulator config: {exc}", str(exc)) from None
         object.__setattr__(self, "templates", normalised)
         object.__setattr__(self, "latency_ms", tuple(self.latency_ms))
+        object.__setattr__(self, "more_numbers", tuple(dict(n) for n in self.more_numbers))
+        object.__setattr__(self, "_views", {self.phone_number_id: self})
+
+    def number_ids(self) -> list[str]:
+        return [self.phone_number_id, *(n["phone_number_id"] for n in self.more_numbers)]
+
+    def as_number(self, phone_number_id: str | None) -> SimulatorConfig:
+        """The business as seen from one of its numbers: the same app, WABA and knobs with
+        that number's ids (the first number for None or an id it does not have)."""
+        views: dict[str, SimulatorConfig] = self.__dict__["_views"]
+        if not phone_number_id or phone_number_id in views:
+            return views.get(phone_number_id or "", self)
+        other = next((n for n in self.more_numbers
+                      if n["phone_number_id"] == phone_number_id), None)
+        if other is None:
+            return self
+        view = dataclasses.replace(self, phone_number_id=other["phone_number_id"],
+                                   display_phone_number=other["display_phone_number"],
+                                   business_name=other["verified_name"], more_numbers=())
+        views[phone_number_id] = view
+        return view
 
     @property
     def api_major(self) -> int:
@@ -125,6 +150,21 @@ def _check(c: SimulatorConfig) -> str | None:
         return "marketing_cap_per_day must be a whole number from 1, or null (no cap)"
     if not isinstance(c.templates, (tuple, list)):
         return "templates must be a list of template objects"
+    if not isinstance(c.more_numbers, (tuple, list)):
+        return "more_numbers must be a list of numbers"
+    seen = {c.phone_number_id}
+    for n in c.more_numbers:
+        if not isinstance(n, Mapping) or set(n) != {"phone_number_id", "display_phone_number",
+                                                   "verified_name"}:
+            return ("each of more_numbers must hold exactly phone_number_id, "
+                    "display_phone_number and verified_name")
+        if not all(isinstance(n[k], str) and n[k].isdigit()
+                   for k in ("phone_number_id", "display_phone_number")) \
+                or not isinstance(n["verified_name"], str) or not n["verified_name"]:
+            return "more_numbers: ids are strings of digits and verified_name is not empty"
+        if n["phone_number_id"] in seen:
+            return f"more_numbers: phone_number_id {n['phone_number_id']} appears twice"
+        seen.add(n["phone_number_id"])
     return None
 
 
@@ -179,6 +219,10 @@ def config_from_dict(raw: Any, source: str = "simulator config") -> SimulatorCon
         if not isinstance(values["templates"], list):
             raise SimulatorConfigError(f"{source}: templates must be a list")
         values["templates"] = tuple(values["templates"])
+    if "more_numbers" in values:
+        if not isinstance(values["more_numbers"], list):
+            raise SimulatorConfigError(f"{source}: more_numbers must be a list")
+        values["more_numbers"] = tuple(values["more_numbers"])
     try:
         return SimulatorConfig(**values)
     except TypeError as exc:  # a required key is missing
@@ -190,6 +234,7 @@ def config_from_dict(raw: Any, source: str = "simulator config") -> SimulatorCon
 def config_to_dict(config: SimulatorConfig) -> dict[str, Any]:
     out = dataclasses.asdict(config)
     out["templates"] = list(config.templates)
+    out["more_numbers"] = [dict(n) for n in config.more_numbers]
     return out
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Request, Response
 
-from simulator import health, inbound, payloads
+from simulator import health, ids, inbound, payloads
 from simulator.config import SimulatorConfigError
 from simulator.phone import clock_time
 from simulator.send import emit_status
@@ -53,6 +53,7 @@ class Control:
     def routes(self) -> list[tuple[str, tuple[str, ...], Handler]]:
         return [
             ("/_sim/business", ("GET",), self.business),
+            ("/_sim/numbers", ("POST",), self.add_number),
             ("/_sim/customers", ("GET",), self.list_customers),
             ("/_sim/customers", ("POST",), self.create_customer),
             ("/_sim/customers/bulk", ("POST",), self.create_customers),
@@ -86,7 +87,26 @@ class Control:
         return reply({"phone_number_id": cfg.phone_number_id, "waba_id": cfg.waba_id,
                       "display_phone_number": cfg.display_phone_number,
                       "business_name": cfg.business_name, "api_version": cfg.api_version,
-                      "timezone": self.zone.key})
+                      "timezone": self.zone.key, "more_numbers": list(cfg.more_numbers)})
+
+    def add_number(self, request: Request) -> Response:
+        """`{"display_phone_number": "6281100000001", "verified_name": "Brand B"}`: one more
+        number of the business, on the same WABA and app; answers its new phone number id."""
+        body = _body(request)
+        with self.state.lock:
+            cfg = self.state.config
+            taken = {n["display_phone_number"] for n in cfg.more_numbers}
+            if body.get("display_phone_number") in taken | {cfg.display_phone_number}:
+                raise ControlError("the business has that number already", 409)
+            added = {"phone_number_id": ids.node_id(),
+                     "display_phone_number": str(body.get("display_phone_number", "")),
+                     "verified_name": str(body.get("verified_name") or "")}
+            try:
+                self.state.config = dataclasses.replace(
+                    cfg, more_numbers=(*cfg.more_numbers, added))
+            except SimulatorConfigError as exc:
+                raise ControlError(exc.problem) from None
+            return reply(added, 201)
 
     def list_customers(self, request: Request) -> Response:
         with self.state.lock:
@@ -178,10 +198,15 @@ class Control:
 
     def customer_sends(self, request: Request, key: str) -> Response:
         body = _body(request)
+        number = body.pop("to_number", None)  # which of the business's numbers, if several
+        if number is not None and number not in self.state.config.number_ids():
+            raise ControlError(f"to_number must be one of the business's phone number ids: "
+                               f"{', '.join(self.state.config.number_ids())}")
         with self.state.lock:
             self.state.public_url = request.host_url
             try:
-                message = inbound.receive(self.state, self.hooks, self._customer(key), body)
+                message = inbound.receive(self.state, self.hooks, self._customer(key), body,
+                                          number)
             except inbound.InboundError as exc:
                 raise ControlError(str(exc)) from None
             return reply({"wamid": message.wamid, "message": message.message}, 201)

@@ -99,7 +99,7 @@ def _latency(state: State) -> None:
 def _fault_path(state: State, node: str, edge: str | None) -> str:
     if edge in SENDS:
         return "messages"
-    if edge == "media" or (edge is None and node not in (state.config.phone_number_id,
+    if edge == "media" or (edge is None and node not in (*state.config.number_ids(),
                                                            state.config.waba_id)):
         return "media"
     return "other"
@@ -124,16 +124,16 @@ def _route(state: State, hooks: WebhookSender, request: Request, node: str,
            edge: str | None) -> Any:
     cfg = state.config
     method = request.method
-    if node == cfg.phone_number_id:
+    if node in cfg.number_ids():
         if edge is None and method == "GET":
             with state.lock:
-                return phone_number_fields(state, request.args.get("fields"))
+                return phone_number_fields(state, request.args.get("fields"), node)
         if edge == "messages" and method == "POST":
-            return send.handle(state, hooks, _json_body(request))
+            return send.handle(state, hooks, _json_body(request), node)
         if edge == "marketing_messages" and method == "POST":
-            return send.marketing(state, hooks, _json_body(request))
+            return send.marketing(state, hooks, _json_body(request), node)
         if edge == "media" and method == "POST":
-            return _upload(state, request)
+            return _upload(state, request, node)
         if edge == "settings":
             return _settings(state, request)
     elif node == cfg.waba_id and method == "GET":
@@ -146,7 +146,8 @@ def _route(state: State, hooks: WebhookSender, request: Request, node: str,
                                          request.base_url)
         if edge == "phone_numbers":
             with state.lock:
-                return {"data": [phone_number_fields(state, request.args.get("fields"))],
+                return {"data": [phone_number_fields(state, request.args.get("fields"), n)
+                                 for n in cfg.number_ids()],
                         "paging": {"cursors": {"before": "QVFIU", "after": "QVFIU"}}}
     elif edge is None and method in ("GET", "DELETE"):
         return _media_node(state, request, node)
@@ -185,7 +186,7 @@ def _json_body(request: Request) -> Any:
         raise GraphError(100, "The request body is not valid JSON.") from None
 
 
-def _upload(state: State, request: Request) -> dict[str, str]:
+def _upload(state: State, request: Request, number: str) -> dict[str, str]:
     upload = request.files.get("file")
     data = upload.read() if upload is not None else None
     mime = media_mod.check_upload(request.form.get("messaging_product"), data,
@@ -193,8 +194,7 @@ def _upload(state: State, request: Request) -> dict[str, str]:
                                   upload.mimetype if upload is not None else None)
     assert data is not None and upload is not None  # check_upload refused it otherwise
     with state.lock:
-        item = state.media.add(data, mime, upload.filename or None,
-                               state.config.phone_number_id, state.now())
+        item = state.media.add(data, mime, upload.filename or None, number, state.now())
     return {"id": item.id}
 
 

@@ -42,9 +42,11 @@ def portfolio_id(cfg: SimulatorConfig) -> str:
     return str(10**15 + int(cfg.waba_id) % (9 * 10**15))
 
 
-def phone_number_fields(state: State, fields: str | None) -> dict[str, Any]:
-    """`GET /{phone-number-id}[?fields=…]`; unknown fields are Graph's error 100."""
-    cfg, h = state.config, state.health
+def phone_number_fields(state: State, fields: str | None,
+                        number: str | None = None) -> dict[str, Any]:
+    """`GET /{phone-number-id}[?fields=…]`; unknown fields are Graph's error 100. The
+    health is the business's (one state for all its numbers in this simulator)."""
+    cfg, h = state.config.as_number(number), state.health
     values: dict[str, Any] = {
         "verified_name": cfg.business_name, "code_verification_status": "VERIFIED",
         "display_phone_number": cfg.display_phone_number, "quality_rating": h.quality,

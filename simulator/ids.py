@@ -25,3 +25,8 @@ def bsuid(country: str) -> str:
 
 def url_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def node_id(digits: int = 15) -> str:
+    """A Graph node id (a phone number's, a WABA's): digits, never starting with 0."""
+    return str(secrets.randbelow(9 * 10 ** (digits - 1)) + 10 ** (digits - 1))

@@ -29,8 +29,10 @@ class InboundError(ValueError):
 
 
 def receive(state: State, hooks: WebhookSender, customer: Customer,
-            payload: dict[str, Any]) -> Inbound:
-    """Builds, records and queues one inbound message. Call with `state.lock` held."""
+            payload: dict[str, Any], number: str | None = None) -> Inbound:
+    """Builds, records and queues one inbound message, written to business number `number`
+    (a phone number id; the first number for None). Call with `state.lock` held."""
+    cfg = state.config.as_number(number)
     mtype = payload.get("type")
     now = state.now()
     item: dict[str, Any] = {}
@@ -38,7 +40,7 @@ def receive(state: State, hooks: WebhookSender, customer: Customer,
     if isinstance(context, dict):
         item["context"] = dict(context)
         if "id" in context:
-            item["context"].setdefault("from", state.config.display_phone_number)
+            item["context"].setdefault("from", cfg.display_phone_number)
     if customer.phone_visible:
         item["from"] = customer.wa_id
     item["from_user_id"] = customer.user_id
@@ -73,10 +75,12 @@ def receive(state: State, hooks: WebhookSender, customer: Customer,
         raise InboundError(f"unknown message type {mtype!r}")
     if "referral" in payload and isinstance(payload["referral"], dict):
         item["referral"] = copy.deepcopy(payload["referral"])
-    message = Inbound(item["id"], customer.user_id, str(mtype), item, now)
+    message = Inbound(item["id"], customer.user_id, str(mtype), item, now,
+                      to_number=cfg.phone_number_id)
     state.remember(message)
     customer.last_inbound_at = now  # every message from the user opens or refreshes the window
-    hooks.enqueue(payloads.MESSAGES, payloads.message_value(state.config, customer, item))
+    customer.last_inbound_by[cfg.phone_number_id] = now  # ... on the number written to
+    hooks.enqueue(payloads.MESSAGES, payloads.message_value(cfg, customer, item))
     return message
 
 

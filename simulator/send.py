@@ -24,11 +24,13 @@ NOT_REGISTERED = ("DISCONNECTED", "PENDING", "UNVERIFIED", "DELETED", "MIGRATED"
 TYPING_SECONDS = 25.0
 
 
-def handle(state: State, hooks: WebhookSender, body: Any) -> dict[str, Any]:
+def handle(state: State, hooks: WebhookSender, body: Any,
+           number: str | None = None) -> dict[str, Any]:
+    """`POST /{phone-number-id}/messages`: sent from `number` (the first one for None)."""
     _check_product(body)
     if "status" in body:
         return mark_read(state, body)
-    return send(state, hooks, body)
+    return send(state, hooks, body, number=number)
 
 
 def _check_product(body: Any) -> None:
@@ -43,7 +45,8 @@ MARKETING_API = "marketing_messages"
 POLICIES = ("CLOUD_API_FALLBACK", "STRICT")
 
 
-def marketing(state: State, hooks: WebhookSender, body: Any) -> dict[str, Any]:
+def marketing(state: State, hooks: WebhookSender, body: Any,
+              number: str | None = None) -> dict[str, Any]:
     """`POST /{phone-number-id}/marketing_messages`: the template send's body, plus
     `product_policy` and `message_activity_sharing`; MARKETING templates only (134100),
     and a template new or dormant on this API is not ready for a while (134101)
@@ -68,12 +71,12 @@ def marketing(state: State, hooks: WebhookSender, body: Any) -> dict[str, Any]:
             raise GraphError(134100)
         if float(template.get("mm_ready_at", 0.0)) > state.now():
             raise GraphError(134101)
-    return send(state, hooks, body, api=MARKETING_API)
+    return send(state, hooks, body, api=MARKETING_API, number=number)
 
 
 def send(state: State, hooks: WebhookSender, body: dict[str, Any],
-         api: str = "messages") -> dict[str, Any]:
-    cfg = state.config
+         api: str = "messages", number: str | None = None) -> dict[str, Any]:
+    cfg = state.config.as_number(number)
     if body.get("recipient_type", "individual") != "individual":
         raise GraphError(131009, "recipient_type must be 'individual': groups are not "
                          "simulated.")
@@ -114,7 +117,7 @@ def send(state: State, hooks: WebhookSender, body: dict[str, Any],
             templates.check_parameters(template, spec.get("components", []))
         if not state.pair_rate.admit(pair_key, now):
             raise GraphError(131056)
-        window_open = customer is not None and customer.window_open(now)
+        window_open = customer is not None and customer.window_open(now, cfg.phone_number_id)
         if (mtype != "template" and customer is not None and not window_open
                 and cfg.window_failure == "sync"):
             raise GraphError(131047)
@@ -122,7 +125,7 @@ def send(state: State, hooks: WebhookSender, body: dict[str, Any],
         content = body[mtype]
         out = Outbound(ids.wamid(), customer.user_id if customer else recipient, mtype,
                        copy.deepcopy(content), now, wa_id=wa_id, by_bsuid=to is None,
-                       callback_data=callback_data, api=api)
+                       callback_data=callback_data, api=api, from_number=cfg.phone_number_id)
         if template is not None:
             out.rendered = templates.render(template, content.get("components", []))
         state.remember(out)
@@ -203,10 +206,11 @@ def emit_status(state: State, hooks: WebhookSender, out: Outbound, status: str, 
         wa_id = customer.wa_id if customer.phone_visible else None
     else:
         wa_id = out.wa_id
-    item = payloads.status_item(state.config, out.wamid, status, state.now() + delay,
+    cfg = state.config.as_number(out.from_number)  # statuses name the number it left from
+    item = payloads.status_item(cfg, out.wamid, status, state.now() + delay,
                                 wa_id=wa_id, user_id=out.user_id, by_bsuid=out.by_bsuid,
                                 price=price, callback_data=out.callback_data, error=error)
-    value = payloads.status_value(state.config, item, customer)
+    value = payloads.status_value(cfg, item, customer)
     if status != "delivered":
         hooks.enqueue(payloads.MESSAGES, value, delay=delay)
         return

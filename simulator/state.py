@@ -51,6 +51,8 @@ class Customer:
     username: str | None = None
     username_only: bool = False
     last_inbound_at: float | None = None
+    # each business number's window: writing to one brand's number opens no other's
+    last_inbound_by: dict[str, float] = field(default_factory=dict)
     opted_out: bool = False
     marketing_capped: bool = False  # Meta's per-person marketing cap reached (131049)
     marketing_recent: list[float] = field(default_factory=list)  # marketing received at
@@ -61,8 +63,10 @@ class Customer:
         """Whether webhooks may show the phone (reference §2.4: hidden for username users)."""
         return self.wa_id is not None and not self.username_only
 
-    def window_open(self, now: float) -> bool:
-        return self.last_inbound_at is not None and now - self.last_inbound_at < DAY
+    def window_open(self, now: float, number: str | None = None) -> bool:
+        """On `number` (a phone number id), or on any number for None."""
+        last = self.last_inbound_at if number is None else self.last_inbound_by.get(number)
+        return last is not None and now - last < DAY
 
     def public(self, now: float) -> dict[str, Any]:
         return {"wa_id": self.wa_id, "user_id": self.user_id, "name": self.name,
@@ -86,12 +90,14 @@ class Outbound:
     status: str = "accepted"  # accepted, sent, delivered, read, failed
     error_code: int | None = None
     api: str = "messages"  # or marketing_messages
+    from_number: str = ""  # the phone number id it was sent from
     seq: int = field(default_factory=_SEQUENCE.__next__)
 
     def public(self) -> dict[str, Any]:
         out = {"wamid": self.wamid, "type": self.type, "message": self.message,
                "status": self.status, "error_code": self.error_code,
-               "timestamp": int(self.created_at), "api": self.api}
+               "timestamp": int(self.created_at), "api": self.api,
+               "from_number": self.from_number}
         if self.rendered is not None:
             out["rendered"] = self.rendered
         return out
@@ -107,12 +113,13 @@ class Inbound:
     message: dict[str, Any]
     created_at: float
     read: bool = False  # the business marked it as read
+    to_number: str = ""  # the phone number id it was written to
     seq: int = field(default_factory=_SEQUENCE.__next__)
 
     def public(self) -> dict[str, Any]:
         return {"wamid": self.wamid, "type": self.type, "message": self.message,
                 "status": "read" if self.read else "delivered",
-                "timestamp": int(self.created_at)}
+                "timestamp": int(self.created_at), "to_number": self.to_number}
 
 
 @dataclass

@@ -26,7 +26,7 @@ from appliance.privacy import consent
 from appliance.privacy.reveal import reveal_message, reveal_phone
 from appliance.store.db import close_connection
 from appliance.store.models import User
-from appliance.whatsapp import templates
+from appliance.whatsapp import numbers, templates
 from webui import erased
 from webui.access import current, permission, runtime
 from webui.answers import then
@@ -53,7 +53,8 @@ def list_conversations() -> Response:
         rows = conversations.list_conversations(
             runtime(), current().principal, show=show,
             status=request.args.get("status") or None, division=query_number("division"),
-            label=query_number("label"), before=request.args.get("before") or None)
+            label=query_number("label"), before=request.args.get("before") or None,
+            number=query_number("number"))
     except conversations.CursorError:
         refuse(gettext("“before” in the address is not a place in this inbox: it is a time "
                        "and a conversation number joined by “|”, as the inbox gives it. "
@@ -285,6 +286,14 @@ def list_templates() -> Response:
 def list_divisions() -> Response:
     """Every division's name (for transfers and filters); no one's conversations."""
     return jsonify(divisions=[asdict(d) for d in divisions.names(current().principal)])
+
+
+@bp.get("/numbers")
+@permission("conversation.read")
+def list_numbers() -> Response:
+    """The business's WhatsApp numbers by name, for the inbox filter: no ids, no secrets."""
+    return jsonify(numbers=[{"id": n.id, "label": n.label, "active": n.active}
+                            for n in numbers.all_numbers(runtime())])
 
 
 @bp.get("/labels")

@@ -26,10 +26,9 @@ from appliance.config import Settings, load_settings
 from appliance.privacy import notice
 from appliance.queue_port import NoQueue, QueuePort
 from appliance.runtime import open_runtime
-from appliance.whatsapp import webhook_events
-from appliance.whatsapp.credentials import load_credentials
+from appliance.whatsapp import numbers, webhook_events, webhook_routing
 from appliance.whatsapp.event_writer import WriterClient, WriterUnavailable
-from appliance.whatsapp.signature import handshake_challenge, signature_ok
+from appliance.whatsapp.signature import handshake_challenge
 
 log = logging.getLogger(__name__)
 MAX_BODY = 4 * 2**20  # Meta's payloads are at most 3 MB
@@ -62,8 +61,8 @@ class WebhookApp:
             return self.handshake(environ, start_response)
         return _reply(start_response, 405)
 
-    def app_secret(self) -> str:
-        return load_credentials(self.rt).app_secret
+    def served(self) -> list[numbers.Number]:
+        return numbers.active(self.rt)
 
     def seal(self, raw: bytes) -> webhook_events.SealedEvent:
         return webhook_events.seal_event(self.rt.keyring.system, raw, self.fingerprint)
@@ -88,7 +87,9 @@ class WebhookApp:
     def handshake(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         args = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", ""),
                                              keep_blank_values=True).items()}
-        challenge = handshake_challenge(args, load_credentials(self.rt).verify_token)
+        challenge = next((found for n in self.served()
+                          if (found := handshake_challenge(args, n.verify_token)) is not None),
+                         None)  # Meta's app settings hold one token; each number's is tried
         if challenge is None:
             self.rejected["handshake"] += 1
             log.warning("webhook handshake refused (from %s)", environ.get("REMOTE_ADDR"))
@@ -103,12 +104,21 @@ class WebhookApp:
         raw = environ["wsgi.input"].read(int(declared) if declared else MAX_BODY + 1)
         if len(raw) > MAX_BODY:
             return 413
-        if not signature_ok(self.app_secret(), raw, environ.get("HTTP_X_HUB_SIGNATURE_256")):
+        verdict = webhook_routing.route(raw, environ.get("HTTP_X_HUB_SIGNATURE_256"),
+                                        self.served())
+        if verdict.status == 401:
             self.rejected["signature"] += 1
             log.warning("webhook with a bad or missing signature refused (from %s, %d bytes; "
                         "%d so far)", environ.get("REMOTE_ADDR"), len(raw),
                         self.rejected["signature"])
             return 401
+        if verdict.status != 200:  # signed, but for a number this box does not serve
+            self.rejected["unknown_number"] += 1
+            log.warning("webhook for number %s refused: not a number of this box (add it "
+                        "with `gembok whatsapp number add`; Meta retries for 7 days)",
+                        ", ".join(verdict.unknown))
+            webhook_routing.count_refused(verdict.unknown)
+            return verdict.status
         event = self.seal(raw)
         try:
             # committed in a group; the writer queues the id (0: a replay, not stored again)

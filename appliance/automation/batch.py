@@ -27,6 +27,7 @@ from appliance.automation.rule_book import COMPILED
 from appliance.automation.schedules import load_schedules
 from appliance.clock import utcnow
 from appliance.crypto.aead import KeySet
+from appliance.inbox import window
 from appliance.keys.customer_keys import customer_keysets
 from appliance.privacy import notice, requests
 from appliance.runtime import Runtime
@@ -117,9 +118,11 @@ class Facts:
             Customer.id.in_(self.customers))}
 
     @cached_property
-    def last_inbound(self) -> dict[int, datetime | None]:
-        """customer: the 24-hour window's start"""
-        return {i: c.last_inbound_at for i, c in self._customer_rows.items()}
+    def last_inbound(self) -> dict[tuple[int, int], datetime]:
+        """(customer, number): the 24-hour window's start, on the number the conversation
+        is held on"""
+        return window.last_inbound_many((c.customer_id, c.number_id)
+                                        for c in self.convos.values())
 
     @cached_property
     def language(self) -> dict[int, str]:

@@ -56,7 +56,7 @@ def in_quiet_hours(now: datetime, start: str, end: str, zone: str) -> bool:
 def messaging_limit() -> int | None:
     """The portfolio's unique people per moving 24 h, as Meta last told us (None: unlimited
     or not known yet; Meta refuses beyond it with 131048 anyway)."""
-    return TIERS.get(health.current().messaging_limit)
+    return TIERS.get(health.portfolio_limit())
 
 
 @dataclass

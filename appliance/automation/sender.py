@@ -30,7 +30,8 @@ class Sender:
         self.outbox: list[int] = []
 
     def window_open(self, convo: Conversation) -> bool:
-        return window.is_open(self.facts.last_inbound.get(convo.customer_id))
+        return window.is_open(self.facts.last_inbound.get((convo.customer_id,
+                                                           convo.number_id)))
 
     def language(self, convo: Conversation) -> str:
         return self.facts.language.get(convo.customer_id, "id")

@@ -48,3 +48,93 @@ def whatsapp_status(rt: Runtime) -> None:
         click.echo(f"{name.replace('_', ' ')}: {'set' if getattr(creds, name) else 'NOT SET'}")
     click.echo(f"number health: {health.current().describe()}")
     click.echo(f"webhook events waiting: {webhook_events.backlog()}")
+
+
+@whatsapp.command("numbers")
+@one_line_errors
+@with_runtime
+def whatsapp_numbers(rt: Runtime) -> None:
+    """List the business's numbers (ids, names, routing, health; never a secret) and the
+    numbers whose webhooks were refused because this box does not serve them."""
+    from appliance.store.models import Division
+    from appliance.whatsapp import health, numbers, webhook_routing
+
+    names = {d.id: d.name for d in Division.select()}
+    for n in numbers.all_numbers(rt):
+        division = names.get(n.division_id or 0, "(default division)")
+        state = "active" if n.active else "RETIRED"
+        click.echo(f"{n.id}  {n.label}  id {n.phone_number_id or '(not set)'}  "
+                   f"WABA {n.waba_id or '-'}  -> {division}  {state}  "
+                   f"health {health.current(n.id).describe()}")
+    for refused in webhook_routing.refused():
+        click.echo(f"REFUSED webhooks for number {refused.phone_number_id}: {refused.count} "
+                   f"(last {refused.last:%Y-%m-%d %H:%M} UTC); add it with "
+                   f"`gembok whatsapp number add {refused.phone_number_id} --label NAME`")
+
+
+@whatsapp.group("number")
+def number() -> None:
+    """Add, route, retire or resume one of the business's WhatsApp numbers."""
+
+
+@number.command("add")
+@click.argument("phone_number_id")
+@click.option("--label", required=True, help="The name staff see, e.g. the brand or region.")
+@click.option("--waba", "waba_id", default="", help="Its WhatsApp Business Account id.")
+@click.option("--division", default="", help="Where its new conversations land.")
+@click.option("--own-secrets", is_flag=True,
+              help="Prompt for this number's own access token, app secret and verify token "
+                   "(without it, it shares number 1's: one Meta app for all numbers).")
+@one_line_errors
+@with_runtime
+def number_add(rt: Runtime, phone_number_id: str, label: str, waba_id: str, division: str,
+               own_secrets: bool) -> None:
+    """Serve another WhatsApp number from this box (its webhooks share the one URL)."""
+    from appliance.whatsapp import numbers, webhook_routing
+
+    secrets: dict[str, str] = {}
+    if own_secrets:
+        for name in numbers.SECRETS:
+            secrets[name] = click.prompt(name.replace("_", " "), hide_input=True).strip()
+    added = numbers.add(rt, phone_number_id=phone_number_id, label=label, waba_id=waba_id,
+                        division=division, actor="cli", **secrets)
+    webhook_routing.forget(added.phone_number_id)
+    click.echo(f"number {added.id} ({added.label}) added; its webhooks are taken within "
+               "10 seconds (Meta retries those refused so far)")
+
+
+@number.command("route")
+@click.argument("number_id", type=int)
+@click.argument("division", default="")
+@one_line_errors
+@with_runtime
+def number_route(rt: Runtime, number_id: int, division: str) -> None:
+    """Send the number's new conversations to DIVISION (empty: the default division)."""
+    from appliance.whatsapp import numbers
+
+    numbers.route_to(rt, number_id, division, actor="cli")
+    click.echo(f"number {number_id}: new conversations go to {division or 'the default division'}")
+
+
+@number.command("retire")
+@click.argument("number_id", type=int)
+@one_line_errors
+@with_runtime
+def number_retire(rt: Runtime, number_id: int) -> None:
+    """Stop serving a number: its webhooks are refused, nothing leaves from it."""
+    from appliance.whatsapp import numbers
+
+    numbers.set_active(rt, number_id, False, actor="cli")
+    click.echo(f"number {number_id} retired; its conversations stay readable")
+
+
+@number.command("resume")
+@click.argument("number_id", type=int)
+@one_line_errors
+@with_runtime
+def number_resume(rt: Runtime, number_id: int) -> None:
+    """Serve a retired number again."""
+    from appliance.whatsapp import numbers
+
+    numbers.set_active(rt, number_id, True, actor="cli")
+    click.echo(f"number {number_id} is served again")

@@ -35,6 +35,7 @@ from appliance.store.chatroom import ConversationLabel, ConversationRead, Custom
 from appliance.store.db import tuples
 from appliance.store.models import Conversation, Customer, Division, Media, Message, User
 from appliance.store.sealed import open_text
+from appliance.whatsapp import numbers
 from appliance.whatsapp.error_text import plain_words
 from appliance.whatsapp.media import open_media
 
@@ -59,6 +60,8 @@ class Summary:
     window_seconds_left: int  # 0: only a template may be sent
     last_message_at: str
     erased: bool = False  # the customer was erased: no name, number or text is left
+    number_id: int = 1  # the business number it is held on (and answered from)
+    number: str = ""  # that number's label
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ def summaries(rt: Runtime, principal: Principal, convos: list[Conversation]) -> 
         Customer.id.in_([c.customer_id for c in convos]))}
     keys = customer_keysets(rt.master, set(customers))
     divisions = {d.id: d.name for d in Division.select()}
+    windows = window.last_inbound_many((c.customer_id, c.number_id) for c in convos)
+    number_labels = numbers.labels(rt)
     people = {u.id: u.display_name for u in User.select(User.id, User.display_name).where(
         User.id.in_([c.assignee_id for c in convos if c.assignee_id]))}
     unread: dict[int, int] = {}
@@ -119,17 +124,20 @@ def summaries(rt: Runtime, principal: Principal, convos: list[Conversation]) -> 
             open_text(ks, Customer, "name", customer.id, customer.name_sealed)
         phone = None if ks is None or erased else \
             open_text(ks, Customer, "phone", customer.id, customer.phone_sealed)
-        left = 0 if erased else window.seconds_left(customer.last_inbound_at, now)
+        left = 0 if erased else window.seconds_left(windows.get((customer.id, c.number_id)),
+                                                     now)
         out.append(Summary(c.id, customer.id, name or "", mask_phone(phone), c.division_id,
                            divisions.get(c.division_id or 0, ""), c.assignee_id,
                            people.get(c.assignee_id or 0, ""), c.status, labels.get(c.id, []),
-                           unread.get(c.id, 0), left, str(c.last_message_at), erased))
+                           unread.get(c.id, 0), left, str(c.last_message_at), erased,
+                           c.number_id, number_labels.get(c.number_id, "")))
     return out
 
 
 def list_conversations(rt: Runtime, principal: Principal, *, show: str = "all",
                        status: str | None = None, division: int | None = None,
-                       label: int | None = None, before: str | None = None) -> list[Summary]:
+                       label: int | None = None, before: str | None = None,
+                       number: int | None = None) -> list[Summary]:
     """Newest activity first, a page at a time: `before` is the last row's cursor."""
     require(principal, "conversation.read")
     query = Conversation.select().where(visible(principal))
@@ -141,6 +149,8 @@ def list_conversations(rt: Runtime, principal: Principal, *, show: str = "all",
         query = query.where(Conversation.status == status)
     if division is not None:
         query = query.where(Conversation.division == division)
+    if number is not None:
+        query = query.where(Conversation.number_id == number)
     if label is not None:
         query = query.where(Conversation.id.in_(
             ConversationLabel.select(ConversationLabel.conversation)

@@ -52,10 +52,12 @@ from appliance.runtime import Runtime
 from appliance.store import bulk, bulk_reads
 from appliance.store.db import db, writing
 from appliance.store.models import Conversation, Media, Message
+from appliance.store.numbers import FIRST_NUMBER
 from appliance.store.sealed import where
-from appliance.whatsapp import health
+from appliance.whatsapp import health, numbers
 from appliance.whatsapp.webhook_events import open_sealed
 from appliance.whatsapp.webhook_parse import (
+    AccountUpdate,
     InboundMessage,
     Parsed,
     StatusUpdate,
@@ -198,13 +200,19 @@ class _Batch:
         self.customer_at: dict[bytes, int] = {}  # blind index -> customer id
         self.named: dict[int, bool] = {}  # customer already has a name
         self.keys: dict[int, KeySet] = {}
-        self.convo: dict[int, list[Any]] = {}  # customer -> [conversation id, last message at]
+        # (customer, number) -> [conversation id, last message at]: one open conversation
+        # per customer and business number, each held on (and answered from) its number
+        self.convo: dict[tuple[int, int], list[Any]] = {}
+        self.all_numbers = numbers.all_numbers(rt)
+        self.numbers = {pnid: n.id for pnid, n in numbers.by_phone_number_id(rt).items()}
+        self.divisions = {n.id: n.division_id for n in self.all_numbers}
         self.first = FirstContacts(rt)
         self.indexes: dict[tuple[str | None, str | None], tuple[bytes | None, bytes | None]] = {}
-        self.new_convos: list[int] = []  # customers whose conversation this batch makes
+        self.new_convos: list[tuple[int, int]] = []  # conversations this batch makes
         self.next_convo: int | None = None
-        self.touched_convos: set[int] = set()
+        self.touched_convos: set[tuple[int, int]] = set()
         self.last_inbound: dict[int, datetime] = {}
+        self.windows: dict[tuple[int, int], datetime] = {}  # (customer, number): last wrote
         self.rows: list[tuple[Any, ...]] = []
         self.media: list[tuple[int, str, str]] = []
         self.wamids: set[str] = set()
@@ -228,7 +236,7 @@ class _Batch:
                 self._inbound(message)
             statuses += parsed.statuses
             for update in parsed.account:
-                self._account(update.field, update.value)
+                self._account(update)
             preferences += [(eid, p) for p in parsed.preferences]
         self._flush_messages()
         if self.last_inbound:
@@ -266,8 +274,8 @@ class _Batch:
         if not ids:
             return
         self.keys.update(customer_keysets(self.rt.master, ids))
-        for cid, convo_id, last in bulk_reads.open_conversations(ids):
-            self.convo[cid] = [convo_id, _as_datetime(last)]
+        for cid, convo_id, last, number_id in bulk_reads.open_conversations(ids):
+            self.convo[(cid, number_id)] = [convo_id, _as_datetime(last)]
 
     def _indexes(self, m: InboundMessage) -> tuple[bytes | None, bytes | None]:
         """The blind indexes a message names its customer by (each HMAC once a batch)."""
@@ -327,12 +335,17 @@ class _Batch:
         at = m.timestamp or utcnow()
         if cid not in self.last_inbound or self.last_inbound[cid] < at:
             self.last_inbound[cid] = at
-        if cid not in self.convo:
-            self.convo[cid] = [self._new_conversation(cid, at), at]
-        convo = self.convo[cid]
+        # Meta names the number in every change; none (an old fixture) or one retired
+        # since the webhook took it: number 1, so the message is kept all the same
+        key = (cid, self.numbers.get(m.number or "", FIRST_NUMBER))
+        if key not in self.windows or self.windows[key] < at:
+            self.windows[key] = at
+        if key not in self.convo:
+            self.convo[key] = [self._new_conversation(key, at), at]
+        convo = self.convo[key]
         if convo[1] < at:
             convo[1] = at
-        self.touched_convos.add(cid)
+        self.touched_convos.add(key)
         message_id, self.next_id = self.next_id, self.next_id + 1
         keys = self.keys[cid]
         body = None if m.text is None else keys.seal(m.text.encode(),
@@ -359,12 +372,12 @@ class _Batch:
             self.requests.append((cid, asked, at))
         self.out.messages += 1
 
-    def _new_conversation(self, cid: int, at: datetime) -> int:
+    def _new_conversation(self, key: tuple[int, int], at: datetime) -> int:
         """Its id now; the row is written with the messages (`_flush_messages`)."""
         if self.next_convo is None:
             self.next_convo = bulk.first_free_id("conversation")
         convo_id, self.next_convo = self.next_convo, self.next_convo + 1
-        self.new_convos.append(cid)
+        self.new_convos.append(key)
         return convo_id
 
     def _number_changed(self, cid: int, wa_id: str) -> None:
@@ -379,30 +392,44 @@ class _Batch:
         the note, never the batch (the messages are what must not be lost)."""
         try:
             with db.atomic():
-                campaign_statuses.note_replies(self.rt, {c: self.convo[c][0]
-                                                         for c in self.last_inbound
-                                                         if c in self.convo})
+                campaign_statuses.note_replies(self.rt, {key[0]: self.convo[key][0]
+                                                         for key in self.touched_convos})
         except Exception:  # logged; the batch goes on
             log.exception("replies to broadcasts not noted in this batch")
 
-    def _account(self, name: str, value: dict[str, Any]) -> None:
+    def _account(self, update: AccountUpdate) -> None:
         self.out.account_updates += 1
-        if template_book.apply_update(name, value):
+        if template_book.apply_update(update.field, update.value):
             return
-        seen = health.from_account_update(name, value)
+        seen = health.from_account_update(update.field, update.value)
         if seen is not None:
-            row_id = health.record(seen[0], source="webhook", event=seen[1])
-            if row_id is not None:
-                self.out.health_rows.append(row_id)
+            for number_id in self._numbers_named(update):
+                row_id = health.record(seen[0], source="webhook", event=seen[1],
+                                       number_id=number_id)
+                if row_id is not None:
+                    self.out.health_rows.append(row_id)
+
+    def _numbers_named(self, update: AccountUpdate) -> list[int]:
+        """The numbers an account change is about: the one its `display_phone_number`
+        names (quality, limits), else every number of its WABA (an offboarding, a ban),
+        else number 1."""
+        shown = "".join(ch for ch in str(update.value.get("display_phone_number") or "")
+                        if ch.isdigit())
+        named = [n.id for n in self.all_numbers
+                 if shown and "".join(ch for ch in n.display_phone_number if ch.isdigit())
+                 == shown]
+        if not named and update.account:
+            named = [n.id for n in self.all_numbers if n.waba_id == update.account]
+        return named or [FIRST_NUMBER]
 
     def _flush_messages(self) -> None:
         self.first.flush()
         if self.new_convos:
-            division = division_for_new_conversation(self.rt.settings)
+            default = division_for_new_conversation(self.rt.settings)
             now = str(utcnow())
             bulk.insert_conversations(
-                [(self.convo[c][0], c, division, now, str(self.convo[c][1]))
-                 for c in self.new_convos])
+                [(self.convo[key][0], key[0], self.divisions.get(key[1]) or default, now,
+                  str(self.convo[key][1]), key[1]) for key in self.new_convos])
         if self.rows:
             bulk.insert_inbound_messages(self.rows)
             self.out.inbound_ids += [int(row[0]) for row in self.rows]
@@ -419,6 +446,8 @@ class _Batch:
         if self.last_inbound:
             bulk.advance_last_inbound(
                 [(str(at), cid, str(at)) for cid, at in self.last_inbound.items()])
+            bulk.advance_windows([(cid, number_id, str(at))
+                                  for (cid, number_id), at in self.windows.items()])
 
     def _apply_statuses(self, statuses: list[StatusUpdate]) -> None:
         """Applies statuses in arrival order; never backwards (read stays read)."""

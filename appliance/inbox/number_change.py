@@ -21,12 +21,13 @@ from appliance.inbox.search_tokens import reindex
 from appliance.keys.customer_keys import customer_keys, shred_customer_keys
 from appliance.privacy import consent
 from appliance.runtime import Runtime
-from appliance.store import customer_data
+from appliance.store import bulk, customer_data
 from appliance.store.accounts import CustomerChange
 from appliance.store.chatroom import CustomerToken
 from appliance.store.customer_data import Owned
 from appliance.store.db import db
 from appliance.store.models import Customer
+from appliance.store.numbers import CustomerWindow
 from appliance.store.sealed import open_text, seal_text
 
 MIN_REASON = 5
@@ -146,6 +147,8 @@ def _move_everything(rt: Runtime, other: Customer, keep: Customer, keys: KeySet)
                                   or other.last_inbound_at > keep.last_inbound_at):
         Customer.update(last_inbound_at=other.last_inbound_at).where(
             Customer.id == keep.id).execute()
+    bulk.advance_windows([(keep.id, w.number_id, str(w.last_inbound_at)) for w in
+                          CustomerWindow.select().where(CustomerWindow.customer == other.id)])
     if keep.wa_user_index is None and other.wa_user_index is not None:
         user_id = open_text(old, Customer, "wa_user", other.id, other.wa_user_sealed)
         Customer.update(wa_user_index=None).where(Customer.id == other.id).execute()

@@ -38,8 +38,9 @@ class WindowClosedError(GembokError):
     """WhatsApp's 24-hour customer service window is closed: only a template may be sent."""
 
 
-def window_open(customer: Customer) -> bool:
-    return window.is_open(customer.last_inbound_at)
+def window_open(convo: Conversation) -> bool:
+    """The window of the conversation's customer on the number it is held on."""
+    return window.is_open(window.last_inbound(convo.customer_id, convo.number_id))
 
 
 def reply(rt: Runtime, principal: Principal, conversation_id: int, text: str) -> int:
@@ -55,8 +56,7 @@ def queue_text(rt: Runtime, conversation_id: int, body: str, *, actor: str,
     if not body or len(body) > MAX_BODY:
         raise ValueError(f"a reply is 1 to {MAX_BODY} characters")
     convo = Conversation.get_by_id(conversation_id)
-    customer = Customer.get_by_id(convo.customer_id)
-    if not window_open(customer):
+    if not window_open(convo):
         raise WindowClosedError("the customer last wrote more than 24 hours ago: WhatsApp only "
                                 "allows a template message now")
     return _queue(rt, convo, "text", body, {"type": "text", "text": {"body": body}},
@@ -68,7 +68,7 @@ def queue_interactive(rt: Runtime, conversation_id: int, shown: str,
     """Buttons or a list (Auto Reply's menu), inside the 24-hour window like a text;
     `shown` is what the conversation shows of it."""
     convo = Conversation.get_by_id(conversation_id)
-    if not window_open(Customer.get_by_id(convo.customer_id)):
+    if not window_open(convo):
         raise WindowClosedError("the customer last wrote more than 24 hours ago: WhatsApp only "
                                 "allows a template message now")
     return _queue(rt, convo, "interactive", shown[:MAX_BODY],
@@ -81,7 +81,7 @@ def queue_linked_media(rt: Runtime, conversation_id: int, kind: str, link: str, 
     """A file WhatsApp fetches from a public address (Auto Reply's price list), inside the
     24-hour window; the business's file, not a customer's: nothing is kept here."""
     convo = Conversation.get_by_id(conversation_id)
-    if not window_open(Customer.get_by_id(convo.customer_id)):
+    if not window_open(convo):
         raise WindowClosedError("the customer last wrote more than 24 hours ago: WhatsApp only "
                                 "allows a template message now")
     body: dict[str, Any] = {"link": link}
@@ -129,7 +129,7 @@ def queue_media(rt: Runtime, principal: Principal, conversation_id: int, *, file
         raise ValueError("attach a JPEG or PNG picture, a PDF, an MP3/OGG sound or an MP4 video")
     if not content or len(content) > MAX_ATTACHMENT:
         raise ValueError("an attachment is at most 16 MB")
-    if not window_open(Customer.get_by_id(convo.customer_id)):
+    if not window_open(convo):
         raise WindowClosedError("the customer last wrote more than 24 hours ago: WhatsApp only "
                                 "allows a template message now")
     body: dict[str, Any] = {"caption": caption[:1024]} if caption and kind != "audio" else {}

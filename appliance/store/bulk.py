@@ -53,9 +53,10 @@ def insert_change_events(rows: Rows) -> None:
 
 
 def insert_conversations(rows: Rows) -> None:
-    """Open conversations: (id, customer id, division id, created at, last message at)."""
+    """Open conversations: (id, customer id, division id, created at, last message at,
+    number id)."""
     _many("INSERT INTO conversation (id, customer_id, division_id, status, created_at, "
-          "last_message_at) VALUES (?, ?, ?, 'open', ?, ?)", rows)
+          "last_message_at, number_id) VALUES (?, ?, ?, 'open', ?, ?, ?)", rows)
 
 
 def insert_inbound_messages(rows: Rows) -> None:
@@ -75,6 +76,14 @@ def advance_last_inbound(rows: Rows) -> None:
     """(last inbound at, customer id, last inbound at): never moves a time backwards."""
     _many("UPDATE customer SET last_inbound_at = ? WHERE id = ? AND "
           "(last_inbound_at IS NULL OR last_inbound_at < ?)", rows)
+
+
+def advance_windows(rows: Rows) -> None:
+    """(customer id, number id, last inbound at): each pair's 24-hour window, never back."""
+    _many("INSERT INTO customer_window (customer_id, number_id, last_inbound_at) "
+          "VALUES (?, ?, ?) ON CONFLICT (customer_id, number_id) DO UPDATE SET "
+          "last_inbound_at = excluded.last_inbound_at "
+          "WHERE excluded.last_inbound_at > customer_window.last_inbound_at", rows)
 
 
 def update_message_statuses(rows: Rows) -> None:

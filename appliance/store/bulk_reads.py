@@ -65,12 +65,12 @@ def customer_by_id(customer_id: int) -> list[Row]:
 
 
 def open_conversations(customer_ids: Iterable[int]) -> list[Row]:
-    """(customer id, conversation id, last message at) of unresolved ones, oldest id first
-    within each chunk of customers."""
+    """(customer id, conversation id, last message at, number id) of unresolved ones,
+    oldest id first within each chunk of customers."""
     found: list[Row] = []
     for chunk in _chunks(customer_ids):
         found += execute(
-            db, f"SELECT customer_id, id, last_message_at FROM conversation WHERE "  # noqa: S608
+            db, f"SELECT customer_id, id, last_message_at, number_id FROM conversation WHERE "  # noqa: S608
                 f"status != 'resolved' AND customer_id IN ({_marks(len(chunk))}) "
                 "ORDER BY id", tuple(chunk)).fetchall()
     return found

@@ -73,6 +73,9 @@ CUSTOMER_SEALED = (CUSTOMER_RECORD, *OWNED)
 SYSTEM_SEALED = {
     ("inbox_event", "body_sealed"): "a webhook as Meta sent it, kept until it is applied",
     ("secret_setting", "value_sealed"): "the admin's WhatsApp access token and app secret",
+    ("wa_number", "access_token_sealed"): "a business number's Cloud API access token",
+    ("wa_number", "app_secret_sealed"): "the app secret that signs a number's webhooks",
+    ("wa_number", "verify_token_sealed"): "a number's webhook verification token",
     ("user", "totp_secret_sealed"): "a staff member's TOTP secret",
     ("breach", "description_sealed"): "the DPO's account of an incident (accounts and "
                                       "times; the customers it touched are listed by id)",

@@ -116,6 +116,7 @@ class Conversation(BaseModel):
     last_message_at = DateTimeField(default=utcnow, index=True)
     first_response_at = DateTimeField(null=True)  # the first reply after the customer wrote
     resolved_at = DateTimeField(null=True)
+    number_id = IntegerField(default=1, index=True)  # store.numbers: the number it is held on
     customer_id: int
     division_id: int | None
     assignee_id: int | None
@@ -212,6 +213,7 @@ class NumberHealth(BaseModel):
     quality = CharField(max_length=16, default="")
     messaging_limit = CharField(max_length=32, default="")
     event = CharField(max_length=64, default="")
+    number_id = IntegerField(default=1, index=True)  # store.numbers: whose health
 
 
 class SecretSetting(BaseModel):

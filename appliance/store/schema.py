@@ -51,6 +51,7 @@ from appliance.store.models import (
     User,
     UserDivision,
 )
+from appliance.store.numbers import CustomerWindow, WaNumber
 from appliance.store.privacy import Breach, LegalHold, PrivacyRequest
 
 ALL_MODELS: list[type[BaseModel]] = [
@@ -62,5 +63,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     HoursSchedule, HoursPeriod, HoursDay, AutoRule, AutoReplyLog,
     AutoSent, MenuState, AutomationSetting, PrivacyNotice, ConsentConfirmed,
     WaTemplate, Campaign, CampaignRecipient, MessageRate,
-    PrivacyRequest, LegalHold, Breach,
+    PrivacyRequest, LegalHold, Breach, WaNumber, CustomerWindow,
 ]

@@ -1,4 +1,4 @@
-"""Provides `make_client`: a Cloud API client from the settings and the sealed credentials.
+"""Provides `make_client`: a Cloud API client for one of the business's numbers.
 
 `NotConfigured` says exactly what is missing, in one line an admin can act on: the
 workers log it as is and wait (see the actors in `tasks.py`), so it must name the setting
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from appliance.errors import GembokError
 from appliance.runtime import Runtime
+from appliance.whatsapp import numbers
 from appliance.whatsapp.client import CloudApiClient
-from appliance.whatsapp.credentials import load_credentials
 from appliance.whatsapp.origins import is_node_id, origin_of
 
 
@@ -32,9 +32,13 @@ class Endpoint:
     token: str
 
 
-def endpoint(rt: Runtime) -> Endpoint:
-    creds = load_credentials(rt)
+def endpoint(rt: Runtime, number_id: int = numbers.FIRST_NUMBER) -> Endpoint:
+    """Where number `number_id`'s calls go (number 1, the box's first, by default)."""
+    creds = numbers.get(rt, number_id)
     missing = []
+    if not creds.active:
+        raise NotConfigured(f"number {creds.id} ({creds.label}) is retired: nothing leaves "
+                            "from it (`gembok whatsapp number resume` brings it back)")
     if not creds.phone_number_id:
         missing.append("set whatsapp.phone_number_id")
     elif not is_node_id(creds.phone_number_id):
@@ -54,8 +58,8 @@ def endpoint(rt: Runtime) -> Endpoint:
                     creds.access_token)
 
 
-def make_client(rt: Runtime) -> CloudApiClient:
-    where = endpoint(rt)
+def make_client(rt: Runtime, number_id: int = numbers.FIRST_NUMBER) -> CloudApiClient:
+    where = endpoint(rt, number_id)
     return CloudApiClient(where.base, where.version, where.phone_number_id, where.token)
 
 

@@ -38,9 +38,19 @@ class HealthState:
         return ", ".join(parts) or "unknown"
 
 
-def current() -> HealthState:
-    row = NumberHealth.select().order_by(NumberHealth.id.desc()).first()
+def current(number_id: int = 1) -> HealthState:
+    """What Gembok last heard of one number (number 1, the box's first, by default)."""
+    row = (NumberHealth.select().where(NumberHealth.number_id == number_id)
+           .order_by(NumberHealth.id.desc()).first())
     return HealthState(row.status, row.quality, row.messaging_limit) if row else HealthState()
+
+
+def portfolio_limit() -> str:
+    """The business's messaging limit: since 2025 one per portfolio, shared by all its
+    numbers (cloud-api.md 5.4), so the latest any number reported."""
+    row = (NumberHealth.select(NumberHealth.messaging_limit)
+           .where(NumberHealth.messaging_limit != "").order_by(NumberHealth.id.desc()).first())
+    return str(row.messaging_limit) if row else ""
 
 
 def can_send(state: HealthState) -> bool:
@@ -48,19 +58,20 @@ def can_send(state: HealthState) -> bool:
     return state.status not in CANNOT_SEND
 
 
-def record(new: HealthState, *, source: str, event: str = "") -> int | None:
+def record(new: HealthState, *, source: str, event: str = "", number_id: int = 1) -> int | None:
     """Stores an observation; returns its row id when staff must hear of it, else None.
 
     A poll that sees what was already known stores nothing; a webhook event is always
     kept (Meta's alerts matter even when the state stays the same).
     """
-    before = current()
+    before = current(number_id)
     merged = HealthState(new.status or before.status, new.quality or before.quality,
                          new.messaging_limit or before.messaging_limit)
     if merged == before and not event:
         return None
     row = NumberHealth.create(source=source, status=merged.status, quality=merged.quality,
-                              messaging_limit=merged.messaging_limit, event=event[:64])
+                              messaging_limit=merged.messaging_limit, event=event[:64],
+                              number_id=number_id)
     first_sight = before == HealthState() and not event  # nothing to compare with yet
     return None if first_sight else int(row.id)
 
@@ -68,16 +79,19 @@ def record(new: HealthState, *, source: str, event: str = "") -> int | None:
 TOKEN_REJECTED = "TOKEN_REJECTED"  # noqa: S105 - an event name, not a secret
 
 
-def token_rejected() -> int | None:
-    """Records that Meta refused the access token; a row to alert on, at most once an hour."""
+def token_rejected(number_id: int = 1) -> int | None:
+    """Records that Meta refused a number's access token; a row to alert on, at most once an
+    hour a number."""
     since = utcnow() - timedelta(hours=1)
     recent = NumberHealth.select().where(NumberHealth.event == TOKEN_REJECTED,
+                                         NumberHealth.number_id == number_id,
                                          NumberHealth.at > since).exists()
     if recent:
         return None
-    before = current()
+    before = current(number_id)
     row = NumberHealth.create(source="client", status=before.status, quality=before.quality,
-                              messaging_limit=before.messaging_limit, event=TOKEN_REJECTED)
+                              messaging_limit=before.messaging_limit, event=TOKEN_REJECTED,
+                              number_id=number_id)
     return int(row.id)
 
 

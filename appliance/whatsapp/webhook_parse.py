@@ -38,6 +38,7 @@ class InboundMessage:
     payload: dict[str, Any]
     media_id: str | None = None
     media_mime: str | None = None
+    number: str | None = None  # the business number written to: metadata.phone_number_id
 
     def __repr__(self) -> str:
         return f"InboundMessage(wamid={self.wamid!r}, kind={self.kind!r})"
@@ -71,6 +72,7 @@ class UserPreference:
 class AccountUpdate:
     field: str
     value: dict[str, Any]
+    account: str | None = None  # entry[].id: the WABA
 
 
 @dataclass
@@ -130,7 +132,7 @@ def parse(raw: bytes) -> Parsed:
             elif name == "user_preferences":
                 _preferences_value(value, out)
             else:
-                out.account.append(AccountUpdate(name, value))
+                out.account.append(AccountUpdate(name, value, _str(entry.get("id"))))
     return out
 
 
@@ -154,8 +156,10 @@ def _messages_value(value: dict[str, Any], out: Parsed) -> None:
                         _str((c.get("profile") or {}).get("name"))
                         if isinstance(c.get("profile"), dict) else None)
                 for c in _dicts(value.get("contacts"))]
+    meta = value.get("metadata")
+    number = _str(meta.get("phone_number_id")) if isinstance(meta, dict) else None
     for message in _dicts(value.get("messages")):
-        parsed = _message(message, contacts)
+        parsed = _message(message, contacts, number)
         if parsed is None:
             out.problems.append("bad_message")
         else:
@@ -190,7 +194,8 @@ def _preferences_value(value: dict[str, Any], out: Parsed) -> None:
                                               _timestamp(item.get("timestamp"))))
 
 
-def _message(m: dict[str, Any], contacts: list[Contact]) -> InboundMessage | None:
+def _message(m: dict[str, Any], contacts: list[Contact],
+             number: str | None = None) -> InboundMessage | None:
     wamid, kind = _str(m.get("id")), _str(m.get("type"))
     phone, user_id = _str(m.get("from")), _str(m.get("from_user_id"))
     if wamid is None or kind is None or (phone is None and user_id is None):
@@ -206,7 +211,7 @@ def _message(m: dict[str, Any], contacts: list[Contact]) -> InboundMessage | Non
         wamid=wamid, phone=phone, user_id=user_id or (contact.user_id if contact else None),
         name=contact.name if contact else None, kind=kind, text=_readable_text(kind, body),
         timestamp=_timestamp(m.get("timestamp")), payload=m, media_id=media_id,
-        media_mime=_str(body.get("mime_type")) if media_id else None)
+        media_mime=_str(body.get("mime_type")) if media_id else None, number=number)
 
 
 def _readable_text(kind: str, body: dict[str, Any]) -> str | None:

@@ -17,7 +17,8 @@ from playwright.sync_api import Page, expect
 
 from appliance.clock import utcnow
 from appliance.store.chatroom import QuickReply
-from appliance.store.models import Conversation, Customer, Division
+from appliance.store.models import Conversation, Division
+from appliance.store.numbers import CustomerWindow
 from tests.browser.conftest import SEND_WAIT_S, WAIT_MS, Office
 from tests.running import eventually
 
@@ -213,8 +214,8 @@ def test_quick_replies_notes_and_a_template_once_the_window_closed(staff):
     assert page.evaluate("(img) => img.complete && img.naturalWidth", picture.element_handle())
     # A day later, only a template may go out: the picker replaces the free text
     convo = Conversation.get_by_id(conversation_id(page, "Dewi Lestari"))
-    Customer.update(last_inbound_at=utcnow() - timedelta(hours=25)).where(
-        Customer.id == convo.customer_id).execute()
+    CustomerWindow.update(last_inbound_at=utcnow() - timedelta(hours=25)).where(
+        CustomerWindow.customer == convo.customer_id).execute()
     page.reload()
     expect(page.locator("#template-form")).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("#reply-form")).to_be_hidden()

@@ -256,6 +256,7 @@ ROUTES: dict[str, Route] = {
     "api.list_templates": Route("GET", fixed("/api/templates"), lambda r, s: r in STAFF),
     "api.list_divisions": Route("GET", fixed("/api/divisions"), anyone_who_reads),
     "api.list_labels": Route("GET", fixed("/api/labels"), anyone_who_reads),
+    "api.list_numbers": Route("GET", fixed("/api/numbers"), anyone_who_reads),
     "api.list_agents": Route("GET", fixed("/api/agents"), lambda r, s: r in STAFF),
     "api.export": Route("GET", obj("conversations/export"), supervisors_and_eko),
     "api.search": Route("POST", fixed("/api/search"), anyone_who_reads,

@@ -7,7 +7,8 @@ from datetime import timedelta
 from appliance.clock import utcnow
 from appliance.store.accounts import RateWindow
 from appliance.store.chatroom import ChangeEvent, Note
-from appliance.store.models import AuditEntry, Conversation, Customer, Message, Outbox
+from appliance.store.models import AuditEntry, Conversation, Message, Outbox
+from appliance.store.numbers import CustomerWindow
 from tests.web.conftest import inbound, sign_in_as
 
 
@@ -83,8 +84,8 @@ def test_the_window_left_shows_and_closes_after_a_day(world):
                if r["id"] == convo)
     assert 23 * 3600 < row["window_seconds_left"] <= 24 * 3600
     customer = world.customers["sales"]
-    Customer.update(last_inbound_at=utcnow() - timedelta(hours=25)).where(
-        Customer.id == customer).execute()
+    CustomerWindow.update(last_inbound_at=utcnow() - timedelta(hours=25)).where(
+        CustomerWindow.customer == customer).execute()
     try:
         thread = budi.get(f"/api/conversations/{convo}").get_json()
         assert thread["conversation"]["window_seconds_left"] == 0
@@ -98,7 +99,8 @@ def test_the_window_left_shows_and_closes_after_a_day(world):
             Message.id.desc()).get()
         assert last.kind == "template" and Outbox.get(Outbox.message == last.id)
     finally:
-        Customer.update(last_inbound_at=utcnow()).where(Customer.id == customer).execute()
+        CustomerWindow.update(last_inbound_at=utcnow()).where(
+            CustomerWindow.customer == customer).execute()
 
 
 def test_a_conversation_is_transferred_with_a_note_and_leaves_the_agents_inbox(world):

@@ -26,7 +26,7 @@ NUMBERS_NOBODY_WRITES: list[Any] = [*UNICODE_DIGITS, str(BIGGEST + 1), "9" * 30,
 
 # Every route, and the numbers it reads: (where, name). Routes not listed read none.
 NUMERIC_FIELDS: dict[str, list[tuple[str, str]]] = {
-    "api.list_conversations": [("query", "division"), ("query", "label")],
+    "api.list_conversations": [("query", "division"), ("query", "label"), ("query", "number")],
     "api.open_conversation": [("query", "before")],
     "api.quick_replies": [("query", "division")],
     "api.assign": [("body", "assignee_id")],
@@ -55,7 +55,8 @@ WITHOUT_NUMBERS = {
     "api.export", "api.search", "api.counts", "api.media", "api.customer", "api.edit_phone",
     "api.reveal_customer_phone", "api.reveal_message_text", "api.record_consent",
     "api.list_templates",
-    "api.list_divisions", "api.list_labels", "api.list_agents", "api.report", "api.stream",
+    "api.list_divisions", "api.list_labels", "api.list_numbers", "api.list_agents",
+    "api.report", "api.stream",
     "admin.list_users", "admin.list_divisions",
     # HTML forms, not JSON: their numbers are tried in test_welcome_page.py
     "welcome.page", "welcome.publish_notice", "welcome.save_menu", "welcome.save_words",

@@ -81,8 +81,9 @@ def model_path(batch_self, m, user, phone):
     return batch_self._model_path(m, user, phone)
 
 
-def model_conversation(batch_self, cid, at):
-    return Conversation.create(customer=cid, last_message_at=at,
+def model_conversation(batch_self, key, at):
+    cid, number_id = key
+    return Conversation.create(customer=cid, last_message_at=at, number_id=number_id,
                                division=division_for_new_conversation(batch_self.rt.settings)).id
 
 

@@ -94,7 +94,7 @@ def test_a_refused_access_token_alerts_by_email_once_an_hour(alerting_rt, smtpd)
     first = health.token_rejected()
     assert health.token_rejected() is None  # the second refusal within the hour is quiet
     # When the alert goes out, it is by e-mail only (WhatsApp cannot carry it now)
-    result = alerts.send_health_alert(rt, first, client_factory=lambda: 1 / 0)
+    result = alerts.send_health_alert(rt, first, client_factory=lambda number_id: 1 / 0)
     assert result.failures == [] and result.whatsapped == []
     parsed = email.message_from_bytes(smtpd.handler.messages[0].content,
                                       policy=email.policy.default)
@@ -138,9 +138,9 @@ class Counting(httpx.BaseTransport):
 
 def connect(sim, transport: httpx.BaseTransport | None = None):
     """The client factory the worker would use, aimed at the simulator."""
-    return lambda: CloudApiClient("http://sim.test", "v25.0", sim.config.phone_number_id,
-                                  sim.config.access_token, backoff=0.01,
-                                  transport=transport or httpx.WSGITransport(app=sim))
+    return lambda number_id=1: CloudApiClient(
+        "http://sim.test", "v25.0", sim.config.phone_number_id, sim.config.access_token,
+        backoff=0.01, transport=transport or httpx.WSGITransport(app=sim))
 
 
 def control(sim, path: str, body: dict) -> None:
@@ -290,7 +290,7 @@ def test_a_kept_alert_goes_out_with_the_next_poll_once_the_number_can_send(
     # When the number is back without a change worth an alert of its own
     control(sim, "/_sim/number", {"status": "CONNECTED"})
     sim.flush()
-    monkeypatch.setattr(scheduler, "make_client", lambda rt: connect(sim)())
+    monkeypatch.setattr(scheduler, "make_client", lambda rt, number_id=1: connect(sim)())
     queued: list[int] = []
     scheduler.poll_health(admins_rt, queued.append)  # records what Meta now says
     scheduler.poll_health(admins_rt, queued.append)  # nothing new: the kept one goes

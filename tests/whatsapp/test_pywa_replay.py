@@ -10,6 +10,7 @@ inbound message of its type, every status waits for its (unknown) outbound messa
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ from appliance.store.models import (
     PendingStatus,
 )
 from appliance.store.sealed import open_text
+from appliance.whatsapp import numbers
 from appliance.whatsapp.webhook_parse import InboundMessage, parse
 from tests.whatsapp.conftest import FIXTURES, fixture_cases
 from tests.whatsapp.harness import Appliance
@@ -43,6 +45,9 @@ HEALTH = {("account_update.json", "account_offboarded"): "DISCONNECTED",
           ("meta/account_update_restriction.json", "example"): "RESTRICTED"}
 
 
+PNID = re.compile(r'"phone_number_id": "([0-9]+)"')
+
+
 def sample(name: str, case: str) -> dict:
     if name.startswith("meta/"):
         return json.loads((META / name[5:]).read_text())
@@ -54,6 +59,11 @@ def listener(tmp_path_factory):
     box = Appliance(tmp_path_factory.mktemp("replay"))
     box.start("webhook")
     rt = open_runtime(box.settings)
+    # The samples were written to other businesses' numbers: this box serves them all
+    # (one app, one token), as a business with several numbers does
+    named = {pnid for name, case in CASES for pnid in PNID.findall(json.dumps(sample(name, case)))}
+    for pnid in sorted(named - {n.phone_number_id for n in numbers.all_numbers(rt)}):
+        numbers.add(rt, phone_number_id=pnid, label=f"Sample {pnid}", actor="system")
     yield box, rt
     db.close()
     box.close()

@@ -25,6 +25,7 @@ from appliance.inbox.messages import read_conversation
 from appliance.runtime import open_runtime
 from appliance.store.db import db
 from appliance.store.models import Conversation, Customer, Media, Message, NumberHealth
+from appliance.store.numbers import CustomerWindow
 from appliance.whatsapp.media import open_media
 from simulator.access import control_headers
 from tests.running import appliance_env, eventually
@@ -100,12 +101,13 @@ def test_a_reply_after_24_hours_is_refused_here_and_meta_refuses_it_too(applianc
     convo_id = message.conversation_id
     customer = Customer.get_by_id(Conversation.get_by_id(convo_id).customer_id)
     # Gembok's own rule: a day after the customer's last message, no free text
-    Customer.update(last_inbound_at=utcnow() - timedelta(hours=25)) \
-        .where(Customer.id == customer.id).execute()
+    CustomerWindow.update(last_inbound_at=utcnow() - timedelta(hours=25)) \
+        .where(CustomerWindow.customer == customer.id).execute()
     with pytest.raises(outbound.WindowClosedError):
         outbound.queue_text(rt, convo_id, "Masih ada?", actor="user:1")
     # Meta's rule, when our clock and Meta's disagree: accepted, then failed with 131047
-    Customer.update(last_inbound_at=utcnow()).where(Customer.id == customer.id).execute()
+    CustomerWindow.update(last_inbound_at=utcnow()).where(
+        CustomerWindow.customer == customer.id).execute()
     sim.post("/_sim/clock", json={"advance_seconds": 25 * 3600})
     tasks.send_outbox.send(outbound.queue_text(rt, convo_id, "Masih ada?", actor="user:1"))
     failed = eventually(lambda: Message.get_or_none(Message.direction == "out",

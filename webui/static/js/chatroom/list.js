@@ -9,6 +9,7 @@ const list = byId("conversation-list");
 const filters = {
   show: byId("filter-show"), status: byId("filter-status"),
   division: byId("filter-division"), label: byId("filter-label"),
+  number: byId("filter-number"),
 };
 let cursor = null;
 let searching = false;
@@ -26,7 +27,8 @@ function secondsLeft(row) {
 // Labels go by id: a label's name (free text) never goes into a URL.
 function query() {
   return { show: filters.show.value, status: filters.status.value,
-           division: filters.division.value, label: filters.label.value };
+           division: filters.division.value, label: filters.label.value,
+           number: filters.number.value };
 }
 
 function keep(rows) {
@@ -97,7 +99,8 @@ function row(c) {
       el("span", { class: "name" }, c.customer_name || c.phone),
       el("time", { class: "time" }, when(c.last_message_at)),
       el("span", { class: "meta" },
-        [c.division || t("no_division"), statusWord(c.status),
+        [...(state.severalNumbers ? [c.number] : []), c.division || t("no_division"),
+         statusWord(c.status),
          c.assignee ? t("assigned_to", { name: c.assignee }) : t("unassigned")].join(" · ")),
       el("span", { class: "window" + (left === 0 ? " closed" : left < 3600 ? " closing" : "") },
         windowLeft(left)),
@@ -149,6 +152,15 @@ async function fillDivisions() {
   return answer.divisions;
 }
 
+// The business's WhatsApp numbers: a filter, and a name on each row, once there are two.
+async function fillNumbers() {
+  const answer = await get("/api/numbers");
+  state.severalNumbers = answer.numbers.length > 1;
+  filters.number.append(...answer.numbers.map((n) => el("option", { value: n.id }, n.label)));
+  show(filters.number.parentElement, state.severalNumbers);
+  if (state.severalNumbers) render();
+}
+
 // The labels of the user's divisions; the same name in two divisions shows its division.
 async function fillLabels() {
   const answer = await get("/api/labels");
@@ -165,7 +177,9 @@ async function fillLabels() {
 export async function startList(report) {
   const divisions = fillDivisions().catch(report);
   divisions.then(fillLabels).catch(report); // after the divisions: names tell labels apart
-  for (const input of [filters.show, filters.status, filters.division, filters.label]) {
+  fillNumbers().catch(report);
+  for (const input of [filters.show, filters.status, filters.division, filters.label,
+                       filters.number]) {
     input.addEventListener("change", () => { cursor = null; reload().catch(report); });
   }
   on("changed", () => fillLabels().catch(report)); // a label may have just been made

@@ -3,6 +3,7 @@ export const state = {
   conversationId: null, // the open conversation
   conversation: null, // its summary, as the API last gave it
   rows: [], // the inbox list, in order
+  severalNumbers: false, // the business has more than one WhatsApp number: rows name it
 };
 
 const bus = new EventTarget();

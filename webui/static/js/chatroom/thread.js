@@ -88,7 +88,8 @@ function render(stayAtBottom) {
 
 function header(c) {
   byId("thread-name").textContent = c.customer_name || c.phone;
-  byId("thread-meta").textContent = [c.phone, c.division || t("no_division"),
+  byId("thread-meta").textContent = [c.phone, state.severalNumbers ? c.number : null,
+    c.division || t("no_division"),
     t("status_" + c.status), c.assignee ? t("assigned_to", { name: c.assignee }) : t("unassigned"),
     windowLeft(c.window_seconds_left)].filter(Boolean).join(" · ");
   const labels = byId("thread-labels");
