@@ -22,7 +22,7 @@ from appliance.runtime import Runtime
 from appliance.store.backup import list_backups
 from appliance.supervisor.state import read_state
 from appliance.tls import certificate_expiry
-from appliance.whatsapp import health, webhook_events
+from appliance.whatsapp import health, numbers, webhook_events, webhook_routing
 
 QUEUES = ("webhook", "send", "broadcast", "maintenance")  # as in appliance.tasks
 UNITS = units.UNITS  # the production units (systemd/), one per process of `gembok run`
@@ -91,7 +91,12 @@ def gather(rt: Runtime, *, check_audit: bool = True) -> BoxStatus:
         status.services.append(Service("redis (queues)", False,
                                         "no answer: see `gembok doctor`"))
     status.events_waiting = webhook_events.backlog()
-    status.number = health.current().describe()
+    served = numbers.active(rt)
+    status.number = "; ".join(
+        (f"{n.label}: " if len(served) > 1 else "") + health.current(n.id).describe()
+        for n in served)
+    status.number += "".join(f"; REFUSED webhooks for unknown number {r.phone_number_id} "
+                             f"({r.count})" for r in webhook_routing.refused())
     status.campaigns = [f"{p.name}: {p.done:,} done, {p.left:,} left, {p.per_second:.0f}/s"
                         for p in campaigns.running()]
     status.requests = [f"{rid} ({kind}): {clock.words}"
