@@ -22,6 +22,7 @@ from appliance.automation import audience, campaign_import, campaigns, template_
 from appliance.clock import utc_of_office_time
 from appliance.errors import GembokError
 from appliance.inbox import divisions
+from appliance.whatsapp import numbers
 from appliance.whatsapp.client import GraphError
 from webui import inputs
 from webui.access import current, permission, queue, runtime
@@ -80,7 +81,8 @@ def new() -> Any:
                              "value": form.get(f"value_{n}", "")} for n in template.parameters],
                 audience_filter=None if form.get("recipients") == "csv" else _filter(form),
                 quiet_start=form.get("quiet_start") or None,
-                quiet_end=form.get("quiet_end") or None)
+                quiet_end=form.get("quiet_end") or None,
+                number_id=inputs.whole_number(form.get("number")) or 1)
         except GembokError as exc:
             return _new_page(sendable, template, dict(form),
                              gettext("The campaign was not created: %(why)s", why=str(exc)),
@@ -107,6 +109,7 @@ def _new_page(sendable: list[template_book.TemplateInfo],
     body = render_template("broadcast/new.html", templates=sendable, template=template,
                            form=form, error=error,
                            divisions=divisions.list_divisions(me),
+                           numbers=numbers.active(runtime()),
                            quiet=(settings.quiet_start, settings.quiet_end))
     return (body, status) if status != 200 else body
 

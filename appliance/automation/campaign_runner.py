@@ -124,7 +124,7 @@ class _Runner:
         self.rt, self.campaign_id, self.token = rt, campaign_id, token
         self.settings = rt.settings.broadcast
         self.wire_kind = wire_kind or self.settings.http_client
-        self.where = endpoint(rt)
+        self.where = endpoint(rt, store.Campaign.get_by_id(campaign_id).number_id)
         self.rate = send_rate.SendRate(send_rate.connect(rt.settings.broker_url),
                                        self.where.phone_number_id, self.settings.throughput)
         self.answers = Answers()

@@ -24,6 +24,7 @@ from appliance.config.checks import clock_time
 from appliance.runtime import Runtime
 from appliance.store import broadcast as store
 from appliance.store.db import db
+from appliance.whatsapp import numbers
 
 STATES = ("draft", "scheduled", "running", "paused", "cancelled", "done")
 FINAL = ("sent", "delivered", "read", "failed", "capped", "skipped", "unknown")
@@ -109,14 +110,16 @@ def get(principal: Principal, campaign_id: int) -> Summary:
 
 def create(rt: Runtime, principal: Principal, *, name: str, template_id: int,
            parameters: list[dict[str, Any]], audience_filter: Filter | None,
-           quiet_start: str | None = None, quiet_end: str | None = None) -> int:
+           quiet_start: str | None = None, quiet_end: str | None = None,
+           number_id: int = numbers.FIRST_NUMBER) -> int:
     """A draft campaign with its recipients chosen by `audience_filter` (None: they come
-    from a CSV import next). Returns its id."""
+    from a CSV import next), sent from the business's number `number_id`. Returns its id."""
     require(principal, "broadcast.manage")
     name = " ".join(name.split())
     if not name or len(name) > MAX_NAME:
         raise CampaignError(f"give the campaign a name of 1 to {MAX_NAME} characters")
     t = template_book.usable(template_id)
+    sender = _sender(rt, number_id)
     params = audience.parameters_for(t, parameters)
     if audience_filter is not None and any(p.source == "column" for p in params):
         raise CampaignError("a CSV column is a value source only for a campaign whose "
@@ -135,6 +138,7 @@ def create(rt: Runtime, principal: Principal, *, name: str, template_id: int,
     with db.atomic():
         row = store.Campaign.create(
             name=name, template=t.id, division=division, created_by=principal.actor,
+            number_id=sender,
             state="draft", quiet_start=quiet[0], quiet_end=quiet[1],
             parameters=json.dumps([p.as_json() for p in params]),
             audience=json.dumps(audience_filter.as_json() if audience_filter else
@@ -145,6 +149,20 @@ def create(rt: Runtime, principal: Principal, *, name: str, template_id: int,
         rt.audit(actor=principal.actor, action="campaign.created", target=f"campaign:{row.id}",
                  detail={"template": t.name, "language": t.language})
     return int(row.id)
+
+
+def _sender(rt: Runtime, number_id: int) -> int:
+    """A number the campaign may leave from: active, and in the WhatsApp Business Account
+    whose templates the box holds (number 1's: templates belong to an account)."""
+    served = {n.id: n for n in numbers.active(rt)}
+    if number_id not in served:
+        raise CampaignError(f"there is no active number {number_id} to send from: "
+                            "`gembok whatsapp numbers` lists them")
+    first, chosen = numbers.get(rt, numbers.FIRST_NUMBER), served[number_id]
+    if chosen.waba_id and first.waba_id and chosen.waba_id != first.waba_id:
+        raise CampaignError(f"{chosen.label} is in another WhatsApp Business Account than "
+                            "the templates of this box: send from a number of that account")
+    return number_id
 
 
 def parameters_of(row: store.Campaign) -> list[Parameter]:

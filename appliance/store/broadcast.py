@@ -72,6 +72,7 @@ class Campaign(BaseModel):
     started_at = DateTimeField(null=True)
     finished_at = DateTimeField(null=True)
     updated_at = DateTimeField(default=utcnow)
+    number_id = IntegerField(default=1)  # store.numbers: the number it is sent from
     template_id: int
     division_id: int | None
 

@@ -268,3 +268,21 @@ def test_the_admins_status_screen_line_of_a_running_campaign_has_counts_and_no_n
     [line] = campaigns.running()
     assert (line.id, line.name, line.done, line.left) == (cid, "Promo", 3, 0)
     assert line.per_second > 0  # three sent just now, over the last ten seconds
+
+
+def test_a_campaign_is_sent_from_the_brand_number_chosen_and_only_an_active_one(wa_rt, sales):
+    from appliance.whatsapp import numbers
+
+    me = supervisor_of(sales)
+    kopi = numbers.add(wa_rt, phone_number_id="109876543210987", label="Kopi Nusantara",
+                       actor="system")
+    try:
+        cid = campaigns.create(wa_rt, me, name="Promo kopi", template_id=template(),
+                               parameters=VALUES, audience_filter=Filter(), number_id=kopi.id)
+        assert store.Campaign.get_by_id(cid).number_id == kopi.id
+        numbers.set_active(wa_rt, kopi.id, False, actor="system")
+        with pytest.raises(campaigns.CampaignError, match="no active number"):
+            campaigns.create(wa_rt, me, name="Promo lagi", template_id=template("lagi"),
+                             parameters=VALUES, audience_filter=Filter(), number_id=kopi.id)
+    finally:
+        numbers.clear_cache()

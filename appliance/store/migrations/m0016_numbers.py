@@ -1,7 +1,7 @@
 """Adds the business's numbers as records (issue 16): a data dir made before becomes "one
 number", number 1, whose ids and secrets still come from the WhatsApp settings; every
 conversation and health row so far is number 1's, and each customer's 24-hour window
-so far is their window on it."""
+so far is their window on it, and every campaign is sent from it."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ STATEMENTS = [
     'CREATE INDEX "conversation_number_id" ON "conversation" ("number_id")',
     'ALTER TABLE "number_health" ADD COLUMN "number_id" INTEGER NOT NULL DEFAULT 1',
     'CREATE INDEX "number_health_number_id" ON "number_health" ("number_id")',
+    'ALTER TABLE "campaign" ADD COLUMN "number_id" INTEGER NOT NULL DEFAULT 1',
     'INSERT INTO "customer_window" ("customer_id", "number_id", "last_inbound_at")'
     ' SELECT "id", 1, "last_inbound_at" FROM "customer" WHERE "last_inbound_at" IS NOT NULL',
 ]
