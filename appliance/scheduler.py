@@ -3,12 +3,15 @@ backlog alarm, the DPO's reminders, erasures and retention purges.
 
 Jobs are plain calls; each runs no more often than asked. The scheduler knows nothing of
 the queue: whoever starts it hands it the queue port (`appliance.queue_port`), so the core
-stays free of Dramatiq.
+stays free of Dramatiq. It runs on one host at a time: each tick holds a lease in the
+store (`store.leases`), renewed every `RENEW_SECONDS`; a scheduler on another host stands
+by until the holder has been silent for `LEASE_SECONDS`.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,12 +27,16 @@ from appliance.notify.backlog import BacklogAlarm
 from appliance.privacy import requests, retention
 from appliance.queue_port import QueuePort
 from appliance.runtime import Runtime
+from appliance.store import leases
 from appliance.store.keystate import KeyJob
 from appliance.whatsapp import health, numbers, webhook_events
 from appliance.whatsapp.client import GraphError, TokenError
 from appliance.whatsapp.connection import NotConfigured, make_client
 
 log = logging.getLogger(__name__)
+LEASE = "scheduler"
+LEASE_SECONDS = 60.0
+RENEW_SECONDS = 10.0
 
 
 @dataclass
@@ -41,7 +48,11 @@ class Job:
 
 
 class Scheduler:
-    def __init__(self, rt: Runtime, queue: QueuePort | None = None) -> None:
+    def __init__(self, rt: Runtime, queue: QueuePort | None = None, *,
+                 holder: str | None = None) -> None:
+        self.holder = holder or socket.gethostname()
+        self.held_until = float("-inf")  # monotonic time the lease was last renewed for
+        self.standing_by = False
         self.alarm = BacklogAlarm()
         self.jobs = [
             Job("audit checkpoint", 60.0, lambda: checkpoint(rt)),
@@ -71,8 +82,29 @@ class Scheduler:
                     webhook_events.oldest_waiting_seconds())),
             ]
 
+    def holds_lease(self, now: float) -> bool:
+        """Whether this host runs the jobs now; asks the store every `RENEW_SECONDS`."""
+        if now < self.held_until:
+            return True
+        try:
+            held = leases.take(LEASE, self.holder, LEASE_SECONDS)
+        except Exception:  # the database is away: run nothing rather than run twice
+            log.exception("the scheduler lease could not be read")
+            return False
+        if held != (not self.standing_by):
+            log.warning("scheduler on %s %s", self.holder,
+                        "runs the jobs" if held else "stands by: another host holds the lease")
+        self.standing_by = not held
+        self.held_until = now + RENEW_SECONDS if held else float("-inf")
+        return held
+
+    def release(self) -> None:
+        leases.release(LEASE, self.holder)
+
     def tick(self, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
+        if not self.holds_lease(now):
+            return
         for job in self.jobs:
             if now - job.last >= job.every_seconds:
                 job.last = now
@@ -82,9 +114,12 @@ class Scheduler:
                     log.exception("scheduled job %r failed", job.name)
 
     def run_forever(self, should_stop: Callable[[], bool], interval: float = 1.0) -> None:
-        while not should_stop():
-            self.tick()
-            time.sleep(interval)
+        try:
+            while not should_stop():
+                self.tick()
+                time.sleep(interval)
+        finally:
+            self.release()
 
 
 def checkpoint(rt: Runtime) -> None:
