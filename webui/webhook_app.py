@@ -112,12 +112,18 @@ class WebhookApp:
                         "%d so far)", environ.get("REMOTE_ADDR"), len(raw),
                         self.rejected["signature"])
             return 401
-        if verdict.status != 200:  # signed, but for a number this box does not serve
+        if verdict.unknown:  # signed, but for a number this box does not serve
             self.rejected["unknown_number"] += 1
             log.warning("webhook for number %s refused: not a number of this box (add it "
                         "with `gembok whatsapp number add`; Meta retries for 7 days)",
                         ", ".join(verdict.unknown))
             webhook_routing.count_refused(verdict.unknown)
+        if verdict.foreign:  # a number of this box signed by another app, or another WABA
+            self.rejected["foreign"] += 1
+            log.warning("webhook naming %s refused: not signed by the app of that number or "
+                        "account (from %s)", ", ".join(verdict.foreign),
+                        environ.get("REMOTE_ADDR"))
+        if verdict.status != 200:
             return verdict.status
         event = self.seal(raw)
         try:

@@ -90,7 +90,7 @@ def number() -> None:
 def number_add(rt: Runtime, phone_number_id: str, label: str, waba_id: str, division: str,
                own_secrets: bool) -> None:
     """Serve another WhatsApp number from this box (its webhooks share the one URL)."""
-    from appliance.whatsapp import numbers, webhook_routing
+    from appliance.whatsapp import numbers
 
     secrets: dict[str, str] = {}
     if own_secrets:
@@ -98,7 +98,6 @@ def number_add(rt: Runtime, phone_number_id: str, label: str, waba_id: str, divi
             secrets[name] = click.prompt(name.replace("_", " "), hide_input=True).strip()
     added = numbers.add(rt, phone_number_id=phone_number_id, label=label, waba_id=waba_id,
                         division=division, actor="cli", **secrets)
-    webhook_routing.forget(added.phone_number_id)
     click.echo(f"number {added.id} ({added.label}) added; its webhooks are taken within "
                "10 seconds (Meta retries those refused so far)")
 
@@ -122,10 +121,7 @@ def number_route(rt: Runtime, number_id: int, division: str) -> None:
 @with_runtime
 def number_retire(rt: Runtime, number_id: int) -> None:
     """Stop serving a number: its webhooks are refused, nothing leaves from it."""
-    from appliance.whatsapp import numbers
-
-    numbers.set_active(rt, number_id, False, actor="cli")
-    click.echo(f"number {number_id} retired; its conversations stay readable")
+    _set_active(rt, number_id, False, "retired; its conversations stay readable")
 
 
 @number.command("resume")
@@ -134,7 +130,11 @@ def number_retire(rt: Runtime, number_id: int) -> None:
 @with_runtime
 def number_resume(rt: Runtime, number_id: int) -> None:
     """Serve a retired number again."""
+    _set_active(rt, number_id, True, "is served again")
+
+
+def _set_active(rt: Runtime, number_id: int, on: bool, said: str) -> None:
     from appliance.whatsapp import numbers
 
-    numbers.set_active(rt, number_id, True, actor="cli")
-    click.echo(f"number {number_id} is served again")
+    numbers.set_active(rt, number_id, on, actor="cli")
+    click.echo(f"number {number_id} {said}")

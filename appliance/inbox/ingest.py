@@ -15,6 +15,10 @@ complete with a name or an identity, a number change, a status naming its messag
 our callback, media, account events) take the plain model path; the batch's new
 customers are written first, so that path finds them.
 
+Each change names the business number it was written to (`metadata.phone_number_id`): a
+conversation is a customer's on one number, lands in that number's division when new,
+and the 24-hour window is written for the pair (`customer_window`, one upsert a batch).
+
 Consent signals ride along at no cost to the rest: a "Stop promotions" tap is told from
 the message in memory (`button` messages only), Meta's `user_preferences` webhook and a
 131050 refusal are rare and read what they need themselves; the batch appends them to
@@ -413,11 +417,9 @@ class _Batch:
         """The numbers an account change is about: the one its `display_phone_number`
         names (quality, limits), else every number of its WABA (an offboarding, a ban),
         else number 1."""
-        shown = "".join(ch for ch in str(update.value.get("display_phone_number") or "")
-                        if ch.isdigit())
+        shown = _digits(str(update.value.get("display_phone_number") or ""))
         named = [n.id for n in self.all_numbers
-                 if shown and "".join(ch for ch in n.display_phone_number if ch.isdigit())
-                 == shown]
+                 if shown and _digits(n.display_phone_number) == shown]
         if not named and update.account:
             named = [n.id for n in self.all_numbers if n.waba_id == update.account]
         return named or [FIRST_NUMBER]
@@ -531,6 +533,10 @@ class _Batch:
             [("failed" if failed else "done", ",".join(sorted(set(p.problems)))[:64], now,
               failed, eid)
              for eid, p in events for failed in [bool(FATAL_PROBLEMS & set(p.problems))]])
+
+
+def _digits(number: str) -> str:
+    return "".join(ch for ch in number if ch.isdigit())
 
 
 def _as_datetime(value: Any) -> datetime:

@@ -52,7 +52,7 @@ def send_health_alert(rt: Runtime, row_id: int,
     by_whatsapp = (bool(alerts.phones) and client_factory is not None
                    and row.event != health.TOKEN_REJECTED)
     sender = sending_number(rt, row.number_id)
-    now = health.current(row.number_id if sender is None else sender)
+    now = health.current(row.number_id)
     held = by_whatsapp and sender is None
     if alerts.emails:
         text = f"{body}\n\n{held_note(now.status)}" if held else body

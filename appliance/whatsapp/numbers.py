@@ -22,7 +22,7 @@ from appliance.store.db import db
 from appliance.store.models import Division
 from appliance.store.numbers import FIRST_NUMBER as FIRST_NUMBER
 from appliance.store.numbers import WaNumber
-from appliance.whatsapp import credentials
+from appliance.whatsapp import credentials, webhook_routing
 from appliance.whatsapp.origins import is_node_id
 
 SECRETS = ("access_token", "app_secret", "verify_token")
@@ -63,7 +63,6 @@ _cache: dict[str, tuple[float, credentials.Credentials, list[Number]]] = {}
 
 def clear_cache() -> None:
     _cache.clear()
-    credentials._cache.clear()
 
 
 def all_numbers(rt: Runtime) -> list[Number]:
@@ -73,8 +72,9 @@ def all_numbers(rt: Runtime) -> list[Number]:
     if hit and hit[1] is creds and time.monotonic() - hit[0] < _CACHE_SECONDS:
         return hit[2]
     rows = {int(r.id): r for r in WaNumber.select().order_by(WaNumber.id)}
-    found = [_first(rt, rows.get(FIRST_NUMBER))]
-    found += [_number(rt, row) for number_id, row in rows.items() if number_id != FIRST_NUMBER]
+    first = _first(rt, rows.get(FIRST_NUMBER))
+    found = [first] + [_number(rt, row, first) for number_id, row in rows.items()
+                       if number_id != FIRST_NUMBER]
     _cache[str(rt.settings.db_file)] = (time.monotonic(), creds, found)
     return found
 
@@ -121,6 +121,7 @@ def add(rt: Runtime, *, phone_number_id: str, label: str, actor: str, waba_id: s
         _seal_secrets(rt, row, {"access_token": access_token, "app_secret": app_secret,
                                 "verify_token": verify_token})
         rt.audit(actor=actor, action="whatsapp.number_added", target=f"number:{row.id}")
+    webhook_routing.forget(phone_number_id)  # its refusals so far are history
     clear_cache()
     return get(rt, int(row.id))
 
@@ -200,9 +201,8 @@ def _first(rt: Runtime, row: WaNumber | None) -> Number:
         _open(rt, row, "verify_token") or creds.verify_token, True)
 
 
-def _number(rt: Runtime, row: WaNumber) -> Number:
+def _number(rt: Runtime, row: WaNumber, first: Number) -> Number:
     """Another number: a secret it leaves empty is number 1's (one app, one token)."""
-    first = _first(rt, None)
     return Number(int(row.id), row.phone_number_id, row.waba_id or first.waba_id, row.label,
                   row.display_phone_number, row.division_id,
                   _open(rt, row, "access_token") or first.access_token,

@@ -22,12 +22,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from appliance.clock import utcnow
 from appliance.store.db import db
 from appliance.store.keystate import AppState
-from appliance.whatsapp.numbers import Number
 from appliance.whatsapp.signature import signature_ok
+
+if TYPE_CHECKING:  # numbers forgets a number's refusals once it is added
+    from appliance.whatsapp.numbers import Number
 
 _NUMBER = re.compile(rb'"phone_number_id"\s*:\s*"([0-9]{1,32})"')
 COUNTER = "webhook.unknown_number."
@@ -36,13 +39,17 @@ COUNTER = "webhook.unknown_number."
 @dataclass(frozen=True)
 class Verdict:
     status: int  # 200 accept, 401 not signed by any number's app, 404 not ours
-    unknown: tuple[str, ...] = ()  # the refused numbers' ids
+    unknown: tuple[str, ...] = ()  # numbers the box does not serve: counted, to be added
+    # numbers the box serves under another app, or accounts it does not serve: refused,
+    # and nothing to add
+    foreign: tuple[str, ...] = ()
 
 
 def route(raw: bytes, header: str | None, numbers: Iterable[Number]) -> Verdict:
+    served = [n for n in numbers if n.active]
     by_secret: dict[str, list[Number]] = {}
-    for n in numbers:
-        if n.active and n.app_secret:
+    for n in served:
+        if n.app_secret:
             by_secret.setdefault(n.app_secret, []).append(n)
     signers = [n for secret, group in by_secret.items() if signature_ok(secret, raw, header)
                for n in group]
@@ -50,12 +57,15 @@ def route(raw: bytes, header: str | None, numbers: Iterable[Number]) -> Verdict:
         return Verdict(401)
     named = {m.decode() for m in _NUMBER.findall(raw)}
     if named:
-        unknown = named - {n.phone_number_id for n in signers}
-        return Verdict(404, tuple(sorted(unknown))) if unknown else Verdict(200)
+        refused = named - {n.phone_number_id for n in signers}
+        if not refused:
+            return Verdict(200)
+        ours = {n.phone_number_id for n in served}
+        return Verdict(404, tuple(sorted(refused - ours)), tuple(sorted(refused & ours)))
     accounts = _accounts(raw)
-    served = {n.waba_id for n in signers if n.waba_id}
-    if accounts and served and not accounts & served:
-        return Verdict(404, tuple(sorted(accounts)))
+    wabas = {n.waba_id for n in signers if n.waba_id}
+    if accounts and wabas and not accounts & wabas:
+        return Verdict(404, foreign=tuple(sorted(accounts)))
     return Verdict(200)  # an account change of a number whose WABA is not set, or garbage
     # that is signed: stored, and the worker marks it failed for a look
 
