@@ -3,9 +3,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite needs (checked, installed only when missing): Pango draws
-# the data-subject export's PDF; the second line is for tests/deploy: a Debian box booted
-# with systemd-nspawn, reached over SSH.
+# the data-subject export's PDF; PostgreSQL is the second engine the store tests run on
+# (the tests start their own server); the last line is for tests/deploy: a Debian box
+# booted with systemd-nspawn, reached over SSH.
 APT_TEST_PACKAGES := openssl chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+	postgresql libpq5 \
 	debootstrap systemd-container nftables openssh-client iproute2 netcat-openbsd
 
 .PHONY: run demo test lint install install-dev apt-test clean

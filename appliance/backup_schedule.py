@@ -51,7 +51,7 @@ def nightly(settings: Settings) -> list[Path]:
 
 def due(settings: Settings, now: datetime) -> bool:
     slot = last_slot(settings, now)
-    if slot is None:
+    if slot is None or settings.store.url:  # PostgreSQL: the operator's backups
         return False
     newest = nightly(settings)
     return not newest or made_at(newest[0]) < slot

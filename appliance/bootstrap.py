@@ -43,14 +43,16 @@ def initialise(settings: Settings) -> tuple[Runtime, InitReport]:
     if not settings.keyring_file.exists():
         _first_keys(settings, report)
     # A database is only ever made where none has existed: no checkpoint means no history.
-    new_database = not settings.db_file.exists() and not settings.audit_head_file.exists()
+    new_database = ((bool(settings.store.url) or not settings.db_file.exists())
+                    and not settings.audit_head_file.exists())
     rt = open_runtime(settings, check_schema=False, create_database=new_database)
-    if 0 < migrations.current_version(db) < migrations.latest_version():
+    if (0 < migrations.current_version(db) < migrations.latest_version()
+            and not settings.store.url):  # PostgreSQL is backed up by its operator (README)
         folder = backup_now(settings, rt.keyring.database_key, "pre-migrate")
         report.created.append(f"backup {folder}")
     report.migrated = migrations.migrate(db)
     if report.migrated and report.migrated[0] == 1:
-        report.created.append(f"database {settings.db_file}")
+        report.created.append(f"database {settings.store.url or settings.db_file}")
     if not AuditEntry.select().exists():
         rt.audit(actor="system", action="appliance.initialised")
         for purpose in PURPOSES:

@@ -18,7 +18,7 @@ from appliance.crypto.keyring import Keyring, load_keyring
 from appliance.crypto.masterkey import Masters, load_masters
 from appliance.errors import GembokError
 from appliance.store import migrations
-from appliance.store.db import WrongKeyError, db, open_database
+from appliance.store.db import WrongKeyError, db, open_database, open_server
 from appliance.store.models import AuditEntry
 
 
@@ -73,10 +73,17 @@ def open_runtime(settings: Settings, *, check_schema: bool = True,
     path = settings.master_key_path
     keyring = load_keyring(settings.keyring_file, load_masters(path),
                            reload=lambda: load_masters(path))
-    if not settings.db_file.exists() and not create_database:
-        raise DataDirError(f"database {settings.db_file} is missing but its keyring is there: "
-                           "restore the database from your backup")
-    _open_with_a_database_key(settings, keyring)
+    if settings.store.url:
+        open_server(settings.store.url, settings.store.password_file, settings.store.ca_file)
+        if not create_database and migrations.current_version(db) == 0:
+            raise DataDirError(f"the PostgreSQL store at {settings.store.url} is empty but its "
+                               "keyring is there: restore the store from your backup "
+                               "(pg_restore), then run `gembok customer reapply-erasures`")
+    else:
+        if not settings.db_file.exists() and not create_database:
+            raise DataDirError(f"database {settings.db_file} is missing but its keyring is "
+                               "there: restore the database from your backup")
+        _open_with_a_database_key(settings, keyring)
     if check_schema:
         migrations.require_current(db)
     return Runtime(settings, keyring, BlindIndex(keyring.index_key))

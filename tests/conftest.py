@@ -7,6 +7,7 @@ import signal
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,10 +18,53 @@ from appliance.store.db import db
 
 CI = bool(os.environ.get("CI"))
 
+# Marks a test module whose tests run on both engines: SQLCipher, and a real PostgreSQL.
+BOTH_ENGINES = [pytest.mark.postgres, pytest.mark.usefixtures("engine")]
+_server_databases: dict[Path, str] | None = None  # data dir -> its store, while on PostgreSQL
+_new_database: Any = None
+
 
 def settings_for(data_dir: Path, **env: str) -> Settings:
-    """Settings as a process would load them, with only the given GEMBOK_* variables."""
+    """Settings as a process would load them, with only the given GEMBOK_* variables.
+
+    In a module run on PostgreSQL each data dir gets a fresh database of its own, and
+    the same one every time it is named again (a process opening it anew).
+    """
+    if _server_databases is not None and "GEMBOK_STORE_URL" not in env:
+        if data_dir not in _server_databases:
+            _server_databases[data_dir] = _new_database()
+        env = {**env, "GEMBOK_STORE_URL": _server_databases[data_dir]}
     return load_settings({"GEMBOK_DATA_DIR": str(data_dir), **env})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker("postgres"):
+        metafunc.parametrize("engine", ["sqlcipher", "postgres"], indirect=True,
+                             scope="module")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """Debian's PostgreSQL, started once for the session in a private directory."""
+    from tests.postgres_server import PostgresServer
+
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Which engine this module's stores are on (BOTH_ENGINES runs it on each)."""
+    global _server_databases, _new_database
+    name = getattr(request, "param", "sqlcipher")
+    if name == "postgres":
+        server = request.getfixturevalue("pg_server")
+        _server_databases, _new_database = {}, server.new_database
+    try:
+        yield name
+    finally:
+        _server_databases, _new_database = None, None
 
 
 @pytest.fixture

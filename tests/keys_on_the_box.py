@@ -17,7 +17,7 @@ from appliance.crypto.aead import KeySet, SealError, key_version_of, place
 from appliance.crypto.keyring import Keyring, load_keyring
 from appliance.crypto.masterkey import load_masters
 from appliance.crypto.wrap import unwrap
-from appliance.store.db import db, open_database
+from appliance.store.db import db, open_database, open_server
 
 _ROW_NAMES = ("id", "uid", "name")  # what a sealed cell's associated data calls its row
 
@@ -46,17 +46,21 @@ def _open_any(keys: list[bytes], token: bytes, places: list[bytes]) -> bytes | N
     return None
 
 
-def readable(data_dir: Path, master_key_file: Path) -> Iterator[bytes]:
-    """Yields every plaintext any key on the box opens, then the database's clear dump."""
+def readable(data_dir: Path, master_key_file: Path, store_url: str = "") -> Iterator[bytes]:
+    """Yields every plaintext any key on the box opens, then the database's clear dump
+    (the SQLCipher file in the data dir, or the PostgreSQL store at `store_url`)."""
     keyring = load_keyring(data_dir / "keyring.json", load_masters(master_key_file))
-    open_database(data_dir / "gembok.db", keyring.current("database"))
+    if store_url:
+        open_server(store_url, None, None)
+    else:
+        open_database(data_dir / "gembok.db", keyring.current("database"))
     try:
         keys = [key for versions in keyring.keys.values() for key in versions.values()]
         keys += _customer_keys(keyring)
         for table in db.get_tables():
             columns = db.get_columns(table)
             names = [c.name for c in columns]
-            blobs = [c.name for c in columns if c.data_type.upper() == "BLOB"]
+            blobs = [c.name for c in columns if c.data_type.upper() in ("BLOB", "BYTEA")]
             ids = [n for n in _ROW_NAMES if n in names]
             if not blobs or not ids:
                 continue
@@ -84,10 +88,11 @@ def readable(data_dir: Path, master_key_file: Path) -> Iterator[bytes]:
         db.close()
 
 
-def leaks(data_dir: Path, master_key_file: Path, canaries: list[bytes]) -> list[str]:
+def leaks(data_dir: Path, master_key_file: Path, canaries: list[bytes],
+          store_url: str = "") -> list[str]:
     """Which canaries some key on the box still opens (empty: none)."""
     found = set()
-    for plain in readable(data_dir, master_key_file):
+    for plain in readable(data_dir, master_key_file, store_url):
         for canary in canaries:
             if canary in plain:
                 found.add(canary.decode(errors="replace"))

@@ -44,6 +44,19 @@ def _erase(rt: Runtime, customer_id: int) -> None:
     erase_customer(rt, BOX_ADMIN, customer_id)
 
 
+@customer.command("reapply-erasures")
+@one_line_errors
+@with_runtime
+def customer_reapply_erasures(rt: Runtime) -> None:
+    """Erase again everyone in the erasure ledger a restored store still holds (run it
+    after restoring a PostgreSQL store with pg_restore; `gembok restore` does it itself)."""
+    from appliance.privacy.erasure import reapply
+
+    again = reapply(rt)
+    click.echo(f"{len(again)} customer(s) of the erasure ledger erased again"
+               if again else "every customer of the erasure ledger is erased already")
+
+
 @customer.command("export")
 @click.argument("customer_id", type=int)
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))

@@ -105,8 +105,7 @@ def simulator() -> None:
 @with_runtime
 def inbox_writer(rt: Runtime) -> None:
     """Run the inbox writer: group commit of webhook events (a unit; `gembok run` starts one)."""
-    from appliance.store.db import connect_raw
-    from appliance.store.write_lock import write_lock
+    from appliance.store.db import connect_raw, writer_lock
     from appliance.whatsapp.event_writer import IdBatcher, serve
 
     settings = rt.settings
@@ -117,7 +116,7 @@ def inbox_writer(rt: Runtime) -> None:
     serve(settings.inbox_writer_socket,
           lambda: connect_raw(settings.db_file, rt.keyring.database_key),
           on_commit=enqueue, should_stop=lambda: bool(stop),
-          lock=lambda: write_lock(settings.db_file))
+          lock=lambda: writer_lock(settings.db_file))
     enqueue.close()
 
 

@@ -10,6 +10,7 @@ import dataclasses
 import ipaddress
 import os
 import re
+import urllib.parse
 import zoneinfo
 from collections.abc import Callable
 from pathlib import Path
@@ -114,6 +115,24 @@ def redis_url(value: str) -> str | None:
     return None if ok else 'empty (embedded Redis) or a unix://, redis:// or rediss:// URL'
 
 
+def store_url(value: str) -> str | None:
+    """Empty (the SQLCipher file) or a PostgreSQL URL that names a database and holds no
+    password: a URL is printed in logs and `ps`, a password file is not."""
+    if value == "":
+        return None
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
+        return "empty (the SQLCipher file) or postgresql://user@host:port/database"
+    if parts.password is not None or "password=" in parts.query:
+        return "a URL without a password: put it in store.password_file"
+    return None
+
+
+def _without_password(shown: str) -> str:
+    """A URL's user:password@ shown as user:***@, so that refusing one does not print it."""
+    return re.sub(r"(://[^:/@\s]*):[^@/\s]*@", r"\1:***@", shown)
+
+
 def unix_socket(value: Path) -> str | None:
     # sun_path holds 108 bytes with its NUL: a longer path fails deep inside bind()
     ok = len(os.fsencode(value)) <= 107
@@ -123,7 +142,7 @@ def unix_socket(value: Path) -> str | None:
 def parse_value(key: str, value: Any, source: str, spec: dataclasses.Field[Any]) -> Any:
     kind = str(spec.type)
     from_env = source.startswith("environment")
-    shown = "<hidden>" if spec.metadata.get("secret") else repr(value)
+    shown = "<hidden>" if spec.metadata.get("secret") else _without_password(repr(value))
 
     def refuse(allowed: str) -> ConfigError:
         return ConfigError(f"setting {key} = {shown} (from {source}) is not valid: "

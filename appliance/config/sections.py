@@ -99,6 +99,21 @@ class RedisSettings:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    """Where the data lives. Every customer field is sealed before it leaves Gembok, on
+    either engine; the PostgreSQL volume's own encryption (LUKS) is the operator's."""
+
+    url: str = setting("", "Empty: the SQLCipher file in the data dir. "
+                           "postgresql://user@host:port/database selects a PostgreSQL server "
+                           "(no password in the URL).", check=checks.store_url)
+    password_file: Path | None = setting(None, "File holding the PostgreSQL password "
+                                               "(mode 0600), e.g. a systemd credential.")
+    ca_file: Path | None = setting(None, "PEM file of the CA that signed a remote PostgreSQL "
+                                         "server's certificate: TLS with the server's name "
+                                         "checked is required to any host but this one.")
+
+
+@dataclass(frozen=True)
 class WorkerSettings:
     """The Dramatiq worker that runs queued jobs."""
 

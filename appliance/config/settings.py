@@ -20,6 +20,7 @@ from appliance.config.sections import (
     RedisSettings,
     SimulatorSettings,
     SmtpSettings,
+    StoreSettings,
     TlsSettings,
     WebhookSettings,
     WebSettings,
@@ -47,6 +48,7 @@ class Settings:
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)

@@ -57,7 +57,7 @@ class FirstContacts:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.pending: list[NewCustomer] = []
-        self._next_id: int | None = None
+        self._ids = bulk.Ids("customer")
 
     def add(self, *, phone: str | None, user_id: str | None, name: str | None) -> NewCustomer:
         """A customer for a message from someone never seen: `phone` as WhatsApp sends it
@@ -65,21 +65,18 @@ class FirstContacts:
         e164 = _stored_phone(phone, self.rt.settings.region) if phone else None
         if e164 is None and user_id is None:
             raise ValueError("a customer needs a phone number or a WhatsApp user id")
-        if self._next_id is None:
-            self._next_id = bulk.first_free_id("customer")
         key = new_key()
         customer = NewCustomer(
-            id=self._next_id, name=name, phone=e164, user_id=user_id,
+            id=self._ids.take(), name=name, phone=e164, user_id=user_id,
             phone_index=self.rt.index("phone", e164) if e164 else None,
             user_index=self.rt.index("wa_user", user_id) if user_id else None,
             key=key, keys=KeySet({1: key}))
-        self._next_id += 1
         self.pending.append(customer)
         return customer
 
     def flush(self) -> list[int]:
         """Writes the pending customers (in the caller's transaction); their ids."""
-        made, self.pending, self._next_id = self.pending, [], None
+        made, self.pending, self._ids = self.pending, [], bulk.Ids("customer")
         if not made:
             return []
         now = str(utcnow())

@@ -213,7 +213,7 @@ class _Batch:
         self.first = FirstContacts(rt)
         self.indexes: dict[tuple[str | None, str | None], tuple[bytes | None, bytes | None]] = {}
         self.new_convos: list[tuple[int, int]] = []  # conversations this batch makes
-        self.next_convo: int | None = None
+        self.convo_ids = bulk.Ids("conversation")
         self.touched_convos: set[tuple[int, int]] = set()
         self.last_inbound: dict[int, datetime] = {}
         self.windows: dict[tuple[int, int], datetime] = {}  # (customer, number): last wrote
@@ -232,7 +232,7 @@ class _Batch:
             return
         messages = [m for _, p in events for m in p.messages]
         self._prefetch(messages)
-        self.next_id = bulk.first_free_id("message")
+        self.message_ids = bulk.Ids("message")
         statuses: list[StatusUpdate] = []
         preferences: list[tuple[int, UserPreference]] = []
         for eid, parsed in events:
@@ -350,7 +350,7 @@ class _Batch:
         if convo[1] < at:
             convo[1] = at
         self.touched_convos.add(key)
-        message_id, self.next_id = self.next_id, self.next_id + 1
+        message_id = self.message_ids.take()
         keys = self.keys[cid]
         body = None if m.text is None else keys.seal(m.text.encode(),
                                                      where(Message, "body", message_id))
@@ -378,9 +378,7 @@ class _Batch:
 
     def _new_conversation(self, key: tuple[int, int], at: datetime) -> int:
         """Its id now; the row is written with the messages (`_flush_messages`)."""
-        if self.next_convo is None:
-            self.next_convo = bulk.first_free_id("conversation")
-        convo_id, self.next_convo = self.next_convo, self.next_convo + 1
+        convo_id = self.convo_ids.take()
         self.new_convos.append(key)
         return convo_id
 

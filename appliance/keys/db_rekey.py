@@ -25,6 +25,7 @@ from appliance.store.db import close_connection, rekey
 def rekey_database(settings: Settings, *, principal: Principal) -> int:
     """Returns the database key version now in force."""
     require(principal, "keys.rotate")
+    backup.require_file_store(settings, "`gembok keys rekey-database`")
     backup.ensure_stopped(settings)
     rt = open_runtime(settings)
     entries = read_entries(settings.keyring_file)

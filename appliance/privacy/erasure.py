@@ -86,6 +86,7 @@ def erase_customer(rt: Runtime, principal: Principal, customer_id: int) -> None:
     with db.atomic():
         identity = _shred(rt, customer_id)
         rt.audit(actor=principal.actor, action="customer.erased", target=f"customer:{customer_id}")
+    customer_data.reclaim_erased()
     erase_in_backups(rt, [customer_id], identity)
 
 
@@ -195,4 +196,5 @@ def reapply(rt: Runtime) -> list[int]:
                 shred_customer_keys(customer_id)
         if again:
             rt.audit(actor="system", action="customer.re_erased", detail={"count": len(again)})
+    customer_data.reclaim_erased()
     return again

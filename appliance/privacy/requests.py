@@ -27,6 +27,7 @@ from appliance.privacy import consent
 from appliance.privacy.erasure import erase_customer
 from appliance.privacy.holds import held_customers, on_hold
 from appliance.runtime import Runtime
+from appliance.store import customer_data
 from appliance.store.db import db
 from appliance.store.models import Conversation, Customer, Outbox, User
 from appliance.store.privacy import REQUEST_KINDS, PrivacyRequest
@@ -332,6 +333,7 @@ def finish_erasures(rt: Runtime) -> int:
             rt.audit(actor=row.done_by or "system", action="privacy.request_done",
                      target=f"customer:{row.customer_id}",
                      detail={"request": row.id, "kind": "erasure", "outcome": "erased"})
+        customer_data.reclaim_erased()
         erased += 1
     return erased
 

@@ -25,7 +25,7 @@ from peewee import (
 
 from appliance.clock import utcnow
 from appliance.store.consent import ConsentEvent
-from appliance.store.db import db, execute
+from appliance.store.db import db, execute, execute_many
 from appliance.store.models import BaseModel, Conversation, Division, Message
 
 
@@ -110,7 +110,7 @@ def _marks(values: Sequence[Any]) -> str:
 
 def insert_logs(rows: Iterable[tuple[int, int, int | None, str, int, datetime, int | None]]
                 ) -> None:
-    db.cursor().executemany(_LOG, [(*r[:5], str(r[5]), r[6]) for r in rows])
+    execute_many(_LOG, [(*r[:5], str(r[5]), r[6]) for r in rows])
 
 
 def handled(message_ids: Sequence[int]) -> set[int]:
@@ -135,7 +135,8 @@ def recent_replies(conversation_ids: Sequence[int], since: datetime
                    ) -> tuple[dict[int, int], set[int]]:
     """Automatic replies per conversation since `since`, and the conversations whose loop
     guard already spoke in that time."""
-    rows = execute(db, "SELECT conversation_id, SUM(replies), MAX(outcome = 'loop_stopped')"  # noqa: S608
+    rows = execute(db, "SELECT conversation_id, SUM(replies),"  # noqa: S608
+                       " MAX(CASE WHEN outcome = 'loop_stopped' THEN 1 ELSE 0 END)"
                        " FROM auto_reply_log WHERE conversation_id IN"
                        f" ({_marks(conversation_ids)}) AND at > ? GROUP BY conversation_id",
                    (*conversation_ids, str(since)))
@@ -154,8 +155,13 @@ def setting(name: str) -> tuple[str, Any] | None:
 
 
 def put_setting(name: str, value: str, user_id: int | None) -> None:
-    AutomationSetting.insert(name=name, value=value, updated_at=utcnow(), updated_by=user_id
-                             ).on_conflict_replace().execute()
+    now = utcnow()
+    AutomationSetting.insert(name=name, value=value, updated_at=now, updated_by=user_id
+                             ).on_conflict(conflict_target=[AutomationSetting.name],
+                                           update={AutomationSetting.value: value,
+                                                   AutomationSetting.updated_at: now,
+                                                   AutomationSetting.updated_by: user_id}
+                                           ).execute()
 
 
 def setting_stamp(name: str) -> Any:
@@ -225,8 +231,8 @@ def latest_conversations(customer_ids: Sequence[int]) -> dict[int, int]:
 # One read tells a worker whether anything of Auto Reply's changed since its last batch:
 # the rule book, the menu, the notice, the away messages (four reads cost a batch of
 # sixteen first contacts more than their rules did).
-_STAMPS = ("SELECT (SELECT COUNT(id) || '/' || IFNULL(MAX(id), 0) || '/' ||"
-           " IFNULL(MAX(updated_at), '') FROM auto_rule),"
+_STAMPS = ("SELECT (SELECT COUNT(id) || '/' || COALESCE(MAX(id), 0) || '/' ||"
+           " COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM auto_rule),"
            " (SELECT updated_at FROM automation_setting WHERE name = 'menu'),"
            " (SELECT id || '/' || version || '/' || published_at FROM privacy_notice"
            " ORDER BY id DESC LIMIT 1),"

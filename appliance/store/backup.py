@@ -56,7 +56,17 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def require_file_store(settings: Settings, what: str) -> None:
+    """Backups, restores and rekeys here are of the SQLCipher file; a PostgreSQL store is
+    backed up by its operator (pg_dump or base backups) beside Gembok's keyring."""
+    if settings.store.url:
+        raise BackupError(f"{what} works on the SQLCipher file; this store is PostgreSQL: "
+                          "back it up with pg_dump or base backups and keep a copy of the "
+                          "keyring and master key apart (README, PostgreSQL)")
+
+
 def backup_now(settings: Settings, key: bytes, reason: str) -> Path:
+    require_file_store(settings, "`gembok backup`")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     folder = settings.data_dir / "backups" / f"{stamp}-{reason}"
     folder.mkdir(parents=True, mode=0o700)
@@ -149,6 +159,7 @@ def ensure_stopped(settings: Settings) -> None:
 
 def put_in_place(settings: Settings, folder: Path) -> Path:
     """Moves the current files aside and copies the backup in; returns where they went."""
+    require_file_store(settings, "a restore")
     _manifest(folder)
     aside = settings.data_dir / f"pre-restore-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
     aside.mkdir(mode=0o700)

@@ -26,7 +26,7 @@ from peewee import (
 )
 
 from appliance.clock import utcnow
-from appliance.store.db import db, execute
+from appliance.store.db import db, execute, execute_many
 from appliance.store.models import BaseModel, Customer, Division
 
 
@@ -131,16 +131,16 @@ def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" * len(values))
 
 
-_INSERT = ("INSERT OR IGNORE INTO campaign_recipient (campaign_id, customer_id, state, reason,"
+_INSERT = ("INSERT INTO campaign_recipient (campaign_id, customer_id, state, reason,"
            " values_sealed, api, attempts, capped_times, in_doubt, next_at, updated_at)"
-           " VALUES (?, ?, ?, ?, ?, '', 0, 0, 0, ?, ?)")
+           " VALUES (?, ?, ?, ?, ?, '', 0, 0, 0, ?, ?) ON CONFLICT DO NOTHING")
 
 
 def insert_recipients(rows: Iterable[tuple[int, int, str, str, bytes | None]]) -> None:
     """(campaign, customer, state, reason, values): a second row of one customer in one
     campaign is ignored by the unique index, never sent twice."""
     now = str(utcnow())
-    db.cursor().executemany(_INSERT, [(*r, now, now) for r in rows])
+    execute_many(_INSERT, [(*r, now, now) for r in rows])
 
 
 def recipient_ids(campaign_id: int, customer_ids: Sequence[int]) -> dict[int, int]:
@@ -156,7 +156,7 @@ def recipient_ids(campaign_id: int, customer_ids: Sequence[int]) -> dict[int, in
 
 
 def set_values(rows: Sequence[tuple[bytes | None, int]]) -> None:
-    db.cursor().executemany("UPDATE campaign_recipient SET values_sealed = ? WHERE id = ?",
+    execute_many("UPDATE campaign_recipient SET values_sealed = ? WHERE id = ?",
                             rows)
 
 
@@ -199,16 +199,15 @@ def record_answers(sent: Sequence[tuple[int, str, str]],
     """A slice's answers in a statement each: sent (id, wamid, api), to try again (id,
     when, code, reason), failed (id, code, reason) and skipped unsent (id, reason)."""
     at = str(now)
-    cursor = db.cursor()
     if sent:
-        cursor.executemany(_SENT, [(w, api, at, at, i) for i, w, api in sent])
+        execute_many(_SENT, [(w, api, at, at, i) for i, w, api in sent])
     if again:
-        cursor.executemany(_AGAIN, [(str(when), code, reason, at, i)
+        execute_many(_AGAIN, [(str(when), code, reason, at, i)
                                     for i, when, code, reason in again])
     if failed:
-        cursor.executemany(_FAILED, [(code, reason, at, at, i) for i, code, reason in failed])
+        execute_many(_FAILED, [(code, reason, at, at, i) for i, code, reason in failed])
     if skipped:
-        cursor.executemany(_SKIPPED, [(reason, at, i) for i, reason in skipped])
+        execute_many(_SKIPPED, [(reason, at, i) for i, reason in skipped])
 
 
 UNKNOWN_GRACE = timedelta(seconds=60)
@@ -230,8 +229,9 @@ def mark_unknown(campaign_id: int, now: datetime, ids: Sequence[int] | None = No
 
 def in_doubt(campaign_id: int) -> tuple[int, int]:
     """(recipients in flight at a stop, those of them sent once more)."""
-    row = execute(db, "SELECT COUNT(*), COALESCE(SUM(in_doubt = 2), 0) FROM campaign_recipient"
-                      " WHERE campaign_id = ? AND in_doubt > 0", (campaign_id,)).fetchone()
+    row = execute(db, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN in_doubt = 2 THEN 1 ELSE 0 END),"
+                      " 0) FROM campaign_recipient WHERE campaign_id = ? AND in_doubt > 0",
+                  (campaign_id,)).fetchone()
     return int(row[0]), int(row[1])
 
 
@@ -259,7 +259,7 @@ def write_statuses(rows: Sequence[tuple[Any, ...]]) -> None:
     """(state, wamid, error, reason, next_at, capped_times, sent_at, delivered_at, read_at,
     failed_at, updated_at, id) per recipient."""
     if rows:
-        db.cursor().executemany(_STATUS, rows)
+        execute_many(_STATUS, rows)
 
 
 def counts(campaign_id: int) -> dict[str, int]:
@@ -297,7 +297,7 @@ def timeline(campaign_id: int) -> list[tuple[str, int, int, int, int]]:
     out: dict[str, list[int]] = {}
     for column, slot in (("sent_at", 0), ("delivered_at", 1), ("read_at", 2),
                          ("failed_at", 3)):
-        for minute, n in execute(db, f"SELECT substr({column}, 1, 16), COUNT(*)"  # noqa: S608
+        for minute, n in execute(db, f"SELECT substr(CAST({column} AS TEXT), 1, 16), COUNT(*)"  # noqa: S608
                                      " FROM campaign_recipient WHERE campaign_id = ?"
                                      f" AND {column} IS NOT NULL GROUP BY 1", (campaign_id,)):
             out.setdefault(str(minute), [0, 0, 0, 0])[slot] = int(n)
@@ -318,12 +318,13 @@ def mark_replied(customer_ids: Sequence[int], since: datetime, now: datetime
     returns (customer, campaign) for the Chatroom to name it."""
     if not customer_ids:
         return []
-    rows = list(execute(db, "SELECT customer_id, MAX(id), campaign_id FROM campaign_recipient"  # noqa: S608
+    rows = list(execute(db, "SELECT customer_id, id, campaign_id FROM campaign_recipient"  # noqa: S608
+                            " WHERE id IN (SELECT MAX(id) FROM campaign_recipient"
                             f" WHERE customer_id IN ({_marks(customer_ids)}) AND sent_at >= ?"
-                            " AND replied_at IS NULL GROUP BY customer_id",
+                            " AND replied_at IS NULL GROUP BY customer_id)",
                         (*customer_ids, str(since))))
     if rows:
-        db.cursor().executemany("UPDATE campaign_recipient SET replied_at = ? WHERE id = ?",
+        execute_many("UPDATE campaign_recipient SET replied_at = ? WHERE id = ?",
                                 [(str(now), r[1]) for r in rows])
     return [(int(r[0]), int(r[2])) for r in rows]
 

@@ -3,9 +3,8 @@
 The batch (`inbox.ingest`, `inbox.first_contacts`) makes customers, conversations and
 messages, moves statuses and marks its events done for hundreds of webhooks at once, up
 to 3,000 events/s: each write here is one `executemany` of rows the caller has prepared,
-with no query builder and no per-row work of its own. Ids are handed out by the caller
-from `first_free_id`, read inside its IMMEDIATE transaction where no other writer can
-insert.
+with no query builder and no per-row work of its own. The caller gives rows their ids
+up front (a message names its conversation before either is written) from `Ids`.
 """
 
 from __future__ import annotations
@@ -13,21 +12,47 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from appliance.store.db import db, execute
+from appliance.store.db import db, execute, execute_many, is_postgres
 
 Rows = Sequence[Sequence[Any]]
 _ID_TABLES = frozenset({"customer", "conversation", "message"})
 
 
-def first_free_id(table: str) -> int:
-    """MAX(id) + 1 of `table`: the first id a batch gives out (inside its transaction)."""
-    if table not in _ID_TABLES:
-        raise ValueError(f"ids are handed out in bulk only for {sorted(_ID_TABLES)}")
-    return int(execute(db, f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0]) + 1  # noqa: S608
+class Ids:
+    """New ids of one table for one batch, in increasing order.
+
+    On SQLite they count up from MAX(id) + 1, read inside the batch's IMMEDIATE
+    transaction where no other writer can insert. On PostgreSQL a row may be inserted by
+    any host at any time with the table's sequence, so the batch takes its ids from that
+    sequence too, `BLOCK` per round trip; the ones a batch does not use are left as gaps.
+    """
+
+    BLOCK = 64
+
+    def __init__(self, table: str) -> None:
+        if table not in _ID_TABLES:
+            raise ValueError(f"ids are handed out in bulk only for {sorted(_ID_TABLES)}")
+        self.table = table
+        self._free: list[int] = []
+        self._next: int | None = None
+
+    def take(self) -> int:
+        if is_postgres():
+            if not self._free:
+                self._free = [int(n) for (n,) in execute(
+                    db, "SELECT nextval(pg_get_serial_sequence(?, 'id')) FROM "
+                        "generate_series(1, ?)", (self.table, self.BLOCK)).fetchall()]
+                self._free.reverse()
+            return self._free.pop()
+        if self._next is None:
+            self._next = int(execute(
+                db, f"SELECT COALESCE(MAX(id), 0) FROM {self.table}").fetchone()[0]) + 1  # noqa: S608
+        taken, self._next = self._next, self._next + 1
+        return taken
 
 
 def _many(statement: str, rows: Rows) -> None:
-    db.cursor().executemany(statement, rows)
+    execute_many(statement, rows)
 
 
 def insert_customers(rows: Rows) -> None:

@@ -10,12 +10,15 @@ neither list.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from appliance.store.db import db, execute
+from peewee import IntegrityError
+
+from appliance.store.db import db, execute, execute_many, is_postgres
 from appliance.store.models import Customer
 
 
@@ -131,7 +134,7 @@ def update_sealed(entry: Owned, updates: Sequence[tuple[Any, ...]]) -> None:
     """Writes new sealed values, one statement for all: rows of (*values, id)."""
     if updates:
         assignments = ", ".join(f"{c} = ?" for c in entry.columns)
-        db.cursor().executemany(
+        execute_many(
             f"UPDATE {entry.table} SET {assignments} WHERE id = ?", updates)  # noqa: S608
 
 
@@ -157,8 +160,37 @@ def move_owned(from_id: int, to_id: int) -> None:
     with `from_id` and goes with it."""
     links = dict.fromkeys((e.link[1], e.link[2]) for e in OWNED)
     for table, column in links:
-        execute(db, f"UPDATE OR IGNORE {table} SET {column} = ? WHERE {column} = ?",  # noqa: S608
-                (to_id, from_id))
+        if not is_postgres():
+            execute(db, f"UPDATE OR IGNORE {table} SET {column} = ? WHERE {column} = ?",  # noqa: S608
+                    (to_id, from_id))
+            continue
+        # PostgreSQL has no OR IGNORE: each row moves in a savepoint of its own.
+        for (row_id,) in execute(db, f"SELECT id FROM {table} WHERE {column} = ?",  # noqa: S608
+                                 (from_id,)).fetchall():
+            with contextlib.suppress(IntegrityError), db.atomic():
+                execute(db, f"UPDATE {table} SET {column} = ? WHERE id = ?",  # noqa: S608
+                        (to_id, row_id))
+
+
+# What erasure deletes or rewrites that a key still on the box would open: customers'
+# keys (the master key unwraps them) and rows sealed under the system key.
+ERASURE_REWRITES = ("customer_key", "inbox_event", "reveal")
+
+
+def reclaim_erased() -> bool:
+    """The old versions of what erasure deleted or rewrote, out of the tables' files.
+
+    SQLite overwrites a deleted or updated row where it lay (`secure_delete`): nothing
+    to do. PostgreSQL keeps the old version as a dead tuple, which plain VACUUM only
+    marks reusable; VACUUM FULL writes each table anew (1-2 s for 100,000 customers'
+    keys, the tables locked meanwhile). It cannot run in a transaction: a caller inside
+    one calls again after it. Returns whether it ran.
+    """
+    if not is_postgres() or db.in_transaction():
+        return False
+    for table in ERASURE_REWRITES:
+        execute(db, f"VACUUM (FULL) {table}")
+    return True
 
 
 def forget_record(customer_id: int, at: datetime) -> None:

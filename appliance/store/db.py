@@ -1,4 +1,8 @@
-"""Provides the one SQLCipher database handle and how to open it with a raw key.
+"""Provides the one database handle (`db`), how to open it, and the raw SQL every store
+module runs through it: on the SQLCipher file (the embedded default) or on PostgreSQL.
+
+Store modules write raw SQL with `?` placeholders; `execute` and `execute_many` hand it
+to PostgreSQL with `%s` instead, so a statement is written once for both engines.
 
 A raw 256-bit key (`x'…'`) skips SQLCipher's passphrase KDF at every connect. WAL with
 `synchronous=FULL` means an acknowledged write survives a power cut; `secure_delete`
@@ -7,16 +11,19 @@ overwrites deleted rows so that a shredded customer key leaves no copy in free p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import functools
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from peewee import DatabaseError
+from peewee import DatabaseError, DatabaseProxy, PostgresqlDatabase
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 from sqlcipher3 import dbapi2 as sqlcipher
 
 from appliance.errors import GembokError
+from appliance.store import postgres
 from appliance.store.write_lock import write_lock
 
 PRAGMAS: dict[str, Any] = {
@@ -64,16 +71,34 @@ class _QuietSqlCipherDatabase(SqlCipherDatabase):  # type: ignore[misc]
         return super().atomic(lock_type=lock_type or "IMMEDIATE")
 
 
-db = _QuietSqlCipherDatabase(None)
+class _Handle(DatabaseProxy):
+    """The one handle models and store modules use, pointed at either engine when a
+    process opens its runtime. Transactions are the engine's own `atomic` (IMMEDIATE by
+    default on both): peewee's proxy would otherwise begin a plain deferred one."""
+
+    def atomic(self, *args: Any, **kwargs: Any) -> Any:
+        return self.obj.atomic(*args, **kwargs)
+
+
+db: Any = _Handle()
+db.initialize(_QuietSqlCipherDatabase(None))
+
+
+def is_postgres() -> bool:
+    return isinstance(db.obj, PostgresqlDatabase)
+
+
+def _use(database: Any) -> None:
+    if not db.is_closed():
+        db.close()
+    db.initialize(database)
 
 
 def open_database(path: Path, key: bytes) -> SqlCipherDatabase:
     """Points `db` at `path` and proves the key opens it, before anything is written."""
     if len(key) != 32:
         raise ValueError("the database key is 32 bytes")
-    if not db.is_closed():
-        db.close()
-    db.init(str(path), passphrase=f"x'{key.hex()}'", pragmas=PRAGMAS)
+    _use(_QuietSqlCipherDatabase(str(path), passphrase=f"x'{key.hex()}'", pragmas=PRAGMAS))
     try:
         db.get_tables()
     except DatabaseError as exc:
@@ -86,16 +111,35 @@ def open_database(path: Path, key: bytes) -> SqlCipherDatabase:
     return db
 
 
+def open_server(url: str, password_file: Path | None, ca_file: Path | None) -> Any:
+    """Points `db` at a PostgreSQL server and proves it answers, before anything is written."""
+    _use(postgres.open_postgres(url, password_file, ca_file))
+    try:
+        db.get_tables()
+    except DatabaseError as exc:
+        db.close()
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise postgres.StoreConfigError(f"the PostgreSQL store at {url} does not answer: "
+                                        f"{first_line}") from None
+    return db
+
+
 @contextmanager
 def writing(db_file: Path) -> Iterator[None]:
     """A write transaction for the hot and long writers: the write lock, then IMMEDIATE.
 
-    The lock makes writers of several processes queue in the kernel rather than in
-    SQLite's busy handler (`store.write_lock`); it is taken before BEGIN and let go after
-    the commit, so a waiter starts the moment the holder is done.
+    On SQLite the lock makes writers of several processes queue in the kernel rather than
+    in SQLite's busy handler (`store.write_lock`); it is taken before BEGIN and let go
+    after the commit, so a waiter starts the moment the holder is done. On PostgreSQL the
+    transaction's advisory lock does the same for every host (`store.postgres`).
     """
-    with write_lock(db_file), db.atomic("IMMEDIATE"):
+    with writer_lock(db_file), db.atomic("IMMEDIATE"):
         yield
+
+
+def writer_lock(db_file: Path) -> Any:
+    """The file lock beside the SQLite database; nothing on PostgreSQL, which needs none."""
+    return contextlib.nullcontext() if is_postgres() else write_lock(db_file)
 
 
 def close_connection() -> None:
@@ -115,16 +159,55 @@ def rekey(key: bytes) -> None:
     db.execute_sql(f"PRAGMA rekey = \"x'{key.hex()}'\"")
 
 
-def execute(database: SqlCipherDatabase, statement: str, params: tuple[Any, ...] = ()) -> Any:
-    """Raw SQL for migrations and schema checks (peewee's stubs leave execute_sql untyped)."""
-    return database.execute_sql(statement, params)
+@functools.lru_cache(maxsize=1024)
+def _for_postgres(statement: str) -> str:
+    return statement.replace("%", "%%").replace("?", "%s")
+
+
+def sql(statement: str) -> str:
+    """`statement`, written with `?` placeholders, as the open engine takes it."""
+    return _for_postgres(statement) if is_postgres() else statement
+
+
+def execute(database: Any, statement: str, params: Sequence[Any] = ()) -> Any:
+    """Raw SQL, with `?` placeholders on either engine (peewee's stubs leave it untyped)."""
+    return database.execute_sql(sql(statement), tuple(params))
+
+
+def execute_many(statement: str, rows: Sequence[Sequence[Any]]) -> Any:
+    """One statement for many rows (SQLite's executemany, psycopg's pipelined one)."""
+    cursor = db.cursor()
+    cursor.executemany(sql(statement), rows)
+    return cursor
+
+
+class _RawServer:
+    """The inbox writer's PostgreSQL connection, taking the same `?` statements."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(_for_postgres(statement), params)
+
+    def rollback(self) -> None:
+        self.conn.rollback()
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def connect_raw(path: Path, key: bytes) -> Any:
     """A plain DB-API connection with the same key and pragmas, for the inbox writer.
 
     The writer's hot loop issues one statement per batch and needs nothing of peewee.
+    On PostgreSQL it is a connection to the same server, in autocommit.
     """
+    if is_postgres():
+        server = db.obj
+        conn = server._adapter.connect(server, **server.connect_params)
+        conn.autocommit = True
+        return _RawServer(conn)
     conn = sqlcipher.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA cipher_log_level = NONE")
     conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")

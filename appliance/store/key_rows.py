@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from appliance.store.db import db, execute
+from appliance.store.db import db, execute, execute_many
 
 
 def insert_first_keys(rows: Sequence[tuple[int, str, bytes, str]]) -> None:
     """Version 1 of new customers' keys: rows of (customer id, master id, wrapped, created at)."""
-    db.cursor().executemany(
+    execute_many(
         "INSERT INTO customer_key (customer_id, version, master_id, wrapped, created_at) "
         "VALUES (?, 1, ?, ?, ?)", rows)
 
@@ -30,14 +30,14 @@ def key_versions_after(after: int, limit: int) -> list[tuple[int, int, int]]:
 
 def insert_key_versions(rows: Sequence[tuple[int, int, str, bytes, str]]) -> None:
     """New key versions: rows of (customer id, version, master id, wrapped, created at)."""
-    db.cursor().executemany(
+    execute_many(
         "INSERT INTO customer_key (customer_id, version, master_id, wrapped, created_at)"
         " VALUES (?, ?, ?, ?, ?)", rows)
 
 
 def delete_superseded_keys() -> None:
     """Deletes every version of a customer's key older than their newest one."""
-    db.cursor().execute("DELETE FROM customer_key WHERE version < (SELECT MAX(version) FROM"
+    execute(db, "DELETE FROM customer_key WHERE version < (SELECT MAX(version) FROM"
                         " customer_key AS newer WHERE newer.customer_id ="
                         " customer_key.customer_id)")
 
@@ -45,5 +45,5 @@ def delete_superseded_keys() -> None:
 def update_wrapped(rows: Sequence[tuple[Any, ...]]) -> None:
     """Keys wrapped anew: rows of (wrapped, master id, customer_key id)."""
     if rows:
-        db.cursor().executemany(
+        execute_many(
             "UPDATE customer_key SET wrapped = ?, master_id = ? WHERE id = ?", rows)

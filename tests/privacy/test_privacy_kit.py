@@ -34,7 +34,10 @@ from appliance.store.automation import AutoReplyLog
 from appliance.store.models import AuditEntry, Conversation, Customer, Media, Message, Outbox
 from appliance.store.privacy import PrivacyRequest
 from tests.cast import hire
+from tests.conftest import BOTH_ENGINES
 from tests.factories import deliver_text
+
+pytestmark = BOTH_ENGINES
 
 
 @pytest.fixture
@@ -95,8 +98,9 @@ def test_an_export_contains_every_message_of_the_customer_and_no_other_customers
     assert files["data.pdf"].startswith(b"%PDF")
     assert "Salinan data pribadi Anda" in files["data.html"].decode()
     # And nothing of Rina, in any file of it
+    # (her words, not her "777" alone: three digits turned up in a time of Siti's own)
     for name, content in files.items():
-        for canary in (b"Rina", b"777", b"6281299990002"):
+        for canary in (b"Rina", b"Rahasia", b"6281299990002"):
             assert canary not in content, f"{canary!r} in {name}"
     # And the export is in the audit log, by ids only
     assert AuditEntry.get(AuditEntry.action == "customer.exported").target == f"customer:{siti}"

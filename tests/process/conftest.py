@@ -108,9 +108,12 @@ class Office:
 @pytest.fixture(scope="module")
 def office(request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
-    """A module's own appliance; a module may set `OFFICE_ENV` (GEMBOK_* settings)."""
-    env = appliance_env(tmp_path_factory.mktemp("office") / "var",
-                        **getattr(request.module, "OFFICE_ENV", {}))
+    """A module's own appliance; a module may set `OFFICE_ENV` (GEMBOK_* settings), and
+    `OFFICE_STORE = "postgres"` to keep its store on the tests' PostgreSQL."""
+    extra = dict(getattr(request.module, "OFFICE_ENV", {}))
+    if getattr(request.module, "OFFICE_STORE", "") == "postgres":  # the tests' own server
+        extra["GEMBOK_STORE_URL"] = request.getfixturevalue("pg_server").new_database()
+    env = appliance_env(tmp_path_factory.mktemp("office") / "var", **extra)
     del env["GEMBOK_WHATSAPP_API_BASE_URL"]  # the quick start wires its simulator itself
     run = Running(env)
     try:

@@ -101,9 +101,15 @@ SQL_PIECES = {
     ("appliance/store/db.py", "key"),  # the x'...' form of a key, made just above
     ("appliance/store/db.py", "name"),  # PRAGMAS, the module's own constant
     ("appliance/store/db.py", "value"),
+    ("appliance/store/bulk.py", "self.table"),  # checked against the module's own names
+    ("appliance/store/migrations/__init__.py", "timestamp"),  # each engine's DATETIME type
+    ("appliance/store/customer_data.py", "table"),  # ERASURE_REWRITES, the module's own
 }
 SQL_BY_NAME = {  # statements passed as a variable: built in the code from literals
     ("appliance/store/db.py", "statement"),  # `execute` itself
+    ("appliance/store/db.py", "sql(statement)"),  # the same, with the engine's placeholders
+    ("appliance/store/db.py", "_for_postgres(statement)"),
+    ("appliance/store/baseline.py", "statement"),  # GUARDS, the module's own constants
     ("appliance/store/customer_data.py", "statement"),  # from the registry, a constant
     ("appliance/store/bulk.py", "statement"),  # `_many`: each caller passes a literal
     ("appliance/store/automation.py", "_LOG"),  # the module's own constants

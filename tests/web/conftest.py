@@ -94,7 +94,7 @@ def inbound(rt: Any, wamid: str, phone: str, name: str, body: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory) -> World:
+def world(tmp_path_factory, engine) -> World:
     settings = settings_for(tmp_path_factory.mktemp("office") / "var")
     rt, _ = initialise(settings)
     divisions = {name: create_division(rt, ROOT, name) for name in DIVISIONS}

@@ -23,7 +23,10 @@ from appliance.clock import utcnow
 from appliance.privacy import breach, export, requests
 from appliance.store import broadcast as store
 from appliance.store.models import Conversation, User
+from tests.conftest import BOTH_ENGINES
 from tests.web.conftest import World, sign_in_as
+
+pytestmark = BOTH_ENGINES
 
 ROLES = ["anonymous", "ayu", "eko", "budi", "dedi", "citra", "dewi"]
 # Which of the cast can do each kind of thing, and in which division's objects.

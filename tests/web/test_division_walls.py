@@ -12,7 +12,10 @@ from appliance.auth import users
 from appliance.auth.permissions import BOX_ADMIN, principal_for
 from appliance.privacy.reveal import reason_of
 from appliance.store.models import AuditEntry, Conversation, Customer, Division, User
+from tests.conftest import BOTH_ENGINES
 from tests.web.conftest import PASSWORD, inbound, make_user, sign_in_as
+
+pytestmark = BOTH_ENGINES
 
 
 def test_an_agent_of_sales_cannot_reach_a_billing_conversation_even_by_guessing(world):

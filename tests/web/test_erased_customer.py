@@ -17,7 +17,10 @@ from appliance.auth.permissions import BOX_ADMIN
 from appliance.privacy.erasure import erase_customer
 from appliance.store.accounts import Reveal
 from appliance.store.models import Conversation, User
+from tests.conftest import BOTH_ENGINES
 from tests.web.conftest import World, inbound, sign_in_as
+
+pytestmark = BOTH_ENGINES
 
 ERASED_ID, ERASED_EN = "Pelanggan dihapus", "Erased customer"
 WORDS_SHE_WROTE = ["Rina", "3174091203870007", "Cempaka", "6281377001234", "7001234"]

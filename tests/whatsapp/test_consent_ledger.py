@@ -28,6 +28,7 @@ from appliance.store.models import AuditEntry, Conversation, Message
 from appliance.whatsapp.webhook_events import store
 from appliance.whatsapp.webhook_parse import parse
 from tests.cast import hire
+from tests.conftest import BOTH_ENGINES
 from tests.whatsapp.conftest import (
     button_tap,
     fixture_cases,
@@ -35,6 +36,8 @@ from tests.whatsapp.conftest import (
     text_message,
     user_preferences,
 )
+
+pytestmark = BOTH_ENGINES
 
 SITI_PHONE = "+62 812-3456-7890"
 

@@ -20,8 +20,10 @@ from appliance.store.db import db, execute
 from appliance.store.models import AuditEntry, Conversation, Customer, CustomerKey, Message
 from appliance.store.sealed import open_text
 from appliance.whatsapp.webhook_events import store
-from tests.conftest import settings_for
+from tests.conftest import BOTH_ENGINES, settings_for
 from tests.whatsapp.conftest import WHATSAPP_ENV, batch, envelope
+
+pytestmark = BOTH_ENGINES
 
 ANI, BUDI, DEWI = "6281111111111", "6282222222222", "6283333333333"
 
@@ -130,15 +132,13 @@ def snapshot(rt, since_seq: int) -> dict:
     }
 
 
-@pytest.fixture
 def two_boxes(tmp_path):
     """Two copies of one appliance: same master, keys and index key, so rows compare."""
     first = settings_for(tmp_path / "a" / "var", **WHATSAPP_ENV)
     initialise(first)
     db.close()
     shutil.copytree(tmp_path / "a", tmp_path / "b")
-    yield first, settings_for(tmp_path / "b" / "var", **WHATSAPP_ENV)
-    db.close()
+    return first, settings_for(tmp_path / "b" / "var", **WHATSAPP_ENV)
 
 
 def run(settings) -> dict:
@@ -153,8 +153,11 @@ def run(settings) -> dict:
         db.close()
 
 
-def test_first_contacts_make_the_same_rows_as_the_model_path(two_boxes, monkeypatch):
-    model_box, batch_box = two_boxes
+def test_first_contacts_make_the_same_rows_as_the_model_path(engine, tmp_path, monkeypatch):
+    if engine == "postgres":
+        pytest.skip("compares ids, which PostgreSQL hands out in blocks (store.bulk.Ids): "
+                    "the two paths are compared on SQLite")
+    model_box, batch_box = two_boxes(tmp_path)
     monkeypatch.setattr(ingest._sizer, "learn", lambda count, seconds: None)
     monkeypatch.setattr(ingest._sizer, "size", 100)  # each batch in one transaction, both ways
     # Given the same webhooks, applied the old way (the model layer) on one copy ...

@@ -24,7 +24,10 @@ from appliance.store.models import (
 )
 from appliance.whatsapp.webhook_events import store
 from appliance.whatsapp.webhook_parse import parse
+from tests.conftest import BOTH_ENGINES
 from tests.whatsapp.conftest import batch, envelope, status, text_message
+
+pytestmark = BOTH_ENGINES
 
 
 def deliver(rt, body) -> ingest.Outcome:

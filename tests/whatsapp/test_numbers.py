@@ -24,8 +24,11 @@ from appliance.whatsapp import health, numbers, webhook_routing
 from appliance.whatsapp.connection import NotConfigured
 from appliance.whatsapp.webhook_events import store
 from appliance.whatsapp.webhook_parse import parse
+from tests.conftest import BOTH_ENGINES
 from tests.whatsapp.conftest import APP_SECRET, PHONE_NUMBER_ID, signed, text_message
 from webui.webhook_app import create_webhook_app
+
+pytestmark = BOTH_ENGINES
 
 KOPI = "109876543210987"  # the second brand's phone number id
 KOPI_SECRET = "kopi-app-secret-9876543210"

@@ -18,7 +18,10 @@ from appliance.whatsapp.error_text import plain_words
 from appliance.whatsapp.webhook_events import store
 from simulator.app import create_simulator
 from simulator.config import new_config
+from tests.conftest import BOTH_ENGINES
 from tests.whatsapp.conftest import text_message
+
+pytestmark = BOTH_ENGINES
 
 
 @pytest.fixture

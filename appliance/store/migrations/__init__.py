@@ -3,6 +3,11 @@
 Each migration runs in one transaction together with the row that records it in
 `schema_version`, so a crash mid-migration leaves the schema as it was. A process
 refuses to serve on a schema older than its code (`gembok migrate` first, after a backup).
+
+On PostgreSQL the first `POSTGRES_BASELINE` migrations are one step: the tables as the
+models declare them (`store.baseline`), since no PostgreSQL store predates them; every
+later migration runs on both engines, written with `store.db.execute`'s placeholders
+and, where the engines' DDL differ, branching on `is_postgres()`.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ from peewee import Database
 
 from appliance.clock import utcnow
 from appliance.errors import GembokError
-from appliance.store.db import execute
+from appliance.store import baseline
+from appliance.store.db import execute, is_postgres
+
+POSTGRES_BASELINE = 16
 
 
 class SchemaError(GembokError):
@@ -56,10 +64,13 @@ def current_version(db: Database) -> int:
 
 def migrate(db: Database) -> list[int]:
     """Applies every pending migration; returns the versions applied."""
+    timestamp = "TIMESTAMP" if is_postgres() else "DATETIME"
     execute(db, "CREATE TABLE IF NOT EXISTS schema_version ("
-                   "version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, "
-                   "applied_at DATETIME NOT NULL)")
+                "version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, "
+                f"applied_at {timestamp} NOT NULL)")
     applied = []
+    if is_postgres():
+        applied += _postgres_baseline(db)
     for mig in all_migrations():
         with db.atomic("IMMEDIATE"):
             if current_version(db) >= mig.version:
@@ -69,6 +80,18 @@ def migrate(db: Database) -> list[int]:
                            "VALUES (?, ?, ?)", (mig.version, mig.name, utcnow()))
         applied.append(mig.version)
     return applied
+
+
+def _postgres_baseline(db: Database) -> list[int]:
+    """An empty PostgreSQL store gets the tables of the first migrations at once."""
+    with db.atomic("IMMEDIATE"):
+        if current_version(db) > 0:
+            return []
+        baseline.create(db)
+        for mig in all_migrations()[:POSTGRES_BASELINE]:
+            execute(db, "INSERT INTO schema_version (version, name, applied_at) "
+                        "VALUES (?, ?, ?)", (mig.version, f"{mig.name} (baseline)", utcnow()))
+    return list(range(1, POSTGRES_BASELINE + 1))
 
 
 def require_current(db: Database) -> None:
