@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ CI = bool(os.environ.get("CI"))
 BOTH_ENGINES = [pytest.mark.postgres, pytest.mark.usefixtures("engine")]
 _server_databases: dict[Path, str] | None = None  # data dir -> its store, while on PostgreSQL
 _new_database: Any = None
+_copy_database: Any = None
 
 
 def settings_for(data_dir: Path, **env: str) -> Settings:
@@ -35,6 +37,22 @@ def settings_for(data_dir: Path, **env: str) -> Settings:
             _server_databases[data_dir] = _new_database()
         env = {**env, "GEMBOK_STORE_URL": _server_databases[data_dir]}
     return load_settings({"GEMBOK_DATA_DIR": str(data_dir), **env})
+
+
+def store_env(data_dir: Path) -> dict[str, str]:
+    """The GEMBOK_* a subprocess needs besides the data dir to open the same store."""
+    if _server_databases is not None and data_dir in _server_databases:
+        return {"GEMBOK_STORE_URL": _server_databases[data_dir]}
+    return {}
+
+
+def copy_data_dir(source: Path, target: Path) -> Path:
+    """A copy of an appliance (closed): its files, and on PostgreSQL its database, made
+    from the source's as a template."""
+    shutil.copytree(source, target)
+    if _server_databases is not None and source in _server_databases:
+        _server_databases[target] = _copy_database(_server_databases[source])
+    return target
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -56,15 +74,16 @@ def pg_server() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def engine(request: pytest.FixtureRequest) -> Iterator[str]:
     """Which engine this module's stores are on (BOTH_ENGINES runs it on each)."""
-    global _server_databases, _new_database
+    global _server_databases, _new_database, _copy_database
     name = getattr(request, "param", "sqlcipher")
     if name == "postgres":
         server = request.getfixturevalue("pg_server")
         _server_databases, _new_database = {}, server.new_database
+        _copy_database = server.copy_database
     try:
         yield name
     finally:
-        _server_databases, _new_database = None, None
+        _server_databases, _new_database, _copy_database = None, None, None
 
 
 @pytest.fixture

@@ -62,6 +62,13 @@ class PostgresServer:
         self.psql("postgres", f"CREATE DATABASE {name} OWNER {ROLE}")
         return self.url(name)
 
+    def copy_database(self, url: str) -> str:
+        """A new database made from the one at `url` (nobody may be connected to it)."""
+        name = f"gembok_{os.getpid()}_{next(self._names)}"
+        source = url.split("/")[3].split("?")[0]
+        self.psql("postgres", f"CREATE DATABASE {name} OWNER {ROLE} TEMPLATE {source}")
+        return self.url(name)
+
     def url(self, name: str) -> str:
         return f"postgresql://{ROLE}@/{name}?host={self.root}&port={self.port}"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,16 +21,16 @@ from appliance.runtime import open_runtime
 from appliance.store.db import db
 from appliance.store.keystate import KeyJob
 from appliance.store.models import Conversation, Customer, CustomerKey, Message
-from tests.conftest import settings_for
+from tests.conftest import BOTH_ENGINES, copy_data_dir, settings_for, store_env
 from tests.factories import make_customer, make_inbound
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, *BOTH_ENGINES]
 CUSTOMERS = 60
 MESSAGES_EACH = 40
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory):
+def pristine(tmp_path_factory, engine):
     root = tmp_path_factory.mktemp("rotation")
     rt, _ = initialise(settings_for(root / "var"))
     for n in range(CUSTOMERS):
@@ -45,7 +44,7 @@ def pristine(tmp_path_factory):
 @pytest.fixture
 def data_dir(pristine, tmp_path):
     target = tmp_path / "var"
-    shutil.copytree(pristine, target)
+    copy_data_dir(pristine, target)
     yield target
     db.close()
 
@@ -102,7 +101,7 @@ def test_a_paused_job_does_nothing_until_resumed(data_dir):
 @pytest.mark.parametrize("seed", range(5))
 def test_a_job_killed_at_a_random_instant_resumes_and_finishes(data_dir, seed):
     env = {k: v for k, v in os.environ.items() if not k.startswith("GEMBOK")}
-    env["GEMBOK_DATA_DIR"] = str(data_dir)
+    env.update(GEMBOK_DATA_DIR=str(data_dir), **store_env(data_dir))
     proc = subprocess.Popen([sys.executable, "-m", "appliance", "keys", "rotate-data",
                              "--wait"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)

@@ -15,8 +15,16 @@ from appliance.store import migrations
 from appliance.store.db import db, execute, open_database
 from appliance.store.models import AuditEntry, Conversation, Customer, Message
 from appliance.store.schema import ALL_MODELS
-from tests.conftest import files_under
+from tests.conftest import BOTH_ENGINES, files_under
 from tests.factories import make_customer, make_inbound
+
+pytestmark = BOTH_ENGINES
+
+
+def the_file_only(engine: str) -> None:
+    if engine == "postgres":
+        pytest.skip("about the SQLCipher file; a PostgreSQL volume's encryption is the "
+                    "operator's (README, PostgreSQL)")
 
 CANARY_NAME = "Kanari Wulandari Zzyzx"
 CANARY_PHONE = "+62 811-9876-5432"
@@ -35,13 +43,15 @@ def encodings(secret: str) -> dict[str, bytes]:
     return forms
 
 
-def test_plain_sqlite_cannot_read_the_database(rt, settings):
+def test_plain_sqlite_cannot_read_the_database(rt, settings, engine):
+    the_file_only(engine)
     make_customer(rt, name=CANARY_NAME)
     with pytest.raises(sqlite3.DatabaseError, match="file is not a database"):
         sqlite3.connect(settings.db_file).execute("SELECT * FROM sqlite_master").fetchall()
 
 
-def test_canary_customer_data_appears_in_no_file_under_the_data_dir(rt, settings):
+def test_canary_customer_data_appears_in_no_file_under_the_data_dir(rt, settings, engine,
+                                                                     request):
     # Given a customer and a message written and read back through the services
     customer_id = make_customer(rt, name=CANARY_NAME, phone=CANARY_PHONE,
                                 wa_user_id="ID.1234567890zzyzx")
@@ -50,11 +60,18 @@ def test_canary_customer_data_appears_in_no_file_under_the_data_dir(rt, settings
     convo = Conversation.get(Conversation.customer == customer_id)
     assert read_conversation(rt, convo.id, actor="user:1")[0].body == CANARY_BODY
     # When the files are looked at while open (WAL present) and after close
+    # (on PostgreSQL: and every file of the server's own, its WAL and tables, checkpointed)
+    server = request.getfixturevalue("pg_server") if engine == "postgres" else None
     for moment in ("open", "closed"):
         if moment == "closed":
             db.close()
         files = files_under(settings.data_dir)
-        assert any(p.name.endswith("-wal") for p in files) or moment == "closed"
+        if server is None:
+            assert any(p.name.endswith("-wal") for p in files) or moment == "closed"
+        else:
+            server.psql("postgres", "CHECKPOINT")
+            files += files_under(server.data)
+            assert any("pg_wal" in p.parts for p in files)
         # Then no canary shows in any encoding
         for path in files:
             content = path.read_bytes()
@@ -113,14 +130,16 @@ def test_reads_are_audited_with_ids_only(rt):
                                                           f"customer:{customer_id}")
 
 
-def test_writes_are_durable_wal_with_synchronous_full(rt):
+def test_writes_are_durable_wal_with_synchronous_full(rt, engine):
+    the_file_only(engine)
     assert execute(db, "PRAGMA journal_mode").fetchone()[0] == "wal"
     assert execute(db, "PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert execute(db, "PRAGMA foreign_keys").fetchone()[0] == 1
     assert execute(db, "PRAGMA secure_delete").fetchone()[0] == 1
 
 
-def test_a_wrong_database_key_is_one_clear_error(rt, settings):
+def test_a_wrong_database_key_is_one_clear_error(rt, settings, engine):
+    the_file_only(engine)
     db.close()
     with pytest.raises(Exception, match="does not open with the key from the keyring"):
         open_database(settings.db_file, bytes(32))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,20 +22,20 @@ from appliance.inbox.customers import read_customer
 from appliance.inbox.messages import read_conversation
 from appliance.keys.master_rotation import CRASH_ENV, STEPS
 from appliance.runtime import open_runtime
-from appliance.store.db import db
+from appliance.store.db import db, execute_many
 from appliance.store.keystate import AppState
 from appliance.store.models import AuditEntry, Conversation, Customer, CustomerKey
-from tests.conftest import settings_for
+from tests.conftest import BOTH_ENGINES, copy_data_dir, settings_for, store_env
 from tests.factories import make_customer, make_inbound
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, *BOTH_ENGINES]
 CUSTOMERS = 30
 EXTRA_KEYS = 20_000  # bare keys, so that a random kill lands mid-rotation
 tried: list[str] = []
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory):
+def pristine(tmp_path_factory, engine):
     root = tmp_path_factory.mktemp("pristine")
     settings = settings_for(root / "var")
     rt, _ = initialise(settings)
@@ -49,22 +48,19 @@ def pristine(tmp_path_factory):
         rows.append((cid, wrap(rt.master.key, os.urandom(32), f"customer:{cid}:v1"),
                      rt.master.key_id))
     with db.atomic():
-        db.cursor().executemany("INSERT INTO customer_key (customer_id, version, wrapped, "
-                                "master_id, created_at) VALUES (?, 1, ?, ?, '2026-01-01')",
-                                rows)
+        execute_many("INSERT INTO customer_key (customer_id, version, wrapped, "
+                     "master_id, created_at) VALUES (?, 1, ?, ?, '2026-01-01')", rows)
     db.close()
     return root / "var"
 
 
 def copy(pristine, tmp_path):
-    target = tmp_path / "var"
-    shutil.copytree(pristine, target)
-    return target
+    return copy_data_dir(pristine, tmp_path / "var")
 
 
 def rotate(data_dir, crash_at: str | None = None, kill_after: float | None = None) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GEMBOK")}
-    env["GEMBOK_DATA_DIR"] = str(data_dir)
+    env.update(GEMBOK_DATA_DIR=str(data_dir), **store_env(data_dir))
     if crash_at:
         env[CRASH_ENV] = crash_at
     proc = subprocess.Popen([sys.executable, "-m", "appliance", "keys", "rotate-master"],
