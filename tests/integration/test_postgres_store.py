@@ -25,6 +25,7 @@ from appliance.store.models import CustomerKey, InboxEvent, Message
 from appliance.store.postgres import StoreConfigError, connect_params
 from appliance.store.schema import ALL_MODELS
 from tests.conftest import settings_for
+from tests.integration.test_encrypted_store import schema
 from tests.web.conftest import inbound
 
 pytestmark = pytest.mark.postgres
@@ -38,26 +39,11 @@ def pg_rt(pg_server, tmp_path):
     db.close()
 
 
-def schema(database):
-    """Tables, columns (name, null, primary key), indexes and foreign keys: what both
-    engines must agree on (the column types are each engine's own)."""
-    tables = {}
-    for table in sorted(t for t in database.get_tables() if t != "schema_version"):
-        columns = sorted((c.name, c.null, c.primary_key) for c in database.get_columns(table))
-        indexes = sorted((i.name, tuple(i.columns), i.unique)
-                         for i in database.get_indexes(table)
-                         if not i.name.endswith("_pkey") and not i.name.startswith("sqlite_"))
-        fks = sorted((f.column, f.dest_table, f.dest_column)
-                     for f in database.get_foreign_keys(table))
-        tables[table] = (columns, indexes, fks)
-    return tables
-
-
 def test_postgres_gets_the_schema_sqlites_migrations_build(pg_rt, tmp_path):
-    on_postgres = schema(db)
+    on_postgres = schema(db, types=False)
     open_database(tmp_path / "migrated.db", bytes(range(32)))
     migrations.migrate(db)
-    on_sqlite = schema(db)
+    on_sqlite = schema(db, types=False)
     db.close()
     assert on_postgres == on_sqlite
     assert len(on_postgres) == len(ALL_MODELS)
