@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,6 +83,22 @@ class _Handle(DatabaseProxy):
 
 db: Any = _Handle()
 db.initialize(_QuietSqlCipherDatabase(None))
+
+
+_inherited: list[Any] = []  # connections a forked child found open: kept, never used
+
+
+def _forget_after_fork() -> None:
+    """A forked child never speaks on its parent's connection: it opens its own on first
+    use. It does not close the inherited one either: that would end the parent's session
+    on a PostgreSQL server, and on SQLite may checkpoint and delete the parent's WAL."""
+    state = getattr(db.obj, "_state", None)
+    if state is not None and state.conn is not None:
+        _inherited.append(state.conn)
+        state.reset()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def is_postgres() -> bool:

@@ -16,6 +16,7 @@ inbox gives out 3,000 message ids a second, which would end a 32-bit sequence in
 from __future__ import annotations
 
 import ipaddress
+import os
 import threading
 import urllib.parse
 import weakref
@@ -45,9 +46,11 @@ class GembokPostgres(PostgresqlDatabase):
     def _connect(self) -> Any:
         """A thread's connection is closed when the thread is gone: peewee keeps it in a
         thread-local, which a finished thread drops without closing (SQLite's file handle
-        did not mind; a server connection would linger until garbage collection)."""
+        did not mind; a server connection would linger until garbage collection). Only
+        by the process that opened it: a forked child closing an inherited one would end
+        its parent's session on the server."""
         conn = super()._connect()  # type: ignore[misc]
-        weakref.finalize(threading.current_thread(), conn.close)
+        weakref.finalize(threading.current_thread(), _close_in, os.getpid(), conn)
         return conn
 
     def begin(self, lock_type: str | None = None) -> None:
@@ -55,6 +58,11 @@ class GembokPostgres(PostgresqlDatabase):
         if lock_type in ("IMMEDIATE", "EXCLUSIVE"):
             cursor = self.cursor()  # type: ignore[no-untyped-call]
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
+
+
+def _close_in(pid: int, conn: Any) -> None:
+    if os.getpid() == pid:
+        conn.close()
 
 
 def _is_local(host: str) -> bool:

@@ -74,7 +74,10 @@ def test_canary_customer_data_appears_in_no_file_under_the_data_dir(rt, settings
             assert any("pg_wal" in p.parts for p in files)
         # Then no canary shows in any encoding
         for path in files:
-            content = path.read_bytes()
+            try:
+                content = path.read_bytes()
+            except FileNotFoundError:  # the server replaced one of its own files meanwhile
+                continue
             for secret in (CANARY_NAME, CANARY_E164, "6281198765432", CANARY_BODY,
                            "3174051234567890", "ID.1234567890zzyzx"):
                 for form, needle in encodings(secret).items():

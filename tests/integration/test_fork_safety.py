@@ -16,6 +16,9 @@ from appliance.audit.queue import AuditQueue
 from appliance.store.db import db
 from appliance.store.models import AuditEntry
 from appliance.store.write_lock import write_lock
+from tests.conftest import BOTH_ENGINES
+
+pytestmark = BOTH_ENGINES
 
 
 def _child(body) -> int:  # type: ignore[no-untyped-def]
@@ -97,3 +100,20 @@ def test_threads_of_one_process_still_take_turns(tmp_path) -> None:
     for t in threads:
         t.join()
     assert most == 1
+
+
+def test_a_worker_forked_with_the_masters_connection_open_opens_its_own(rt) -> None:
+    # Given a master that has read from the store and still holds its connection
+    before = AuditEntry.select().count()
+    assert not db.is_closed()
+
+    # When a forked worker writes (as a web worker records what its staff did)
+    def worker() -> bool:
+        rt.audit(actor="user:7", action="conversation.read", target="conversation:9")
+        return AuditEntry.select().count() == before + 1
+
+    # Then it did so on a connection of its own, and the master's still works after it
+    assert _child(worker) == 0
+    assert AuditEntry.select().count() == before + 1
+    rt.audit(actor="user:8", action="conversation.read", target="conversation:9")
+    assert AuditEntry.select().count() == before + 2
