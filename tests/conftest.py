@@ -21,9 +21,8 @@ CI = bool(os.environ.get("CI"))
 
 # Marks a test module whose tests run on both engines: SQLCipher, and a real PostgreSQL.
 BOTH_ENGINES = [pytest.mark.postgres, pytest.mark.usefixtures("engine")]
-_server_databases: dict[Path, str] | None = None  # data dir -> its store, while on PostgreSQL
-_new_database: Any = None
-_copy_database: Any = None
+_server: Any = None  # the tests' PostgreSQL, while a module runs on it
+_server_databases: dict[Path, str] = {}  # data dir -> its database there
 
 
 def settings_for(data_dir: Path, **env: str) -> Settings:
@@ -32,16 +31,16 @@ def settings_for(data_dir: Path, **env: str) -> Settings:
     In a module run on PostgreSQL each data dir gets a fresh database of its own, and
     the same one every time it is named again (a process opening it anew).
     """
-    if _server_databases is not None and "GEMBOK_STORE_URL" not in env:
+    if _server is not None and "GEMBOK_STORE_URL" not in env:
         if data_dir not in _server_databases:
-            _server_databases[data_dir] = _new_database()
+            _server_databases[data_dir] = _server.new_database()
         env = {**env, "GEMBOK_STORE_URL": _server_databases[data_dir]}
     return load_settings({"GEMBOK_DATA_DIR": str(data_dir), **env})
 
 
 def store_env(data_dir: Path) -> dict[str, str]:
     """The GEMBOK_* a subprocess needs besides the data dir to open the same store."""
-    if _server_databases is not None and data_dir in _server_databases:
+    if _server is not None and data_dir in _server_databases:
         return {"GEMBOK_STORE_URL": _server_databases[data_dir]}
     return {}
 
@@ -50,8 +49,8 @@ def copy_data_dir(source: Path, target: Path) -> Path:
     """A copy of an appliance (closed): its files, and on PostgreSQL its database, made
     from the source's as a template."""
     shutil.copytree(source, target)
-    if _server_databases is not None and source in _server_databases:
-        _server_databases[target] = _copy_database(_server_databases[source])
+    if _server is not None and source in _server_databases:
+        _server_databases[target] = _server.copy_database(_server_databases[source])
     return target
 
 
@@ -74,16 +73,15 @@ def pg_server() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def engine(request: pytest.FixtureRequest) -> Iterator[str]:
     """Which engine this module's stores are on (BOTH_ENGINES runs it on each)."""
-    global _server_databases, _new_database, _copy_database
+    global _server
     name = getattr(request, "param", "sqlcipher")
     if name == "postgres":
-        server = request.getfixturevalue("pg_server")
-        _server_databases, _new_database = {}, server.new_database
-        _copy_database = server.copy_database
+        _server = request.getfixturevalue("pg_server")
     try:
         yield name
     finally:
-        _server_databases, _new_database, _copy_database = None, None, None
+        _server = None
+        _server_databases.clear()
 
 
 @pytest.fixture

@@ -6,17 +6,13 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
+import urllib.parse
 from pathlib import Path
 
 BIN = Path("/usr/lib/postgresql/15/bin")
 ROLE = "gembok"
-
-
-def available() -> bool:
-    return (BIN / "initdb").exists()
 
 
 def _as_server_user(argv: list[str]) -> list[str]:
@@ -24,17 +20,11 @@ def _as_server_user(argv: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class PostgresServer:
     def __init__(self, *, durable: bool = False) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="gembok-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = 5432  # names the socket file only: it listens on no TCP port, in its own dir
         self._names = itertools.count(1)
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
@@ -65,7 +55,7 @@ class PostgresServer:
     def copy_database(self, url: str) -> str:
         """A new database made from the one at `url` (nobody may be connected to it)."""
         name = f"gembok_{os.getpid()}_{next(self._names)}"
-        source = url.split("/")[3].split("?")[0]
+        source = urllib.parse.urlsplit(url).path.strip("/")
         self.psql("postgres", f"CREATE DATABASE {name} OWNER {ROLE} TEMPLATE {source}")
         return self.url(name)
 

@@ -46,11 +46,14 @@ class GembokPostgres(PostgresqlDatabase):
     def _connect(self) -> Any:
         """A thread's connection is closed when the thread is gone: peewee keeps it in a
         thread-local, which a finished thread drops without closing (SQLite's file handle
-        did not mind; a server connection would linger until garbage collection). Only
-        by the process that opened it: a forked child closing an inherited one would end
-        its parent's session on the server."""
+        did not mind; a server connection would linger until garbage collection)."""
         conn = super()._connect()  # type: ignore[misc]
-        weakref.finalize(threading.current_thread(), _close_in, os.getpid(), conn)
+        thread = threading.current_thread()
+        held = _held.get(thread)
+        if held is None:  # one per thread, however often it connects anew
+            held = _held[thread] = _ThreadConnection()
+            weakref.finalize(thread, held.close)
+        held.conn, held.pid = conn, os.getpid()
         return conn
 
     def begin(self, lock_type: str | None = None) -> None:
@@ -60,9 +63,21 @@ class GembokPostgres(PostgresqlDatabase):
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
 
 
-def _close_in(pid: int, conn: Any) -> None:
-    if os.getpid() == pid:
-        conn.close()
+class _ThreadConnection:
+    """The connection a thread opened last. Closed only by the process that opened it: a
+    forked child closing an inherited one would end its parent's session on the server."""
+
+    def __init__(self) -> None:
+        self.conn: Any = None
+        self.pid = 0
+
+    def close(self) -> None:
+        if self.conn is not None and os.getpid() == self.pid:
+            self.conn.close()
+
+
+_held: weakref.WeakKeyDictionary[threading.Thread, _ThreadConnection] = (
+    weakref.WeakKeyDictionary())
 
 
 def _is_local(host: str) -> bool:

@@ -7,9 +7,11 @@ run on both engines through `BOTH_ENGINES`; these are what only PostgreSQL needs
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
+import psycopg
 import pytest
 
 from appliance import recovery
@@ -20,7 +22,7 @@ from appliance.privacy.erasure import erase_customer
 from appliance.runtime import DataDirError, open_runtime
 from appliance.store import bulk, migrations
 from appliance.store.backup import BackupError
-from appliance.store.db import connect_raw, db, execute, open_database
+from appliance.store.db import close_connection, connect_raw, db, execute, open_database
 from appliance.store.models import CustomerKey, InboxEvent, Message
 from appliance.store.postgres import StoreConfigError, connect_params
 from appliance.store.schema import ALL_MODELS
@@ -166,3 +168,17 @@ def test_an_erased_customers_key_is_gone_from_the_tables_file(pg_rt, pg_server):
 def test_backups_of_a_postgres_store_are_the_operators(pg_rt):
     with pytest.raises(BackupError, match="pg_dump"):
         recovery.create(pg_rt, BOX_ADMIN)
+
+
+def test_a_thread_that_connects_anew_for_every_request_holds_one_connection(pg_rt):
+    # A web worker's thread lets go of its connection after each request and opens one
+    # for the next: a thousand requests must not leave a thousand connections behind.
+    def alive() -> int:
+        gc.collect()
+        return sum(isinstance(o, psycopg.Connection) for o in gc.get_objects())
+
+    before = alive()
+    for _ in range(50):
+        close_connection()
+        execute(db, "SELECT 1")
+    assert alive() <= before + 1
