@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import psutil
 import redis
 
+from appliance import broker_link
 from appliance.audit.verify import verify
 from appliance.backup_schedule import made_at
 from appliance.clock import utcnow
@@ -104,9 +105,11 @@ def _master_key_mode(settings: Settings) -> Result:
 def _redis(settings: Settings) -> Result:
     shown = redacted(settings.broker_url)
     try:
-        client = redis.Redis.from_url(settings.broker_url, socket_timeout=2)
+        client = broker_link.client(settings.broker_url, settings.redis.ca_file, socket_timeout=2)
         client.ping()
         client.close()
+    except broker_link.BrokerConfigError as exc:
+        return Result("FAIL", "redis", str(exc))
     except (redis.RedisError, OSError) as exc:
         return Result("FAIL", "redis", f"no answer at {shown} "
                                        f"({exc.__class__.__name__}); is the appliance running?")

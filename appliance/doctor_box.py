@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import redis
 from cryptography import x509
 
+from appliance import broker_link
 from appliance.config import CONFIG_ENV, Settings
 from appliance.doctor import Result
 from appliance.units import UnitState
@@ -40,7 +41,7 @@ def box_checks(settings: Settings, units: list[UnitState]) -> list[Result]:
     results.append(_data_dir(settings))
     results.extend(_config_and_secrets())
     if settings.redis.url:
-        results.extend(_redis_acl(settings.redis.url))
+        results.extend(_redis_acl(settings.redis.url, settings.redis.ca_file))
     web, hook = settings.web, settings.webhook
     if web.behind_proxy or hook.behind_proxy:
         results.append(_front_unit(front_state()))
@@ -198,10 +199,10 @@ def _config_and_secrets() -> Iterator[Result]:
                                               "are root's alone")
 
 
-def _redis_acl(url: str) -> Iterator[Result]:
+def _redis_acl(url: str, ca_file: Path | None) -> Iterator[Result]:
     name = "redis ACL"
     try:
-        with redis.Redis.from_url(url, socket_timeout=2) as client:
+        with broker_link.client(url, ca_file, socket_timeout=2) as client:
             user = str(client.execute_command("ACL", "WHOAMI"), "utf-8")
             try:
                 client.config_get("maxmemory")
@@ -219,7 +220,7 @@ def _redis_acl(url: str) -> Iterator[Result]:
     else:
         yield Result("ok", name, f"Gembok is Redis user {user}, without admin commands")
     try:
-        with redis.Redis.from_url(without_credentials(url), socket_timeout=2) as client:
+        with broker_link.client(without_credentials(url), ca_file, socket_timeout=2) as client:
             client.ping()
         yield Result("FAIL", "redis password", "Redis answers without a password: turn its "
                                                "default user off (user default off)")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import psutil
 import redis
 
-from appliance import units
+from appliance import broker_link, units
 from appliance.audit.verify import Verdict, verify
 from appliance.automation import campaigns
 from appliance.config import Settings
@@ -72,8 +72,8 @@ def unit_states() -> list[Service]:
 
 
 def queue_depths(settings: Settings) -> dict[str, int]:
-    client = redis.Redis.from_url(settings.broker_url, socket_timeout=1,
-                                  socket_connect_timeout=1)
+    client = broker_link.client(settings.broker_url, settings.redis.ca_file, socket_timeout=1,
+                                socket_connect_timeout=1)
     try:
         return {q: int(client.llen(f"dramatiq:{q}")) + int(client.zcard(f"dramatiq:{q}.DQ"))
                 for q in QUEUES}
@@ -87,7 +87,7 @@ def gather(rt: Runtime, *, check_audit: bool = True) -> BoxStatus:
     try:
         status.queues = queue_depths(settings)
         status.services.append(Service("redis (queues)", True, "answers"))
-    except (redis.RedisError, OSError):
+    except (redis.RedisError, OSError, broker_link.BrokerConfigError):
         status.services.append(Service("redis (queues)", False,
                                         "no answer: see `gembok doctor`"))
     status.events_waiting = webhook_events.backlog()

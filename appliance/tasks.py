@@ -18,6 +18,7 @@ import dramatiq.errors
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
+from appliance import broker_link
 from appliance.automation import auto_reply as automation
 from appliance.automation import campaign_runner
 from appliance.config import Settings
@@ -248,8 +249,9 @@ def bind(broker: dramatiq.Broker) -> None:
 
 def redis_broker(settings: Settings) -> RedisBroker:
     """A broker that fails fast when Redis is down: callers fall back on the sweeper."""
-    return RedisBroker(url=settings.broker_url, socket_timeout=2,  # type: ignore[no-untyped-call]
-                       socket_connect_timeout=2)
+    pool = broker_link.connection_pool(settings.broker_url, settings.redis.ca_file,
+                                       socket_timeout=2, socket_connect_timeout=2)
+    return RedisBroker(connection_pool=pool)  # type: ignore[no-untyped-call]
 
 
 class DramatiqQueue:

@@ -125,7 +125,8 @@ class _Runner:
         self.settings = rt.settings.broadcast
         self.wire_kind = wire_kind or self.settings.http_client
         self.where = endpoint(rt, store.Campaign.get_by_id(campaign_id).number_id)
-        self.rate = send_rate.SendRate(send_rate.connect(rt.settings.broker_url),
+        self.rate = send_rate.SendRate(send_rate.connect(rt.settings.broker_url,
+                                                         rt.settings.redis.ca_file),
                                        self.where.phone_number_id, self.settings.throughput)
         self.answers = Answers()
         self.tokens = 0

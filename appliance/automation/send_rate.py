@@ -12,8 +12,11 @@ large as the limit lets two seconds' worth through in one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis
+
+from appliance import broker_link
 
 REFILL_SHARE = 0.96
 BURST_SHARE = 0.02
@@ -70,5 +73,5 @@ class SendRate:
         self.client.hset(self.key, mapping={"tokens": "0", "at": str(at)})
 
 
-def connect(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=5)
+def connect(url: str, ca_file: Path | None = None) -> redis.Redis:
+    return broker_link.client(url, ca_file, socket_timeout=5)

@@ -94,8 +94,12 @@ class SimulatorSettings:
 class RedisSettings:
     """The task broker. It holds row ids only, never customer data."""
 
-    url: str = setting("", "Broker URL; empty starts an embedded Redis on a unix socket.",
+    url: str = setting("", "Broker URL; empty starts an embedded Redis on a unix socket. "
+                           "A broker on another host: rediss://user:password@host:port/0.",
                        check=checks.redis_url)
+    ca_file: Path | None = setting(None, "PEM file of the CA that signed a remote broker's "
+                                         "certificate: TLS with the server's name checked is "
+                                         "required to any host but this one.")
 
 
 @dataclass(frozen=True)
