@@ -13,23 +13,26 @@ import time
 from pathlib import Path
 
 from tests.deploy.network import BOX_IP, BOX_NS
+from tests.deploy.rootfs import HOSTNAME
 
 BOOT_TIMEOUT = 90.0
 REBOOTED = 133  # nspawn's exit code when the container asked for a reboot
 
 
 class Box:
-    def __init__(self, root: Path, key: Path, console: Path) -> None:
+    def __init__(self, root: Path, key: Path, console: Path, *, address: str = BOX_IP,
+                 netns: str = BOX_NS, name: str = HOSTNAME) -> None:
         self.root = root
         self.key = key
         self.console = console
+        self.address, self.netns, self.name = address, netns, name
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def ssh_command(self) -> list[str]:
         return ["ssh", "-i", str(self.key), "-o", "StrictHostKeyChecking=no",
                 "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-                "-o", "BatchMode=yes", "-o", "ConnectTimeout=2", f"root@{BOX_IP}"]
+                "-o", "BatchMode=yes", "-o", "ConnectTimeout=2", f"root@{self.address}"]
 
     def boot(self) -> float:
         """Starts the container and waits for systemd to finish booting; returns seconds."""
@@ -37,9 +40,9 @@ class Box:
         with self.console.open("ab") as log:
             self.proc = subprocess.Popen(
                 ["systemd-nspawn", "-D", str(self.root), "-b", "--register=no", "--keep-unit",
-                 f"--network-namespace-path=/run/netns/{BOX_NS}",
+                 f"--network-namespace-path=/run/netns/{self.netns}",
                  "--capability=CAP_NET_ADMIN",  # nftables inside (its netns is its own)
-                 "--console=read-only", "-M", "gembokbox"],
+                 "--console=read-only", "-M", self.name],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)  # a Ctrl-C on pytest leaves the orderly stop to us
         deadline = started + BOOT_TIMEOUT

@@ -49,20 +49,43 @@ def snapshot(target: Path) -> Path:
     return target
 
 
+def _host(key: Path, address: str) -> dict[str, str]:
+    return {"ansible_host": address, "ansible_user": "root",
+            "ansible_ssh_private_key_file": str(key),
+            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no "
+                                       "-o UserKnownHostsFile=/dev/null",
+            "ansible_python_interpreter": "/usr/bin/python3"}
+
+
+def _settings(lan: str) -> dict[str, object]:
+    return {"gembok__lan_networks": [lan],
+            "gembok__whatsapp_phone_number_id": "106540352242922"}
+
+
+def one_box(key: Path, box_ip: str, lan: str) -> dict[str, object]:
+    """The inventory of README's quick path: one host in group gembok runs everything."""
+    return {"gembok": {"hosts": {"box": _host(key, box_ip)}, "vars": _settings(lan)}}
+
+
+def two_hosts(key: Path, front_ip: str, back_ip: str, lan: str) -> dict[str, object]:
+    """inventory.multi-host.example.yml's layout on two hosts: the faces on one, the
+    workers, the store and the broker on the other."""
+    hosts = {"front": _host(key, front_ip), "back": _host(key, back_ip)}
+    return {"gembok": {"children": {"gembok_web": {"hosts": {"front": hosts["front"]}},
+                                    "gembok_webhook": {"hosts": {"front": {}}},
+                                    "gembok_worker": {"hosts": {"back": hosts["back"]}}},
+                       "vars": _settings(lan)},
+            "gembok_db": {"hosts": {"back": {}}},
+            "gembok_broker": {"hosts": {"back": {}}}}
+
+
 class Playbook:
-    def __init__(self, work: Path, key: Path, box_ip: str, lan: str, wheelhouse: Path) -> None:
+    def __init__(self, work: Path, inventory: dict[str, object], wheelhouse: Path) -> None:
         self.work = work
+        work.mkdir(parents=True, exist_ok=True)
         self.checkout = snapshot(work / "checkout")
         self.inventory = work / "inventory.yml"
-        self.inventory.write_text(json.dumps({"gembok": {
-            "hosts": {"box": {
-                "ansible_host": box_ip, "ansible_user": "root",
-                "ansible_ssh_private_key_file": str(key),
-                "ansible_ssh_common_args": "-o StrictHostKeyChecking=no "
-                                           "-o UserKnownHostsFile=/dev/null",
-                "ansible_python_interpreter": "/usr/bin/python3"}},
-            "vars": {"gembok__lan_networks": [lan],
-                     "gembok__whatsapp_phone_number_id": "106540352242922"}}}, indent=2))
+        self.inventory.write_text(json.dumps(inventory, indent=2))
         self.wheelhouse = wheelhouse
         self.runs = 0
         self.installs = {"gembok__checkout": str(self.checkout),

@@ -19,7 +19,8 @@ SUITE = "bookworm"
 # step finds everything installed, as on a box provisioned from a local mirror.
 PACKAGES = ("systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "python3-apt",
             "python3-venv", "nftables", "iproute2", "ca-certificates", "tzdata", "redis-server",
-            "nginx", "libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core")
+            "nginx", "libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core",
+            "postgresql")  # the store of the two-host layout (off on the other boxes)
 HOSTNAME = "gembokbox"
 
 
@@ -56,10 +57,21 @@ def cached_rootfs(cache: Path) -> Path:
     return root
 
 
-def writable_copy(root: Path, target: Path, public_key: Path) -> Path:
-    """A box of its own to install on and reboot (an overlay would forget it all at exit)."""
+def writable_copy(root: Path, target: Path, public_key: Path, *, hostname: str = HOSTNAME
+                  ) -> Path:
+    """A box of its own to install on and reboot (an overlay would forget it all at exit).
+
+    PostgreSQL and Redis are in the cached tree for the boxes that hold the store and the
+    queues; neither starts on any box by itself (their roles start them where they belong,
+    and the redis role masks Debian's own unit first)."""
     shutil.rmtree(target, ignore_errors=True)
     subprocess.run(["cp", "-a", "--reflink=auto", str(root), str(target)], check=True)
+    for service in ("postgresql", "redis-server"):  # installed, never started by itself
+        (target / f"etc/systemd/system/multi-user.target.wants/{service}.service").unlink(
+            missing_ok=True)
+    if hostname != HOSTNAME:
+        (target / "etc/hostname").write_text(f"{hostname}\n")
+        (target / "etc/hosts").write_text(f"127.0.0.1 localhost\n127.0.1.1 {hostname}\n")
     ssh = target / "root/.ssh"
     ssh.mkdir(mode=0o700, exist_ok=True)
     shutil.copy(public_key, ssh / "authorized_keys")
