@@ -10,7 +10,6 @@ PostgreSQL needs `store.ca_file`; a URL that asks for less is refused at start.
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,25 +17,17 @@ from urllib.parse import urlsplit
 import redis
 
 from appliance.errors import GembokError
+from appliance.this_host import is_this_host
 
 
 class BrokerConfigError(GembokError):
     """The broker URL would send the queues' password over a network without TLS."""
 
 
-def _is_local(host: str) -> bool:
-    if host in ("", "localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def link_params(url: str, ca_file: Path | None) -> dict[str, Any]:
     """redis-py's keyword arguments that make `url` safe to use, or the reason it is not."""
     parts = urlsplit(url)
-    if parts.scheme == "unix" or _is_local(parts.hostname or ""):
+    if parts.scheme == "unix" or is_this_host(parts.hostname or ""):
         if parts.scheme == "rediss" and ca_file is not None:
             return {"ssl_ca_certs": str(ca_file), "ssl_cert_reqs": "required"}
         return {}

@@ -15,7 +15,6 @@ inbox gives out 3,000 message ids a second, which would end a 32-bit sequence in
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import threading
 import urllib.parse
@@ -26,6 +25,7 @@ from typing import Any
 from peewee import PostgresqlDatabase
 
 from appliance.errors import GembokError
+from appliance.this_host import is_this_host
 
 # pg_advisory_xact_lock's key: any constant all of Gembok's processes agree on ("GEMBOK").
 WRITE_LOCK_KEY = 0x47454D424F4B
@@ -80,15 +80,6 @@ _held: weakref.WeakKeyDictionary[threading.Thread, _ThreadConnection] = (
     weakref.WeakKeyDictionary())
 
 
-def _is_local(host: str) -> bool:
-    if host == "" or host.startswith("/") or host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def connect_params(url: str, password_file: Path | None, ca_file: Path | None) -> dict[str, Any]:
     """psycopg's keyword arguments for `url`: the password read from its file, and TLS with
     the server's certificate and name checked for any host but this one.
@@ -107,7 +98,7 @@ def connect_params(url: str, password_file: Path | None, ca_file: Path | None) -
             raise StoreConfigError(f"store.password_file {password_file} cannot be read "
                                    f"({exc.strerror}): put the PostgreSQL password there, "
                                    "mode 0600") from None
-    if not _is_local(host):
+    if not is_this_host(host):
         if ca_file is None:
             raise StoreConfigError(
                 f"store.url names the remote host {host!r}: set store.ca_file to the CA that "

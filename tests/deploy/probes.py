@@ -204,6 +204,16 @@ def siege(port: int, sources: list[str], *, from_internet: bool = True,
             proc.wait()
 
 
+def wait_for(predicate, timeout=60.0, every=0.5):
+    """The predicate's first true value, or its last false one after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(every)
+
+
 def message_bodies(box: Box, wamid: str) -> list[str]:
     """The bodies of the conversation holding `wamid`, read through Gembok's own services."""
     done = box.ssh(AS_SERVICE + "/opt/gembok/venv/bin/python - " + wamid, input=_READ_MESSAGE)

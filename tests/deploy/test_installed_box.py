@@ -32,6 +32,7 @@ from tests.deploy.probes import (
     siege,
     text_message,
     timed_get_from_lan,
+    wait_for,
     webhook_from_internet,
     webhooks_from_internet,
 )
@@ -53,15 +54,6 @@ def units_active(box) -> dict[str, str]:
     names = " ".join(f"{u}.service" for u in UNITS)
     states = box.ssh(f"systemctl is-active gembok.target {names}", check=False).stdout.split()
     return dict(zip(("gembok.target", *UNITS), states, strict=True))
-
-
-def wait_for(predicate, timeout=60.0, every=0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(every)
 
 
 def customer_writes(box, text: str) -> str:
