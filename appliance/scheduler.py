@@ -216,6 +216,9 @@ def sweep_inbox(rt: Runtime, enqueue_events: Callable[[list[int]], object]) -> i
 def sync_templates(rt: Runtime) -> None:
     """Meta's template webhooks keep the list current; a sync now and then mends one lost."""
     try:
-        template_book.sync(rt)
+        done = template_book.sync(rt)
     except (NotConfigured, GraphError, template_book.TemplateError) as exc:
         log.info("templates not synced: %s", exc)
+        return
+    for failed in done.failed:
+        log.warning("templates of account %s not synced", failed)

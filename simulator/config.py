@@ -67,9 +67,10 @@ class SimulatorConfig:
     # Meta's per-person cap on marketing templates in a moving 24 h (131049); None: none
     marketing_cap_per_day: int | None = None
     templates: tuple[dict[str, Any], ...] = field(default=DEFAULT_TEMPLATES)
-    # The business's other numbers on the same WABA and app (one per brand or region):
-    # {"phone_number_id", "display_phone_number", "verified_name"} each. Sends go out from
-    # the number in the path; a customer writes to one of them (`to_number`).
+    # The business's other numbers on the same app (one per brand or region):
+    # {"phone_number_id", "display_phone_number", "verified_name"} each, and "waba_id" for
+    # a number in another WhatsApp Business Account (which has templates of its own).
+    # Sends go out from the number in the path; a customer writes to one of them.
     more_numbers: tuple[dict[str, str], ...] = ()
 
     def __post_init__(self) -> None:
@@ -88,6 +89,17 @@ class SimulatorConfig:
     def number_ids(self) -> list[str]:
         return [self.phone_number_id, *(n["phone_number_id"] for n in self.more_numbers)]
 
+    def waba_ids(self) -> list[str]:
+        """The business's accounts: the first's, then any other a number is in."""
+        found = [self.waba_id]
+        for n in self.more_numbers:
+            if n.get("waba_id", self.waba_id) not in found:
+                found.append(n["waba_id"])
+        return found
+
+    def numbers_of(self, waba_id: str) -> list[str]:
+        return [n for n in self.number_ids() if self.as_number(n).waba_id == waba_id]
+
     def as_number(self, phone_number_id: str | None) -> SimulatorConfig:
         """The business as seen from one of its numbers: the same app, WABA and knobs with
         that number's ids (the first number for None or an id it does not have)."""
@@ -99,6 +111,7 @@ class SimulatorConfig:
         if other is None:
             return self
         view = dataclasses.replace(self, phone_number_id=other["phone_number_id"],
+                                   waba_id=other.get("waba_id", self.waba_id),
                                    display_phone_number=other["display_phone_number"],
                                    business_name=other["verified_name"], more_numbers=())
         views[phone_number_id] = view
@@ -154,12 +167,13 @@ def _check(c: SimulatorConfig) -> str | None:
         return "more_numbers must be a list of numbers"
     seen = {c.phone_number_id}
     for n in c.more_numbers:
-        if not isinstance(n, Mapping) or set(n) != {"phone_number_id", "display_phone_number",
-                                                   "verified_name"}:
-            return ("each of more_numbers must hold exactly phone_number_id, "
-                    "display_phone_number and verified_name")
+        if not isinstance(n, Mapping) or not {"phone_number_id", "display_phone_number",
+                                              "verified_name"} <= set(n) <= {
+                "phone_number_id", "display_phone_number", "verified_name", "waba_id"}:
+            return ("each of more_numbers must hold phone_number_id, display_phone_number "
+                    "and verified_name, and may hold waba_id")
         if not all(isinstance(n[k], str) and n[k].isdigit()
-                   for k in ("phone_number_id", "display_phone_number")) \
+                   for k in ("phone_number_id", "display_phone_number", "waba_id") if k in n) \
                 or not isinstance(n["verified_name"], str) or not n["verified_name"]:
             return "more_numbers: ids are strings of digits and verified_name is not empty"
         if n["phone_number_id"] in seen:

@@ -91,7 +91,8 @@ class Control:
 
     def add_number(self, request: Request) -> Response:
         """`{"display_phone_number": "6281100000001", "verified_name": "Brand B"}`: one more
-        number of the business, on the same WABA and app; answers its new phone number id."""
+        number of the business, on the same app, in the same WABA unless `waba_id` names
+        another (with templates of its own); answers its new phone number id."""
         body = _body(request)
         with self.state.lock:
             cfg = self.state.config
@@ -101,6 +102,8 @@ class Control:
             added = {"phone_number_id": ids.node_id(),
                      "display_phone_number": str(body.get("display_phone_number", "")),
                      "verified_name": str(body.get("verified_name") or "")}
+            if body.get("waba_id") not in (None, cfg.waba_id):
+                added["waba_id"] = str(body["waba_id"])
             try:
                 self.state.config = dataclasses.replace(
                     cfg, more_numbers=(*cfg.more_numbers, added))
@@ -301,11 +304,17 @@ class Control:
         return reply({"queued": 1}, 202)
 
     def templates(self, request: Request) -> Response:
-        """POST `{"name", "language", "status", "reason"?}`: a template review outcome."""
+        """POST `{"name", "language", "status", "reason"?, "waba_id"?}`: a template review
+        outcome (in the first account, or the one `waba_id` names); GET `?waba_id=`."""
+        body: dict[str, Any] = (_body(request) if request.method == "POST"
+                                else dict(request.args))
         with self.state.lock:
+            account = str(body.get("waba_id") or self.state.config.waba_id)
+            if account not in self.state.config.waba_ids():
+                raise ControlError(f"the business has no account {account}", 404)
+            kept = self.state.templates_of(account)
             if request.method == "POST":
-                body = _body(request)
-                found = [t for t in self.state.templates if t["name"] == body.get("name")
+                found = [t for t in kept if t["name"] == body.get("name")
                          and t["language"] == body.get("language")]
                 if not found:
                     raise ControlError("no such template (name and language)", 404)
@@ -320,14 +329,15 @@ class Control:
                             "message_template_id": int(t["id"]),
                             "message_template_name": t["name"],
                             "message_template_language": t["language"],
-                            "previous_category": previous, "new_category": category})
+                            "previous_category": previous, "new_category": category},
+                            account=account)
                 ready_in = body.get("mm_ready_in_seconds")
                 if ready_in is not None:
                     if type(ready_in) not in (int, float) or ready_in < 0:
                         raise ControlError("mm_ready_in_seconds must be seconds, 0 or more")
                     t["mm_ready_at"] = self.state.now() + float(ready_in)
                 if "status" not in body:
-                    return reply({"templates": self.state.templates})
+                    return reply({"templates": kept})
                 if body.get("status") not in STATUSES:
                     raise ControlError(f"status must be one of {', '.join(STATUSES)}")
                 t["status"] = body["status"]
@@ -336,8 +346,8 @@ class Control:
                     "message_template_name": t["name"],
                     "message_template_language": t["language"],
                     "reason": body.get("reason", "NONE"),
-                    "message_template_category": t["category"]})
-            return reply({"templates": self.state.templates})
+                    "message_template_category": t["category"]}, account=account)
+            return reply({"templates": kept})
 
     def faults(self, request: Request) -> Response:
         with self.state.lock:

@@ -100,7 +100,7 @@ def _fault_path(state: State, node: str, edge: str | None) -> str:
     if edge in SENDS:
         return "messages"
     if edge == "media" or (edge is None and node not in (*state.config.number_ids(),
-                                                           state.config.waba_id)):
+                                                           *state.config.waba_ids())):
         return "media"
     return "other"
 
@@ -136,18 +136,18 @@ def _route(state: State, hooks: WebhookSender, request: Request, node: str,
             return _upload(state, request, node)
         if edge == "settings":
             return _settings(state, request)
-    elif node == cfg.waba_id and method == "GET":
+    elif node in cfg.waba_ids() and method == "GET":
         if edge is None:
-            return {"id": cfg.waba_id, "name": cfg.business_name, "currency": "IDR",
-                    "timezone_id": "107", "message_template_namespace": cfg.waba_id[-8:]}
+            return {"id": node, "name": cfg.business_name, "currency": "IDR",
+                    "timezone_id": "107", "message_template_namespace": node[-8:]}
         if edge == "message_templates":
             with state.lock:
-                return templates.listing(state.templates, request.args,
+                return templates.listing(state.templates_of(node), request.args,
                                          request.base_url)
         if edge == "phone_numbers":
             with state.lock:
                 return {"data": [phone_number_fields(state, request.args.get("fields"), n)
-                                 for n in cfg.number_ids()],
+                                 for n in cfg.numbers_of(node)],
                         "paging": {"cursors": {"before": "QVFIU", "after": "QVFIU"}}}
     elif edge is None and method in ("GET", "DELETE"):
         return _media_node(state, request, node)

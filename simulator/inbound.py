@@ -80,7 +80,8 @@ def receive(state: State, hooks: WebhookSender, customer: Customer,
     state.remember(message)
     customer.last_inbound_at = now  # every message from the user opens or refreshes the window
     customer.last_inbound_by[cfg.phone_number_id] = now  # ... on the number written to
-    hooks.enqueue(payloads.MESSAGES, payloads.message_value(cfg, customer, item))
+    hooks.enqueue(payloads.MESSAGES, payloads.message_value(cfg, customer, item),
+                  account=cfg.waba_id)
     return message
 
 

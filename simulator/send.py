@@ -64,7 +64,8 @@ def marketing(state: State, hooks: WebhookSender, body: Any,
     spec = body["template"]
     language = spec.get("language")
     with state.lock:
-        template = templates.find(state.templates, str(spec.get("name", "")),
+        template = templates.find(state.templates_of(state.config.as_number(number).waba_id),
+                                  str(spec.get("name", "")),
                                   str(language.get("code", "")) if isinstance(language, dict)
                                   else "")
         if template["category"] != "MARKETING":
@@ -112,7 +113,7 @@ def send(state: State, hooks: WebhookSender, body: dict[str, Any],
         template = None
         if mtype == "template":
             spec = body["template"]
-            template = templates.find(state.templates, str(spec["name"]),
+            template = templates.find(state.templates_of(cfg.waba_id), str(spec["name"]),
                                       str(spec["language"]["code"]))
             templates.check_parameters(template, spec.get("components", []))
         if not state.pair_rate.admit(pair_key, now):
@@ -212,7 +213,7 @@ def emit_status(state: State, hooks: WebhookSender, out: Outbound, status: str, 
                                 price=price, callback_data=out.callback_data, error=error)
     value = payloads.status_value(cfg, item, customer)
     if status != "delivered":
-        hooks.enqueue(payloads.MESSAGES, value, delay=delay)
+        hooks.enqueue(payloads.MESSAGES, value, delay=delay, account=cfg.waba_id)
         return
 
     def delivered() -> None:
@@ -220,7 +221,8 @@ def emit_status(state: State, hooks: WebhookSender, out: Outbound, status: str, 
             if out.status == "sent":
                 out.status = "delivered"
 
-    hooks.enqueue(payloads.MESSAGES, value, delay=delay, cancel_key=f"{out.wamid}:delivered",
+    hooks.enqueue(payloads.MESSAGES, value, delay=delay, account=cfg.waba_id,
+                  cancel_key=f"{out.wamid}:delivered",
                   on_take=delivered)
 
 

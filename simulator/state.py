@@ -157,7 +157,10 @@ class State:
     messaging_limit: MessagingLimit = field(default_factory=MessagingLimit)
     health: Health = field(default_factory=Health)
     faults: list[Fault] = field(default_factory=list)
-    templates: list[dict[str, Any]] = field(default_factory=list)
+    templates: list[dict[str, Any]] = field(default_factory=list)  # the first WABA's
+    # another WABA's templates: the configured ones under ids of its own, made when first
+    # asked for (a brand's account holds its own `order_update`)
+    account_templates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     username_only_default: bool = False
     public_url: str = ""  # learnt from the latest request, for media URLs in webhooks
     sends: SendLog = field(default_factory=SendLog)
@@ -171,6 +174,18 @@ class State:
 
     def now(self) -> float:
         return self.clock()
+
+    def templates_of(self, waba_id: str) -> list[dict[str, Any]]:
+        """One account's templates (the caller holds the lock)."""
+        if waba_id == self.config.waba_id or waba_id not in self.config.waba_ids():
+            return self.templates
+        if waba_id not in self.account_templates:
+            nth = self.config.waba_ids().index(waba_id)
+            own = copy.deepcopy(list(self.config.templates))
+            for t in own:
+                t["id"] = str(int(t["id"]) + nth * 10**15)
+            self.account_templates[waba_id] = own
+        return self.account_templates[waba_id]
 
     def reset(self) -> None:
         """Forgets customers, messages, media, faults and buckets; keeps config and health."""

@@ -49,6 +49,7 @@ class _Pending:
     seq: int
     cancel_key: str | None = None
     on_take: Callable[[], None] | None = None
+    account: str = ""  # the WABA the update is about ('': the business's first)
 
 
 @dataclass
@@ -99,11 +100,12 @@ class WebhookSender:
 
     def enqueue(self, field_name: str, value: dict[str, Any], *, delay: float = 0.0,
                 cancel_key: str | None = None,
-                on_take: Callable[[], None] | None = None) -> None:
-        """Queues one update (one change value); `delay` in simulated seconds."""
+                on_take: Callable[[], None] | None = None, account: str = "") -> None:
+        """Queues one update (one change value); `delay` in simulated seconds; `account`:
+        the WABA it is about, another than the first's (a POST names one per entry)."""
         with self._cond:
             self._pending.append(_Pending(field_name, value, self._clock() + delay,
-                                          next(self._seq), cancel_key, on_take))
+                                          next(self._seq), cancel_key, on_take, account))
             self._start_thread()
             self._cond.notify_all()
 
@@ -201,9 +203,11 @@ class WebhookSender:
                 self._attempt(post)
                 done.append(post)
             size = max(1, min(self.mode.batch, MAX_BATCH))
-            for i in range(0, len(take), size):
-                batch = take[i:i + size]
-                post = self._new_post([(p.field, p.value) for p in batch], now)
+            batches = [(account, group[i:i + size])
+                       for account, group in _by_account(take, self._config.waba_id).items()
+                       for i in range(0, len(group), size)]
+            for account, batch in batches:
+                post = self._new_post([(p.field, p.value) for p in batch], now, account)
                 self._attempt(post)
                 done.append(post)
                 if self.mode.duplicate > 0 and self._rng.random() < self.mode.duplicate:
@@ -213,12 +217,12 @@ class WebhookSender:
             return done
 
     def _new_post(self, updates: list[tuple[str, dict[str, Any]]], now: float,
-                  copy_of: Post | None = None) -> Post:
+                  account: str = "", copy_of: Post | None = None) -> Post:
         if copy_of is not None:
             post = Post(next(self._post_ids), copy_of.body, copy_of.updates,
                         duplicate_of=copy_of.id, fields=copy_of.fields)
         else:
-            body = json.dumps(envelope(self._config.waba_id, updates, now),
+            body = json.dumps(envelope(account, updates, now),
                               separators=(",", ":")).encode()  # \u-escaped, like Meta's
             post = Post(next(self._post_ids), body, len(updates),
                         fields=sorted({f for f, _ in updates}))
@@ -261,3 +265,11 @@ class WebhookSender:
             self._client = httpx.Client(verify=verify,
                                         timeout=self._config.webhook_timeout_seconds)
         return self._client
+
+
+def _by_account(take: list[_Pending], first: str) -> dict[str, list[_Pending]]:
+    """Updates of one account per POST, in their order (Meta's entry names one WABA)."""
+    groups: dict[str, list[_Pending]] = {}
+    for pending in take:
+        groups.setdefault(pending.account or first, []).append(pending)
+    return groups

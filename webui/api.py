@@ -278,7 +278,10 @@ def save_quick_reply() -> Any:
 @bp.get("/templates")
 @permission("conversation.reply")
 def list_templates() -> Response:
-    return jsonify(templates=[asdict(t) for t in templates.approved(runtime())])
+    """The approved templates of one number's account (`?number=`, number 1 by default):
+    the business's own words, no customer's."""
+    number = query_number("number") or numbers.FIRST_NUMBER
+    return jsonify(templates=[asdict(t) for t in templates.approved(runtime(), number)])
 
 
 @bp.get("/divisions")

@@ -42,8 +42,14 @@ def index() -> str:
 @permission("broadcast.manage")
 def templates_page(message: str = "", status: int = 200) -> Any:
     body = render_template("broadcast/templates.html", templates=template_book.all_templates(),
-                           message=message, samples=_samples)
+                           message=message, samples=_samples, accounts=_accounts())
     return (body, status) if status != 200 else body
+
+
+def _accounts() -> dict[str, str]:
+    """Each WhatsApp Business Account by the numbers staff know it by."""
+    return {waba: ", ".join(n.label for n in members)
+            for waba, members in template_book.accounts(runtime()).items()}
 
 
 def _samples(t: template_book.TemplateInfo) -> str:
@@ -61,8 +67,11 @@ def sync_templates() -> Any:
     except GembokError as exc:  # not configured here: the admin's to fix
         return templates_page(gettext("The templates were not synced: %(why)s", why=str(exc)),
                               422)
-    return templates_page(gettext("%(total)s templates: %(added)s new, %(changed)s changed.",
-                                  total=done.total, added=done.added, changed=done.changed))
+    said = gettext("%(total)s templates: %(added)s new, %(changed)s changed.",
+                   total=done.total, added=done.added, changed=done.changed)
+    if done.failed:
+        said += " " + gettext("Not synced: %(accounts)s", accounts="; ".join(done.failed))
+    return templates_page(said)
 
 
 @bp.route("/broadcast/new", methods=["GET", "POST"])
@@ -106,10 +115,12 @@ def _new_page(sendable: list[template_book.TemplateInfo],
               error: str = "", status: int = 200) -> Any:
     me = current().principal
     settings = runtime().settings.broadcast
+    senders = [n for n in numbers.active(runtime()) if template is None
+               or n.waba_id == template.waba_id
+               or (not template.waba_id and n.id == numbers.FIRST_NUMBER)]
     body = render_template("broadcast/new.html", templates=sendable, template=template,
-                           form=form, error=error,
-                           divisions=divisions.list_divisions(me),
-                           numbers=numbers.active(runtime()),
+                           form=form, error=error, accounts=_accounts(),
+                           divisions=divisions.list_divisions(me), numbers=senders,
                            quiet=(settings.quiet_start, settings.quiet_end))
     return (body, status) if status != 200 else body
 

@@ -32,7 +32,7 @@ from appliance.store import broadcast as store
 from appliance.store.db import writing
 from appliance.store.models import Customer
 from appliance.store.sealed import open_text
-from appliance.whatsapp import health
+from appliance.whatsapp import health, numbers
 from appliance.whatsapp.connection import endpoint
 
 log = logging.getLogger(__name__)
@@ -53,10 +53,12 @@ def in_quiet_hours(now: datetime, start: str, end: str, zone: str) -> bool:
     return start <= local < end if start < end else (local >= start or local < end)
 
 
-def messaging_limit() -> int | None:
-    """The portfolio's unique people per moving 24 h, as Meta last told us (None: unlimited
-    or not known yet; Meta refuses beyond it with 131048 anyway)."""
-    return TIERS.get(health.portfolio_limit())
+def messaging_limit(rt: Runtime, number_id: int) -> tuple[int | None, list[int]]:
+    """The unique people per moving 24 h of the number's business portfolio, as Meta last
+    told us (None: unlimited or not known yet; Meta refuses beyond it with 131048
+    anyway), and the portfolio's numbers, whose campaigns all count against it."""
+    members = numbers.in_portfolio_of(rt, number_id)
+    return TIERS.get(health.portfolio_limit(members)), members
 
 
 @dataclass
@@ -124,7 +126,8 @@ class _Runner:
         self.rt, self.campaign_id, self.token = rt, campaign_id, token
         self.settings = rt.settings.broadcast
         self.wire_kind = wire_kind or self.settings.http_client
-        self.where = endpoint(rt, store.Campaign.get_by_id(campaign_id).number_id)
+        self.number_id = int(store.Campaign.get_by_id(campaign_id).number_id)
+        self.where = endpoint(rt, self.number_id)
         self.rate = send_rate.SendRate(send_rate.connect(rt.settings.broker_url,
                                                          rt.settings.redis.ca_file),
                                        self.where.phone_number_id, self.settings.throughput)
@@ -206,10 +209,10 @@ class _Runner:
         return Plan(t, self.settings.marketing_api, self.settings.fallback), "more"
 
     def _allowance(self) -> int | None:
-        limit = messaging_limit()
+        limit, members = messaging_limit(self.rt, self.number_id)
         if limit is None:
             return None
-        return max(0, limit - store.sent_in_last_day(utcnow() - timedelta(hours=24)))
+        return max(0, limit - store.sent_in_last_day(utcnow() - timedelta(hours=24), members))
 
     def _claim(self, want: int) -> list[tuple[Any, ...]]:
         now = utcnow()

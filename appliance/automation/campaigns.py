@@ -119,7 +119,7 @@ def create(rt: Runtime, principal: Principal, *, name: str, template_id: int,
     if not name or len(name) > MAX_NAME:
         raise CampaignError(f"give the campaign a name of 1 to {MAX_NAME} characters")
     t = template_book.usable(template_id)
-    sender = _sender(rt, number_id)
+    sender = _sender(rt, number_id, t)
     params = audience.parameters_for(t, parameters)
     if audience_filter is not None and any(p.source == "column" for p in params):
         raise CampaignError("a CSV column is a value source only for a campaign whose "
@@ -151,17 +151,20 @@ def create(rt: Runtime, principal: Principal, *, name: str, template_id: int,
     return int(row.id)
 
 
-def _sender(rt: Runtime, number_id: int) -> int:
+def _sender(rt: Runtime, number_id: int, t: template_book.TemplateInfo) -> int:
     """A number the campaign may leave from: active, and in the WhatsApp Business Account
-    whose templates the box holds (number 1's: templates belong to an account)."""
+    the template belongs to (Meta answers 132001 to another account's template)."""
     served = {n.id: n for n in numbers.active(rt)}
     if number_id not in served:
         raise CampaignError(f"there is no active number {number_id} to send from: "
                             "`gembok whatsapp numbers` lists them")
-    first, chosen = numbers.get(rt, numbers.FIRST_NUMBER), served[number_id]
-    if chosen.waba_id and first.waba_id and chosen.waba_id != first.waba_id:
-        raise CampaignError(f"{chosen.label} is in another WhatsApp Business Account than "
-                            "the templates of this box: send from a number of that account")
+    chosen = served[number_id]
+    if t.waba_id != chosen.waba_id and (t.waba_id or number_id != numbers.FIRST_NUMBER):
+        senders = [n.label for n in served.values() if n.waba_id == t.waba_id]
+        hint = (f"send it from {' or '.join(senders)}" if senders
+                else "sync the templates, then choose one of that number's")
+        raise CampaignError(f"template {t.name} ({t.language}) belongs to another WhatsApp "
+                            f"Business Account than {chosen.label}: {hint}")
     return number_id
 
 
@@ -187,7 +190,7 @@ def preview(rt: Runtime, principal: Principal, campaign_id: int) -> Preview:
     excluded = store.reasons(int(row.id))
     excluded = {r: n for r, n in excluded.items() if r}
     to_send = sum(n for s, n in counts.items() if s != "skipped")
-    limit = campaign_runner.messaging_limit()
+    limit, _ = campaign_runner.messaging_limit(rt, int(row.number_id))
     days = math.ceil(to_send / limit) if limit else (1 if to_send else 0)
     minutes = math.ceil(to_send / rt.settings.broadcast.throughput / 60) if to_send else 0
     t = template_book.get(int(row.template_id))

@@ -1,5 +1,10 @@
-"""Provides the WABA's message templates as Broadcast knows them: synced, kept current by
+"""Provides the message templates as Broadcast knows them: synced, kept current by
 webhooks, checked before a campaign may use one.
+
+A template belongs to a WhatsApp Business Account: each WABA among the box's numbers is
+synced with the token of one of its numbers, a template webhook changes the rows of the
+account its `entry[].id` names, and a campaign sends only a template of its number's
+account (Meta answers 132001, "does not exist", to any other).
 
 Meta asks integrators to keep {template id, name, language, latest category} and to route
 MARKETING to the Marketing Messages API, updating the map on a *completed*
@@ -16,13 +21,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from peewee import fn
+
 from appliance.clock import utcnow
 from appliance.errors import GembokError
 from appliance.runtime import Runtime
 from appliance.store.broadcast import WaTemplate
 from appliance.store.db import db
-from appliance.whatsapp.connection import make_client
-from appliance.whatsapp.credentials import load_credentials
+from appliance.whatsapp import numbers
+from appliance.whatsapp.client import GraphError
+from appliance.whatsapp.connection import NotConfigured, make_client
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
@@ -52,6 +60,7 @@ class TemplateError(GembokError):
 @dataclass(frozen=True)
 class TemplateInfo:
     id: int
+    waba_id: str
     meta_id: str
     name: str
     language: str
@@ -100,16 +109,21 @@ def _view(row: WaTemplate) -> TemplateInfo:
         for name in PLACEHOLDER.findall(texts.get(kind, "")):
             if name not in names:
                 names.append(name)
-    return TemplateInfo(int(row.id), str(row.meta_id), str(row.name), str(row.language),
+    return TemplateInfo(int(row.id), str(row.waba_id), str(row.meta_id), str(row.name),
+                    str(row.language),
                     str(row.category), str(row.previous_category), str(row.status),
                     str(row.reason), texts.get("HEADER", ""), texts.get("BODY", ""),
                     texts.get("FOOTER", ""), tuple(buttons), tuple(names),
                     row.parameter_format == "NAMED")
 
 
-def all_templates() -> list[TemplateInfo]:
-    return [_view(r) for r in WaTemplate.select().order_by(WaTemplate.name,
-                                                           WaTemplate.language)]
+def all_templates(waba_id: str | None = None) -> list[TemplateInfo]:
+    """Every template, or one account's."""
+    query = WaTemplate.select().order_by(WaTemplate.name, WaTemplate.language,
+                                         WaTemplate.waba_id)
+    if waba_id is not None:
+        query = query.where(WaTemplate.waba_id == waba_id)
+    return [_view(r) for r in query]
 
 
 def get(template_id: int) -> TemplateInfo:
@@ -133,22 +147,66 @@ class Synced:
     total: int
     added: int
     changed: int
+    failed: tuple[str, ...] = ()  # "account (numbers): why", one per account not synced
+
+
+def accounts(rt: Runtime) -> dict[str, list[numbers.Number]]:
+    """The WhatsApp Business Accounts of the box's active numbers, each with its numbers
+    (number 1's account first)."""
+    found: dict[str, list[numbers.Number]] = {}
+    for n in numbers.active(rt):
+        if n.waba_id:
+            found.setdefault(n.waba_id, []).append(n)
+    return found
 
 
 def sync(rt: Runtime) -> Synced:
-    """Every template of the WABA, as Meta lists them now (the "sync now" button, and the
-    nightly job). Templates gone from Meta's list are kept as DELETED: a past campaign
-    still names its template."""
-    creds = load_credentials(rt)
-    if not creds.waba_id:
+    """Every template of every account, as Meta lists them now (the "sync now" button, and
+    the nightly job). One account that cannot be read (its token revoked) does not keep
+    the others' current: it is named in `failed`, and only when none could be read is
+    the first reason raised."""
+    found = accounts(rt)
+    if not found:
         raise TemplateError("the WhatsApp Business Account id is not set: "
                             "gembok whatsapp configure")
-    with make_client(rt) as client:
-        listed = client.templates(creds.waba_id)
+    first = numbers.get(rt, numbers.FIRST_NUMBER).waba_id
+    total = added = changed = 0
+    failed: list[str] = []
+    errors: list[Exception] = []
+    for waba_id, members in found.items():
+        try:
+            with make_client(rt, members[0].id) as client:
+                listed = client.templates(waba_id)
+        except (GraphError, NotConfigured) as exc:
+            errors.append(exc)
+            failed.append(f"{waba_id} ({', '.join(n.label for n in members)}): {exc}")
+            continue
+        done = _sync_account(waba_id, listed, first=waba_id == first)
+        total, added, changed = total + done.total, added + done.added, changed + done.changed
+    if errors and len(errors) == len(found):
+        raise errors[0]
+    return Synced(total, added, changed, tuple(failed))
+
+
+def adopt(waba_id: str) -> None:
+    """The rows from before templates had an account (m0017) are number 1's account's:
+    its first sync or webhook takes them, so past campaigns keep their template."""
+    other = WaTemplate.alias()
+    taken = other.select(other.id).where(other.waba_id == waba_id,
+                                         other.name == WaTemplate.name,
+                                         other.language == WaTemplate.language)
+    WaTemplate.update(waba_id=waba_id).where(WaTemplate.waba_id == "",
+                                             ~fn.EXISTS(taken)).execute()
+
+
+def _sync_account(waba_id: str, listed: list[dict[str, Any]], *, first: bool) -> Synced:
     added = changed = 0
     seen: set[int] = set()
     now = utcnow()
+    mine = (WaTemplate.waba_id == waba_id)
     with db.atomic():  # one at a time: the scheduler's sync and the button's may cross
+        if first:
+            adopt(waba_id)
         for raw in listed:
             name, language = str(raw.get("name", "")), str(raw.get("language", ""))
             if not name or not language:
@@ -159,14 +217,15 @@ def sync(rt: Runtime) -> Synced:
                 "status": str(raw.get("status", "")).upper(),
                 "components": json.dumps(raw.get("components", []), ensure_ascii=False),
                 "parameter_format": str(raw.get("parameter_format", "POSITIONAL")).upper()}
-            row = WaTemplate.get_or_none(WaTemplate.name == name,
-                                         WaTemplate.language == language)
+            key = (mine, WaTemplate.name == name, WaTemplate.language == language)
+            row = WaTemplate.get_or_none(*key)
             if row is None:
-                WaTemplate.insert(name=name, language=language, synced_at=now, updated_at=now,
-                                  previous_category="", reason="", **fields).on_conflict(
-                    conflict_target=[WaTemplate.name, WaTemplate.language],
+                WaTemplate.insert(waba_id=waba_id, name=name, language=language,
+                                  synced_at=now, updated_at=now, previous_category="",
+                                  reason="", **fields).on_conflict(
+                    conflict_target=[WaTemplate.waba_id, WaTemplate.name, WaTemplate.language],
                     update={WaTemplate.synced_at: now}).execute()
-                row = WaTemplate.get(WaTemplate.name == name, WaTemplate.language == language)
+                row = WaTemplate.get(*key)
                 added += 1
             else:
                 if row.category != fields["category"] and row.category:
@@ -178,7 +237,7 @@ def sync(rt: Runtime) -> Synced:
                     WaTemplate.id == row.id).execute()
             seen.add(int(row.id))
         gone = WaTemplate.update(status="DELETED", updated_at=now).where(
-            WaTemplate.id.not_in(sorted(seen)) if seen else WaTemplate.id > 0,
+            mine, WaTemplate.id.not_in(sorted(seen)) if seen else WaTemplate.id > 0,
             WaTemplate.status != "DELETED").execute()
     return Synced(len(seen), added, changed + int(gone))
 
@@ -190,8 +249,10 @@ def mark(template_id: int, status: str) -> None:
         WaTemplate.id == template_id, WaTemplate.status == "APPROVED").execute()
 
 
-def apply_update(field: str, value: dict[str, Any]) -> bool:
-    """A template webhook (status or category): True when it changed a row."""
+def apply_update(field: str, value: dict[str, Any], account: str, *,
+                 first: bool = False) -> bool:
+    """A template webhook (status or category) of the account `entry[].id` names (`first`:
+    number 1's, which takes the rows from before accounts): True when it changed a row."""
     if field == "message_template_status_update":
         status = str(value.get("event", "")).upper()
         if status == "REINSTATED":
@@ -208,9 +269,11 @@ def apply_update(field: str, value: dict[str, Any]) -> bool:
         changes = {}
     else:
         return False
-    row = _find(value)
+    if first:
+        adopt(account)
+    row = _find(value, account)
     if row is None:
-        row = _placeholder(value, changes.get("status", "PENDING"))
+        row = _placeholder(value, account, changes.get("status", "PENDING"))
         if row is None:
             return False
     if category in CATEGORIES and category != row.category:
@@ -221,20 +284,22 @@ def apply_update(field: str, value: dict[str, Any]) -> bool:
     return True
 
 
-def _find(value: dict[str, Any]) -> WaTemplate | None:
+def _find(value: dict[str, Any], account: str) -> WaTemplate | None:
     meta_id = str(value.get("message_template_id") or "")
     if meta_id:
-        row = WaTemplate.get_or_none(WaTemplate.meta_id == meta_id)
+        row = WaTemplate.get_or_none(WaTemplate.meta_id == meta_id,
+                                     WaTemplate.waba_id == account)
         if row is not None:
             return row
     name = value.get("message_template_name")
     language = value.get("message_template_language")
     if isinstance(name, str) and isinstance(language, str):
-        return WaTemplate.get_or_none(WaTemplate.name == name, WaTemplate.language == language)
+        return WaTemplate.get_or_none(WaTemplate.waba_id == account, WaTemplate.name == name,
+                                      WaTemplate.language == language)
     return None
 
 
-def _placeholder(value: dict[str, Any], status: str) -> WaTemplate | None:
+def _placeholder(value: dict[str, Any], account: str, status: str) -> WaTemplate | None:
     """A template created after the last sync: known by name until the next sync fills
     in its words."""
     name, language = value.get("message_template_name"), value.get("message_template_language")
@@ -243,7 +308,7 @@ def _placeholder(value: dict[str, Any], status: str) -> WaTemplate | None:
     now = utcnow()
     category = str(value.get("message_template_category") or value.get("new_category")
                    or "").upper()
-    return WaTemplate.create(meta_id=str(value.get("message_template_id") or ""),
+    return WaTemplate.create(waba_id=account, meta_id=str(value.get("message_template_id") or ""),
                              name=name[:512], language=language[:16],
                              category=category if category in CATEGORIES else "",
                              previous_category="", status=status, reason="",

@@ -64,7 +64,8 @@ def whatsapp_numbers(rt: Runtime) -> None:
         division = names.get(n.division_id or 0, "(default division)")
         state = "active" if n.active else "RETIRED"
         click.echo(f"{n.id}  {n.label}  id {n.phone_number_id or '(not set)'}  "
-                   f"WABA {n.waba_id or '-'}  -> {division}  {state}  "
+                   f"WABA {n.waba_id or '-'}  portfolio {n.portfolio or '(number 1s)'}  "
+                   f"-> {division}  {state}  "
                    f"health {health.current(n.id).describe()}")
     for refused in webhook_routing.refused():
         click.echo(f"REFUSED webhooks for number {refused.phone_number_id}: {refused.count} "
@@ -82,13 +83,16 @@ def number() -> None:
 @click.option("--label", required=True, help="The name staff see, e.g. the brand or region.")
 @click.option("--waba", "waba_id", default="", help="Its WhatsApp Business Account id.")
 @click.option("--division", default="", help="Where its new conversations land.")
+@click.option("--portfolio", default="",
+              help="Its business portfolio id, if not number 1's (it has its own messaging "
+                   "limit).")
 @click.option("--own-secrets", is_flag=True,
               help="Prompt for this number's own access token, app secret and verify token "
                    "(without it, it shares number 1's: one Meta app for all numbers).")
 @one_line_errors
 @with_runtime
 def number_add(rt: Runtime, phone_number_id: str, label: str, waba_id: str, division: str,
-               own_secrets: bool) -> None:
+               portfolio: str, own_secrets: bool) -> None:
     """Serve another WhatsApp number from this box (its webhooks share the one URL)."""
     from appliance.whatsapp import numbers
 
@@ -97,7 +101,7 @@ def number_add(rt: Runtime, phone_number_id: str, label: str, waba_id: str, divi
         for name in numbers.SECRETS:
             secrets[name] = click.prompt(name.replace("_", " "), hide_input=True).strip()
     added = numbers.add(rt, phone_number_id=phone_number_id, label=label, waba_id=waba_id,
-                        division=division, actor="cli", **secrets)
+                        division=division, portfolio=portfolio, actor="cli", **secrets)
     click.echo(f"number {added.id} ({added.label}) added; its webhooks are taken within "
                "10 seconds (Meta retries those refused so far)")
 
@@ -113,6 +117,21 @@ def number_route(rt: Runtime, number_id: int, division: str) -> None:
 
     numbers.route_to(rt, number_id, division, actor="cli")
     click.echo(f"number {number_id}: new conversations go to {division or 'the default division'}")
+
+
+@number.command("portfolio")
+@click.argument("number_id", type=int)
+@click.argument("portfolio_id", default="")
+@one_line_errors
+@with_runtime
+def number_portfolio(rt: Runtime, number_id: int, portfolio_id: str) -> None:
+    """Put the number in business portfolio PORTFOLIO_ID (empty: number 1's); the numbers of
+    one portfolio share its messaging limit."""
+    from appliance.whatsapp import numbers
+
+    numbers.set_portfolio(rt, number_id, portfolio_id, actor="cli")
+    click.echo(f"number {number_id}: in portfolio {portfolio_id or 'of number 1'}; it shares "
+               "that portfolio's messaging limit")
 
 
 @number.command("retire")

@@ -401,7 +401,9 @@ class _Batch:
 
     def _account(self, update: AccountUpdate) -> None:
         self.out.account_updates += 1
-        if template_book.apply_update(update.field, update.value):
+        first = self.all_numbers[0].waba_id
+        if template_book.apply_update(update.field, update.value, update.account or first,
+                                      first=(update.account or first) == first):
             return
         seen = health.from_account_update(update.field, update.value)
         if seen is not None:

@@ -97,7 +97,7 @@ def queue_template(rt: Runtime, principal: Principal, conversation_id: int, name
                    language: str, parameters: list[str]) -> int:
     """A template message: the only kind WhatsApp accepts outside the 24-hour window."""
     convo = authorized(principal, "conversation.reply", Conversation, conversation_id)
-    template = templates.find(rt, name, language)
+    template = templates.find(rt, name, language, int(convo.number_id))
     if template is None:
         raise ValueError(f"there is no approved template {name!r} in {language!r}: pick one "
                          "from the list (it is read from WhatsApp; try again in a minute if "

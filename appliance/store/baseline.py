@@ -1,8 +1,8 @@
 """Provides the PostgreSQL store's first schema: the tables as the models declare them,
 the guards SQLite's migrations put in triggers, and the rows those migrations seed.
 
-SQLite's migrations 1 to 16 and this baseline give the same tables, columns and
-indexes (tests/integration/test_postgres_store.py compares them). The guards are what
+SQLite's migrations and this baseline give the same tables, columns and indexes
+(tests/integration/test_postgres_store.py compares them). The guards are what
 the models cannot say: the audit chain and published privacy notices are never changed
 or deleted, and the consent ledger is append-only until its customer is erased. They
 refuse with SQLSTATE 23000, an integrity error as SQLite's RAISE(ABORT) is.
@@ -46,7 +46,7 @@ def create(db: Database) -> None:
     db.create_tables(ALL_MODELS, safe=False)
     for statement in GUARDS:
         execute(db, statement)
-    execute(db, 'INSERT INTO "wa_number" ("id", "phone_number_id", "waba_id", "label",'
-                ' "display_phone_number", "active", "created_at")'
-                " VALUES (1, '', '', 'Nomor utama', '', TRUE, ?)", (utcnow(),))
+    execute(db, 'INSERT INTO "wa_number" ("id", "phone_number_id", "waba_id", "portfolio",'
+                ' "label", "display_phone_number", "active", "created_at")'
+                " VALUES (1, '', '', '', 'Nomor utama', '', TRUE, ?)", (utcnow(),))
     execute(db, "SELECT setval(pg_get_serial_sequence('wa_number', 'id'), 1)")

@@ -31,7 +31,11 @@ from appliance.store.models import BaseModel, Customer, Division
 
 
 class WaTemplate(BaseModel):
+    """A template belongs to a WhatsApp Business Account (`waba_id`): two brands' WABAs may
+    each hold an `order_update` in `id`, with their own words and status."""
+
     id = AutoField()
+    waba_id = CharField(max_length=32, default="")  # '' only before its first sync (m0017)
     meta_id = CharField(max_length=32, index=True)
     name = CharField(max_length=512)
     language = CharField(max_length=16)
@@ -46,7 +50,7 @@ class WaTemplate(BaseModel):
 
     class Meta:
         table_name = "wa_template"
-        indexes = ((("name", "language"), True),)
+        indexes = ((("waba_id", "name", "language"), True),)
 
 
 class Campaign(BaseModel):
@@ -304,11 +308,14 @@ def timeline(campaign_id: int) -> list[tuple[str, int, int, int, int]]:
     return [(m, *v) for m, v in sorted(out.items())]  # type: ignore[misc]
 
 
-def sent_in_last_day(since: datetime) -> int:
-    """Distinct customers sent a campaign message since `since` (the messaging limit counts
-    unique people reached outside the service window in a moving 24 h)."""
-    row = execute(db, "SELECT COUNT(DISTINCT customer_id) FROM campaign_recipient"
-                      " WHERE sent_at >= ?", (str(since),)).fetchone()
+def sent_in_last_day(since: datetime, number_ids: Sequence[int]) -> int:
+    """Distinct customers sent a campaign message since `since` from one of `number_ids`
+    (the messaging limit counts unique people a portfolio's numbers reached outside the
+    service window in a moving 24 h)."""
+    ids = list(number_ids) or [0]
+    row = execute(db, "SELECT COUNT(DISTINCT r.customer_id) FROM campaign_recipient r"  # noqa: S608
+                      " JOIN campaign c ON c.id = r.campaign_id WHERE r.sent_at >= ?"
+                      f" AND c.number_id IN ({_marks(ids)})", (str(since), *ids)).fetchone()
     return int(row[0])
 
 

@@ -42,6 +42,8 @@ class WaNumber(BaseModel):
     id = AutoField()
     phone_number_id = CharField(max_length=32, unique=True)  # '' on number 1: the settings'
     waba_id = CharField(max_length=32, default="")
+    # the business portfolio whose messaging limit it shares ('': number 1's)
+    portfolio = CharField(max_length=32, default="")
     label = CharField(max_length=80)
     display_phone_number = CharField(max_length=32, default="")  # the business's, not personal
     division = ForeignKeyField(Division, null=True, on_delete="SET NULL")

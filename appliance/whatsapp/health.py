@@ -6,6 +6,7 @@ stored as a row; `changed` tells the alerting whether staff must hear about it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -45,11 +46,13 @@ def current(number_id: int = 1) -> HealthState:
     return HealthState(row.status, row.quality, row.messaging_limit) if row else HealthState()
 
 
-def portfolio_limit() -> str:
-    """The business's messaging limit: since 2025 one per portfolio, shared by all its
-    numbers (cloud-api.md 5.4), so the latest any number reported."""
+def portfolio_limit(number_ids: Sequence[int]) -> str:
+    """A portfolio's messaging limit: since 2025 one per portfolio, shared by all its
+    numbers (cloud-api.md 5.4), so the latest any of its numbers reported."""
     row = (NumberHealth.select(NumberHealth.messaging_limit)
-           .where(NumberHealth.messaging_limit != "").order_by(NumberHealth.id.desc()).first())
+           .where(NumberHealth.messaging_limit != "",
+                  NumberHealth.number_id.in_(list(number_ids)))
+           .order_by(NumberHealth.id.desc()).first())
     return str(row.messaging_limit) if row else ""
 
 

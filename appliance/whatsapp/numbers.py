@@ -46,6 +46,7 @@ class Number:
     app_secret: str
     verify_token: str
     active: bool
+    portfolio: str = ""  # the business portfolio whose messaging limit it shares
 
     @property
     def complete(self) -> bool:
@@ -100,7 +101,7 @@ def labels(rt: Runtime) -> dict[int, str]:
 
 def add(rt: Runtime, *, phone_number_id: str, label: str, actor: str, waba_id: str = "",
         division: str = "", access_token: str = "", app_secret: str = "",
-        verify_token: str = "") -> Number:
+        verify_token: str = "", portfolio: str = "") -> Number:
     """A new number. Its secrets may be left empty to share number 1's (one Meta app and
     one system user's token for all the business's numbers is the common case)."""
     phone_number_id, waba_id, label = phone_number_id.strip(), waba_id.strip(), label.strip()
@@ -109,6 +110,7 @@ def add(rt: Runtime, *, phone_number_id: str, label: str, actor: str, waba_id: s
                           "shows it (API Setup): check it and try again")
     if waba_id and not is_node_id(waba_id):
         raise NumberError("the WhatsApp Business Account id is digits only: check it")
+    portfolio = _portfolio(portfolio)
     if not label or len(label) > MAX_LABEL:
         raise NumberError(f"give the number a name staff will recognise (1 to {MAX_LABEL} "
                           "characters), e.g. the brand or the region")
@@ -117,7 +119,7 @@ def add(rt: Runtime, *, phone_number_id: str, label: str, actor: str, waba_id: s
     division_id = _division_id(division)
     with db.atomic():
         row = WaNumber.create(phone_number_id=phone_number_id, waba_id=waba_id, label=label,
-                              division=division_id)
+                              division=division_id, portfolio=portfolio)
         _seal_secrets(rt, row, {"access_token": access_token, "app_secret": app_secret,
                                 "verify_token": verify_token})
         rt.audit(actor=actor, action="whatsapp.number_added", target=f"number:{row.id}")
@@ -134,6 +136,34 @@ def route_to(rt: Runtime, number_id: int, division: str, *, actor: str) -> None:
     rt.audit(actor=actor, action="whatsapp.number_routed", target=f"number:{number_id}",
              detail={"division": division_id or 0})
     clear_cache()
+
+
+def set_portfolio(rt: Runtime, number_id: int, portfolio: str, *, actor: str) -> None:
+    """The business portfolio the number is in (empty: number 1's). Meta's messaging limit
+    is one per portfolio, shared by all its numbers (cloud-api.md 5.4): numbers of two
+    portfolios each reach their own limit, numbers of one share it."""
+    portfolio = _portfolio(portfolio)
+    _row(number_id)
+    WaNumber.update(portfolio=portfolio).where(WaNumber.id == number_id).execute()
+    rt.audit(actor=actor, action="whatsapp.number_portfolio", target=f"number:{number_id}",
+             detail={"portfolio": portfolio})
+    clear_cache()
+
+
+def in_portfolio_of(rt: Runtime, number_id: int) -> list[int]:
+    """The numbers sharing a messaging limit with this one, retired ones too: what they
+    sent in the last 24 h counts against it."""
+    own = get(rt, number_id).portfolio
+    return [n.id for n in all_numbers(rt) if n.portfolio == own]
+
+
+def _portfolio(value: str) -> str:
+    value = value.strip()
+    if value and not is_node_id(value):
+        raise NumberError("the business portfolio id is digits only, as Meta's Business "
+                          "settings show it (Business info): check it, or leave it empty "
+                          "for number 1's portfolio")
+    return value
 
 
 def set_active(rt: Runtime, number_id: int, on: bool, *, actor: str) -> None:
@@ -198,7 +228,8 @@ def _first(rt: Runtime, row: WaNumber | None) -> Number:
         row.division_id if row else None,
         _open(rt, row, "access_token") or creds.access_token,
         _open(rt, row, "app_secret") or creds.app_secret,
-        _open(rt, row, "verify_token") or creds.verify_token, True)
+        _open(rt, row, "verify_token") or creds.verify_token, True,
+        row.portfolio if row else "")
 
 
 def _number(rt: Runtime, row: WaNumber, first: Number) -> Number:
@@ -207,4 +238,5 @@ def _number(rt: Runtime, row: WaNumber, first: Number) -> Number:
                   row.display_phone_number, row.division_id,
                   _open(rt, row, "access_token") or first.access_token,
                   _open(rt, row, "app_secret") or first.app_secret,
-                  _open(rt, row, "verify_token") or first.verify_token, bool(row.active))
+                  _open(rt, row, "verify_token") or first.verify_token, bool(row.active),
+                  row.portfolio or first.portfolio)

@@ -1,7 +1,9 @@
 """Provides the approved templates an agent can pick outside the 24-hour window.
 
 Asked of the Graph API and kept for five minutes per process: the picker opens often,
-templates change rarely, and Meta limits management calls per hour.
+templates change rarely, and Meta limits management calls per hour. Templates belong to
+a WhatsApp Business Account, so a conversation's picker lists its number's account's,
+read with that number's token, and kept per account.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ import time
 from dataclasses import dataclass
 
 from appliance.runtime import Runtime
+from appliance.whatsapp import numbers
 from appliance.whatsapp.client import GraphError
 from appliance.whatsapp.connection import NotConfigured, make_client
-from appliance.whatsapp.credentials import load_credentials
 
 CACHE_SECONDS = 300.0
 _cache: dict[str, tuple[float, list[TemplateView]]] = {}
@@ -28,14 +30,15 @@ class TemplateView:
     parameters: int  # how many values the body needs
 
 
-def approved(rt: Runtime) -> list[TemplateView]:
-    hit = _cache.get("t")
+def approved(rt: Runtime, number_id: int = numbers.FIRST_NUMBER) -> list[TemplateView]:
+    """The approved templates a message from this number may use: its account's."""
+    number = numbers.get(rt, number_id)
+    hit = _cache.get(number.waba_id)
     if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
     try:
-        creds = load_credentials(rt)
-        with make_client(rt) as client:
-            raw = client.templates(creds.waba_id) if creds.waba_id else []
+        with make_client(rt, number.id) as client:
+            raw = client.templates(number.waba_id) if number.waba_id else []
     except (GraphError, NotConfigured):
         return hit[1] if hit else []
     views = []
@@ -48,12 +51,14 @@ def approved(rt: Runtime) -> list[TemplateView]:
                                   str(t.get("category", "")), str(body),
                                   len(set(re.findall(r"\{\{\s*(\w+)\s*\}\}", str(body))))))
     views.sort(key=lambda v: (v.name, v.language))
-    _cache["t"] = (time.monotonic(), views)
+    _cache[number.waba_id] = (time.monotonic(), views)
     return views
 
 
-def find(rt: Runtime, name: str, language: str) -> TemplateView | None:
-    return next((t for t in approved(rt) if (t.name, t.language) == (name, language)), None)
+def find(rt: Runtime, name: str, language: str,
+         number_id: int = numbers.FIRST_NUMBER) -> TemplateView | None:
+    return next((t for t in approved(rt, number_id) if (t.name, t.language) == (name, language)),
+                None)
 
 
 MAX_VALUE = 1000

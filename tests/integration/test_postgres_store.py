@@ -60,6 +60,25 @@ def test_the_baseline_is_recorded_and_a_second_start_migrates_nothing(pg_rt):
     assert report.migrated == []
 
 
+def test_a_store_made_before_templates_had_an_account_is_migrated_like_sqlite(pg_rt, tmp_path):
+    """A PostgreSQL store made by the Gembok of 16 migrations (its baseline) takes the
+    later migrations as SQLite does, and ends with the same schema."""
+    execute(db, 'ALTER TABLE "wa_template" DROP COLUMN "waba_id"')
+    execute(db, 'ALTER TABLE "wa_number" DROP COLUMN "portfolio"')
+    execute(db, 'CREATE UNIQUE INDEX "wa_template_name_language" ON "wa_template"'
+                ' ("name", "language")')
+    execute(db, "DELETE FROM schema_version WHERE version >= ?", (migrations.FIRST_ON_BOTH,))
+    db.close()
+    _, report = initialise(pg_rt.settings)
+    assert report.migrated == list(range(migrations.FIRST_ON_BOTH,
+                                         migrations.latest_version() + 1))
+    on_postgres = schema(db, types=False)
+    open_database(tmp_path / "migrated.db", bytes(range(32)))
+    migrations.migrate(db)
+    assert schema(db, types=False) == on_postgres
+    db.close()
+
+
 def test_a_password_in_the_store_url_is_refused_and_never_printed(tmp_path):
     with pytest.raises(ConfigError) as refused:
         settings_for(tmp_path / "var", GEMBOK_STORE_URL="postgresql://gembok:s3cret@db/gembok")

@@ -7,8 +7,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from appliance.auth.permissions import BOX_ADMIN
+from appliance.automation import campaigns, template_book
+from appliance.automation.campaigns import CampaignError
+from appliance.store.broadcast import Campaign
 from appliance.store.db import db
 from appliance.store.models import Conversation, Division
+from appliance.store.numbers import WaNumber
+from appliance.whatsapp import numbers
 from tests.process.conftest import Office
 from tests.running import eventually
 
@@ -85,3 +93,64 @@ def test_a_webhook_for_a_number_the_box_does_not_serve_is_refused_and_counted(
     listed = office.cli("whatsapp", "numbers").stdout
     assert "REFUSED webhooks for number 999000111222333: 2" in listed
     assert "gembok whatsapp number add 999000111222333" in listed
+
+
+APOTEK_ACCOUNT = "300000000000777"  # the pharmacy brand's own WhatsApp Business Account
+
+
+def test_a_brand_on_its_own_business_account_keeps_its_own_templates(office: Office) -> None:
+    # Given a number of the business in another WhatsApp Business Account, Apotek Sehat,
+    # whose `order_update` Meta paused while the first brand's stays approved
+    numbers.clear_cache()
+    apotek = office.sim.post("/_sim/numbers", json={
+        "display_phone_number": "6281100000088", "verified_name": "Apotek Sehat",
+        "waba_id": APOTEK_ACCOUNT}).json()
+    office.cli("whatsapp", "number", "add", apotek["phone_number_id"], "--label",
+               "Apotek Sehat", "--waba", APOTEK_ACCOUNT, "--division", "Billing")
+    number_id = int(apotek_row(apotek["phone_number_id"]))
+    template_book.sync(office.rt)
+    db.close()
+    assert office.sim.post("/_sim/templates", json={
+        "waba_id": APOTEK_ACCOUNT, "name": "order_update", "language": "id",
+        "status": "PAUSED"}).status_code == 200
+
+    # When Meta's template webhook reaches the box (it names the account as entry[].id)
+    def paused() -> list[tuple[str, str]]:
+        """the pharmacy's order_update is paused"""
+        db.close()
+        return [(t.waba_id, t.status) for t in template_book.all_templates()
+                if t.name == "order_update" and t.status == "PAUSED"]
+
+    # Then only the pharmacy's is paused; each account keeps its own rows
+    assert eventually(paused, timeout=30) == [(APOTEK_ACCOUNT, "PAUSED")]
+    first = numbers.get(office.rt, 1).waba_id
+    mine = {t.name: t for t in template_book.all_templates(first)}
+    theirs = {t.name: t for t in template_book.all_templates(APOTEK_ACCOUNT)}
+    assert mine["order_update"].sendable and set(mine) == set(theirs)
+    assert mine["order_update"].id != theirs["order_update"].id
+
+    # And an agent answering a pharmacy customer is offered the pharmacy's approved
+    # templates only, read with that number's token
+    rina = office.people[0]
+    offered = rina.get("/api/templates", params={"number": number_id}).json()["templates"]
+    assert "order_update" not in {t["name"] for t in offered} and offered
+    offered = rina.get("/api/templates", params={"number": 1}).json()["templates"]
+    assert "order_update" in {t["name"] for t in offered}
+
+    # And a campaign of the pharmacy's template leaves from the pharmacy's number only
+    reminder = theirs["pengingat_pembayaran"].id
+    with pytest.raises(CampaignError, match="send it from Apotek Sehat"):
+        campaigns.create(office.rt, BOX_ADMIN, name="Salah nomor", template_id=reminder,
+                         parameters=[], audience_filter=None, number_id=1)
+    db.close()
+    cid = campaigns.create(office.rt, BOX_ADMIN, name="Pengingat apotek", template_id=reminder,
+                           parameters=[{"name": "1", "source": "name"},
+                                       {"name": "2", "source": "text", "value": "Rp50.000"}],
+                           audience_filter=None, number_id=number_id)
+    assert Campaign.get_by_id(cid).number_id == number_id
+    db.close()
+
+
+def apotek_row(phone_number_id: str) -> int:
+    db.close()
+    return int(WaNumber.get(WaNumber.phone_number_id == phone_number_id).id)

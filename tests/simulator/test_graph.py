@@ -124,3 +124,44 @@ def test_the_waba_and_its_phone_numbers_are_readable(api):
 def test_healthz_answers_ok(api):
     response = api.client.get("/healthz")
     assert (response.status_code, response.get_data(as_text=True)) == (200, "ok\n")
+
+
+OTHER_WABA = "300000000000777"
+
+
+def test_a_number_in_another_account_has_that_accounts_own_templates(api):
+    # Given a second brand's number in another WhatsApp Business Account of the business
+    added = api.control("POST", "numbers", {"display_phone_number": "6281100000088",
+                                            "verified_name": "Apotek Sehat",
+                                            "waba_id": OTHER_WABA}, expect=201)
+    # Then that account lists its templates under ids of its own, and its numbers
+    first = api.graph("GET", f"/v25.0/{WABA_ID}/message_templates").json["data"]
+    other = api.graph("GET", f"/v25.0/{OTHER_WABA}/message_templates").json["data"]
+    assert {t["name"] for t in other} == {t["name"] for t in first}
+    assert not {t["id"] for t in other} & {t["id"] for t in first}
+    listed = api.graph("GET", f"/v25.0/{OTHER_WABA}/phone_numbers").json["data"]
+    assert [n["id"] for n in listed] == [added["phone_number_id"]]
+    assert [n["id"] for n in api.graph("GET", f"/v25.0/{WABA_ID}/phone_numbers").json[
+        "data"]] == [PHONE_ID]
+    # And a template paused in that account is refused from its number only (132015)
+    api.control("POST", "templates", {"waba_id": OTHER_WABA, "name": "order_update",
+                                      "language": "id", "status": "PAUSED"}, expect=200)
+    siti = api.customer()
+    api.says(siti)
+    api.says(siti, to_number=added["phone_number_id"])
+    payload = {"messaging_product": "whatsapp", "to": siti["wa_id"], "type": "template",
+               "template": {"name": "order_update", "language": {"code": "id"},
+                            "components": [{"type": "body", "parameters": [
+                                {"type": "text", "text": "Siti"},
+                                {"type": "text", "text": "INV-1"}]}]}}
+    refused = api.client.post(f"/v25.0/{added['phone_number_id']}/messages", json=payload,
+                              headers=api.auth)
+    assert refused.json["error"]["code"] == 132015
+    assert api.template(siti["wa_id"]).status_code == 200
+    # And the template webhook names the account it is about
+    posts = api.sim.flush()
+    [post] = [p for p in posts if p["fields"] == ["message_template_status_update"]]
+    assert post["body"]["entry"][0]["id"] == OTHER_WABA
+    # as do the messages to and from its number
+    assert {p["body"]["entry"][0]["id"] for p in posts if p["fields"] == ["messages"]} == {
+        WABA_ID, OTHER_WABA}

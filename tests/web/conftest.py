@@ -29,7 +29,7 @@ from appliance.inbox.divisions import create_division
 from appliance.keys.customer_keys import customer_keys
 from appliance.store.db import db
 from appliance.store.models import Conversation, Media, Message, User
-from appliance.whatsapp import templates
+from appliance.whatsapp import numbers, templates
 from tests.cast import CAST, DIVISIONS, hire
 from tests.conftest import settings_for
 from tests.factories import deliver_text
@@ -133,7 +133,8 @@ def world(tmp_path_factory, engine) -> World:
         row.save()
         media[key] = row.id
     app = create_app(settings, enqueue=False)
-    templates._cache["t"] = (float("inf"), APPROVED)  # what Meta approved for this business
+    # what Meta approved for the account of this business's number
+    templates._cache[numbers.get(rt, numbers.FIRST_NUMBER).waba_id] = (float("inf"), APPROVED)
     yield World(app, rt, divisions, users, conversations, customers, messages, media)
     templates._cache.clear()
     db.close()

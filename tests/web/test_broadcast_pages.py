@@ -13,11 +13,13 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from appliance.auth.permissions import BOX_ADMIN
-from appliance.automation import campaigns
+from appliance.automation import campaigns, template_book
 from appliance.automation.audience import Filter
 from appliance.clock import utcnow
 from appliance.privacy import consent
 from appliance.store import broadcast as store
+from appliance.store.numbers import WaNumber
+from appliance.whatsapp import numbers
 from tests.conftest import files_under
 from tests.web.conftest import sign_in_as
 
@@ -178,3 +180,36 @@ def test_a_csv_field_too_long_for_csv_is_refused_in_words_never_a_500(world, bil
     text = resp.get_data(as_text=True)
     assert resp.status_code == 422 and "cannot be read as CSV" in text
     assert "Wulan" not in text
+
+
+def test_with_a_second_account_each_template_names_its_numbers_and_sends_only_from_them(
+        world, bill):
+    # Given the business's second brand, Kopi Nusantara, in an account of its own, with a
+    # template of its own
+    WaNumber.update(waba_id="102290129340398").where(WaNumber.id == 1).execute()
+    numbers.add(world.rt, phone_number_id="109876543210987", label="Kopi Nusantara",
+                waba_id="102290129340399", actor="system")
+    template_book.adopt("102290129340398")  # the first account's sync takes the old rows
+    now = utcnow()
+    kopi = store.WaTemplate.create(
+        waba_id="102290129340399", meta_id="88", name="tagihan", language="id",
+        category="MARKETING", previous_category="", status="APPROVED", reason="",
+        components=json.dumps(BODY), parameter_format="POSITIONAL", synced_at=now,
+        updated_at=now)
+    try:
+        budi = sign_in_as(world, "budi")
+        # Then the templates page says whose each one is
+        page = budi.get("/broadcast/templates").get_data(as_text=True)
+        assert page.count("<td>Kopi Nusantara</td>") == 1
+        # And the namesakes are told apart when choosing, and Kopi's offers only its number
+        page = budi.get(f"/broadcast/new?template={kopi.id}").get_data(as_text=True)
+        assert "tagihan (id) · MARKETING · Kopi Nusantara" in page
+        assert '<input type="hidden" name="number" value="2">' in page
+        resp = new_campaign(budi, kopi.id, number="1")
+        assert resp.status_code == 422
+        assert "send it from Kopi Nusantara" in resp.get_data(as_text=True)
+        assert new_campaign(budi, kopi.id, number="2").status_code == 302
+    finally:
+        WaNumber.update(waba_id="").where(WaNumber.id == 1).execute()
+        WaNumber.update(active=False).where(WaNumber.id == 2).execute()
+        numbers.clear_cache()

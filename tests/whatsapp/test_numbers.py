@@ -204,7 +204,7 @@ def test_a_data_dir_made_before_several_numbers_becomes_one_number(tmp_path):
             (utcnow(), at))
     execute(db, "INSERT INTO conversation (id, customer_id, status, created_at, "
                 "last_message_at) VALUES (3, 7, 'open', ?, ?)", (utcnow(), at))
-    assert migrations.migrate(db) == [16]
+    assert migrations.migrate(db) == [16, 17]
     assert Conversation.get_by_id(3).number_id == 1
     assert [(w.customer_id, w.number_id, w.last_inbound_at) for w in CustomerWindow.select()] \
         == [(7, 1, at)]

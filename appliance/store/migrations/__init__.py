@@ -4,10 +4,12 @@ Each migration runs in one transaction together with the row that records it in
 `schema_version`, so a crash mid-migration leaves the schema as it was. A process
 refuses to serve on a schema older than its code (`gembok migrate` first, after a backup).
 
-On PostgreSQL the first `POSTGRES_BASELINE` migrations are one step: the tables as the
-models declare them (`store.baseline`), since no PostgreSQL store predates them; every
-later migration runs on both engines, written with `store.db.execute`'s placeholders
-and, where the engines' DDL differ, branching on `is_postgres()`.
+On PostgreSQL an empty store gets every migration at once: the tables as the models
+declare them now (`store.baseline`), each migration recorded as "(baseline)". A store
+made by an older Gembok is past its baseline, so each migration since then runs on it
+like on SQLite: every migration from `FIRST_ON_BOTH` on is written for both engines,
+with `store.db.execute`'s placeholders and, where their DDL differ, a branch on
+`is_postgres()`; its seed rows, if any, are in the baseline too.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from appliance.errors import GembokError
 from appliance.store import baseline
 from appliance.store.db import execute, is_postgres
 
-POSTGRES_BASELINE = 16
+# the first migration written for both engines (PostgreSQL stores began at 16)
+FIRST_ON_BOTH = 17
 
 
 class SchemaError(GembokError):
@@ -83,15 +86,16 @@ def migrate(db: Database) -> list[int]:
 
 
 def _postgres_baseline(db: Database) -> list[int]:
-    """An empty PostgreSQL store gets the tables of the first migrations at once."""
+    """An empty PostgreSQL store gets the tables of every migration at once."""
     with db.atomic("IMMEDIATE"):
         if current_version(db) > 0:
             return []
         baseline.create(db)
-        for mig in all_migrations()[:POSTGRES_BASELINE]:
+        done = all_migrations()
+        for mig in done:
             execute(db, "INSERT INTO schema_version (version, name, applied_at) "
                         "VALUES (?, ?, ?)", (mig.version, f"{mig.name} (baseline)", utcnow()))
-    return list(range(1, POSTGRES_BASELINE + 1))
+    return [mig.version for mig in done]
 
 
 def require_current(db: Database) -> None:

@@ -73,17 +73,22 @@ function dropFile() {
   show(byId("attachment-chip"), false);
 }
 
-let templatesLoaded = null; // the picker is filled once, however often the box is arranged
+// the picker is filled once per business number (templates belong to its account), however
+// often the box is arranged
+let templatesLoaded = null;
+let templatesOf = null;
 
 function fillTemplates() {
-  if (templatesLoaded === null) {
-    templatesLoaded = get("/api/templates").then((answer) => {
+  const number = Number((state.conversation && state.conversation.number_id) || 1);
+  if (templatesLoaded === null || templatesOf !== number) {
+    templatesOf = number;
+    templatesLoaded = get("/api/templates?number=" + number).then((answer) => {
       templates = answer.templates;
       const select = byId("template-name");
       select.replaceChildren(...templates.map((tpl, n) =>
         el("option", { value: String(n) }, tpl.name + " (" + tpl.language + ")")));
       if (!templates.length) select.append(el("option", { value: "" }, t("no_templates")));
-      select.addEventListener("change", showTemplate);
+      select.onchange = showTemplate;
       showTemplate();
     }).catch((error) => {
       templatesLoaded = null;
