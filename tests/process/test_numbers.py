@@ -102,11 +102,13 @@ def test_a_brand_on_its_own_business_account_keeps_its_own_templates(office: Off
     # Given a number of the business in another WhatsApp Business Account, Apotek Sehat,
     # whose `order_update` Meta paused while the first brand's stays approved
     numbers.clear_cache()
+    office.division("Apotek")
+    wulan = office.staff("wulan", "Apotek")
     apotek = office.sim.post("/_sim/numbers", json={
         "display_phone_number": "6281100000088", "verified_name": "Apotek Sehat",
         "waba_id": APOTEK_ACCOUNT}).json()
     office.cli("whatsapp", "number", "add", apotek["phone_number_id"], "--label",
-               "Apotek Sehat", "--waba", APOTEK_ACCOUNT, "--division", "Billing")
+               "Apotek Sehat", "--waba", APOTEK_ACCOUNT, "--division", "Apotek")
     number_id = int(apotek_row(apotek["phone_number_id"]))
     template_book.sync(office.rt)
     db.close()
@@ -131,10 +133,9 @@ def test_a_brand_on_its_own_business_account_keeps_its_own_templates(office: Off
 
     # And an agent answering a pharmacy customer is offered the pharmacy's approved
     # templates only, read with that number's token
-    rina = office.people[0]
-    offered = rina.get("/api/templates", params={"number": number_id}).json()["templates"]
+    offered = wulan.get("/api/templates", params={"number": number_id}).json()["templates"]
     assert "order_update" not in {t["name"] for t in offered} and offered
-    offered = rina.get("/api/templates", params={"number": 1}).json()["templates"]
+    offered = wulan.get("/api/templates", params={"number": 1}).json()["templates"]
     assert "order_update" in {t["name"] for t in offered}
 
     # And a campaign of the pharmacy's template leaves from the pharmacy's number only
