@@ -93,8 +93,9 @@ class SimulatorConfig:
         """The business's accounts: the first's, then any other a number is in."""
         found = [self.waba_id]
         for n in self.more_numbers:
-            if n.get("waba_id", self.waba_id) not in found:
-                found.append(n["waba_id"])
+            waba_id = n.get("waba_id", self.waba_id)
+            if waba_id not in found:
+                found.append(waba_id)
         return found
 
     def numbers_of(self, waba_id: str) -> list[str]:

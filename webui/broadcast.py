@@ -22,7 +22,6 @@ from appliance.automation import audience, campaign_import, campaigns, template_
 from appliance.clock import utc_of_office_time
 from appliance.errors import GembokError
 from appliance.inbox import divisions
-from appliance.whatsapp import numbers
 from appliance.whatsapp.client import GraphError
 from webui import inputs
 from webui.access import current, permission, queue, runtime
@@ -42,14 +41,9 @@ def index() -> str:
 @permission("broadcast.manage")
 def templates_page(message: str = "", status: int = 200) -> Any:
     body = render_template("broadcast/templates.html", templates=template_book.all_templates(),
-                           message=message, samples=_samples, accounts=_accounts())
+                           message=message, samples=_samples,
+                           accounts=template_book.account_names(runtime()))
     return (body, status) if status != 200 else body
-
-
-def _accounts() -> dict[str, str]:
-    """Each WhatsApp Business Account by the numbers staff know it by."""
-    return {waba: ", ".join(n.label for n in members)
-            for waba, members in template_book.accounts(runtime()).items()}
 
 
 def _samples(t: template_book.TemplateInfo) -> str:
@@ -113,14 +107,12 @@ def _filter(form: Any) -> audience.Filter:
 def _new_page(sendable: list[template_book.TemplateInfo],
               template: template_book.TemplateInfo | None, form: dict[str, Any],
               error: str = "", status: int = 200) -> Any:
-    me = current().principal
-    settings = runtime().settings.broadcast
-    senders = [n for n in numbers.active(runtime()) if template is None
-               or n.waba_id == template.waba_id
-               or (not template.waba_id and n.id == numbers.FIRST_NUMBER)]
+    me, rt = current().principal, runtime()
+    settings = rt.settings.broadcast
     body = render_template("broadcast/new.html", templates=sendable, template=template,
-                           form=form, error=error, accounts=_accounts(),
-                           divisions=divisions.list_divisions(me), numbers=senders,
+                           form=form, error=error, accounts=template_book.account_names(rt),
+                           divisions=divisions.list_divisions(me),
+                           numbers=campaigns.senders(rt, template) if template else [],
                            quiet=(settings.quiet_start, settings.quiet_end))
     return (body, status) if status != 200 else body
 

@@ -151,20 +151,26 @@ def create(rt: Runtime, principal: Principal, *, name: str, template_id: int,
     return int(row.id)
 
 
+def senders(rt: Runtime, t: template_book.TemplateInfo) -> list[numbers.Number]:
+    """The active numbers a campaign of `t` may leave from: those of the WhatsApp Business
+    Account it belongs to (Meta answers 132001 to another account's template); a template
+    synced before templates had an account (m0017) is number 1's."""
+    return [n for n in numbers.active(rt) if n.waba_id == t.waba_id
+            or (not t.waba_id and n.id == numbers.FIRST_NUMBER)]
+
+
 def _sender(rt: Runtime, number_id: int, t: template_book.TemplateInfo) -> int:
-    """A number the campaign may leave from: active, and in the WhatsApp Business Account
-    the template belongs to (Meta answers 132001 to another account's template)."""
+    """`number_id`, if a campaign of `t` may leave from it; else why not, in words."""
     served = {n.id: n for n in numbers.active(rt)}
     if number_id not in served:
         raise CampaignError(f"there is no active number {number_id} to send from: "
                             "`gembok whatsapp numbers` lists them")
-    chosen = served[number_id]
-    if t.waba_id != chosen.waba_id and (t.waba_id or number_id != numbers.FIRST_NUMBER):
-        senders = [n.label for n in served.values() if n.waba_id == t.waba_id]
-        hint = (f"send it from {' or '.join(senders)}" if senders
+    able = senders(rt, t)
+    if number_id not in {n.id for n in able}:
+        hint = (f"send it from {' or '.join(n.label for n in able)}" if able
                 else "sync the templates, then choose one of that number's")
         raise CampaignError(f"template {t.name} ({t.language}) belongs to another WhatsApp "
-                            f"Business Account than {chosen.label}: {hint}")
+                            f"Business Account than {served[number_id].label}: {hint}")
     return number_id
 
 

@@ -117,13 +117,9 @@ def _view(row: WaTemplate) -> TemplateInfo:
                     row.parameter_format == "NAMED")
 
 
-def all_templates(waba_id: str | None = None) -> list[TemplateInfo]:
-    """Every template, or one account's."""
-    query = WaTemplate.select().order_by(WaTemplate.name, WaTemplate.language,
-                                         WaTemplate.waba_id)
-    if waba_id is not None:
-        query = query.where(WaTemplate.waba_id == waba_id)
-    return [_view(r) for r in query]
+def all_templates() -> list[TemplateInfo]:
+    return [_view(r) for r in WaTemplate.select().order_by(
+        WaTemplate.name, WaTemplate.language, WaTemplate.waba_id)]
 
 
 def get(template_id: int) -> TemplateInfo:
@@ -160,6 +156,12 @@ def accounts(rt: Runtime) -> dict[str, list[numbers.Number]]:
     return found
 
 
+def account_names(rt: Runtime) -> dict[str, str]:
+    """Each account by the numbers staff know it by ("Toko Gembok, Toko Jogja")."""
+    return {waba: ", ".join(n.label for n in members)
+            for waba, members in accounts(rt).items()}
+
+
 def sync(rt: Runtime) -> Synced:
     """Every template of every account, as Meta lists them now (the "sync now" button, and
     the nightly job). One account that cannot be read (its token revoked) does not keep
@@ -172,19 +174,17 @@ def sync(rt: Runtime) -> Synced:
     first = numbers.get(rt, numbers.FIRST_NUMBER).waba_id
     total = added = changed = 0
     failed: list[str] = []
-    errors: list[Exception] = []
     for waba_id, members in found.items():
         try:
             with make_client(rt, members[0].id) as client:
                 listed = client.templates(waba_id)
         except (GraphError, NotConfigured) as exc:
-            errors.append(exc)
+            if len(failed) + 1 == len(found):
+                raise  # none could be read: the page and the job say why, as before
             failed.append(f"{waba_id} ({', '.join(n.label for n in members)}): {exc}")
             continue
         done = _sync_account(waba_id, listed, first=waba_id == first)
         total, added, changed = total + done.total, added + done.added, changed + done.changed
-    if errors and len(errors) == len(found):
-        raise errors[0]
     return Synced(total, added, changed, tuple(failed))
 
 

@@ -401,9 +401,10 @@ class _Batch:
 
     def _account(self, update: AccountUpdate) -> None:
         self.out.account_updates += 1
-        first = self.all_numbers[0].waba_id
-        if template_book.apply_update(update.field, update.value, update.account or first,
-                                      first=(update.account or first) == first):
+        first = self.all_numbers[0].waba_id  # number 1's: an entry without an id is its
+        account = update.account or first
+        if template_book.apply_update(update.field, update.value, account,
+                                      first=account == first):
             return
         seen = health.from_account_update(update.field, update.value)
         if seen is not None:
